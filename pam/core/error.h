@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * One error record for every core operation that can fail several ways: what failed, where
+ * (a path or a file:line), and an errno-style code. Functions return 0 or -errno and fill one
+ * of these; callers log it once, where the outcome is decided. */
+#pragma once
+#include <stddef.h>
+
+/* 512 bytes: a path (PATH_MAX is rarely reached in configuration paths) plus a sentence. */
+#define CHOS_ERROR_MAX 512
+
+struct chos_error {
+	int code;                      /* -errno, 0 when unset */
+	char message[CHOS_ERROR_MAX];  /* one sentence saying what is wrong and what to fix */
+};
+
+/* Fills err (when not NULL) and returns code, so callers write `return chos_fail(err, -EINVAL, ...)`. */
+int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));

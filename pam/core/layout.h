@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The /chos view both backends share (see DESIGN.md, "The /chos view"). `chos setup` lays it out;
+ * the backends enter it. Only the link differs per session:
+ *
+ *   ROOT/usr -> .chos-link/usr         (relative, so it resolves before and after the root change;
+ *   ROOT/bin -> .chos-link/bin          likewise every name in CHOS_OS_DIRS)
+ *   ROOT/.chos-link                     kmod layout: a symlink to /proc/chos/link (per process);
+ *                                       namespace layout: an empty directory on which each
+ *                                       session's private mount namespace binds its tree
+ *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
+ *
+ * The host's identity files (CHOS_HOST_FILES) are bound by `chos setup` over each tree's copy,
+ * so users and names resolve the same in every tree. */
+#pragma once
+
+#define CHOS_ROOT_DEFAULT "/chos"
+#define CHOS_LINK_NAME ".chos-link"
+#define CHOS_KMOD_LINK "/proc/chos/link"
+#define CHOS_KMOD_DIR "/proc/chos"
+
+/* NULL-terminated lists, defined once in layout.c. */
+extern const char *const CHOS_OS_DIRS[];    /* bin sbin lib lib32 lib64 libx32 usr etc opt var boot srv */
+extern const char *const CHOS_SITE_DIRS[];  /* home tmp proc dev dev/pts dev/shm sys run */
+extern const char *const CHOS_HOST_FILES[]; /* etc/passwd etc/group etc/shadow etc/hosts ... */

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The policy sandbox and the precedence. One call evaluates a site bundle for one login in a
+ * fresh QuickJS runtime (memory, stack and time limits set before anything runs; no eval, no
+ * std/os modules) and returns a validated decision and the layer that made it:
+ *
+ *   site entry -> group files of the user's groups, in the user's group order ->
+ *   the user's request, if listed -> the catalogue's `default`, if listed -> the host.
+ *
+ * The bundle (built by `chos-policy build`) is an IIFE that sets globalThis.__chos =
+ * { site: fn|undefined, groups: { NAME: fn }, files: { site: "index.ts", NAME: "policy.d/NAME.ts" } }.
+ * A fresh bytecode file beside it (BUNDLE + CHOS_BYTECODE_SUFFIX, written by chos_policy_compile_file) is preferred over the source. Both must pass the trust rule.
+ *
+ * A fault (the policy throws, times out, runs out of memory or stack, returns a wrong shape or an
+ * unlisted name, or cannot be loaded) is reported in the decision, never turned into a choice
+ * here: the caller applies its on_error setting. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "catalogue.h"
+#include "context.h"
+#include "error.h"
+#include "log.h"
+
+#define CHOS_BYTECODE_SUFFIX ".qbc"
+/* Defaults for production; the PAM module and the CLI may tighten them. */
+#define CHOS_POLICY_MEMORY_DEFAULT (16u << 20)   /* 16 MiB: a 50 KB bundle needs about 1 MiB */
+#define CHOS_POLICY_STACK_DEFAULT (256u << 10)   /* 256 KiB, as the WASM harness */
+#define CHOS_POLICY_TIMEOUT_MS_DEFAULT 100u
+/* Decisions carry short strings; longer reasons are cut (and the cut is not an error). */
+#define CHOS_REASON_MAX 256
+
+enum chos_layer {
+	CHOS_LAYER_SITE,      /* the site entry, index.ts */
+	CHOS_LAYER_GROUP,     /* policy.d/<group>.ts; decision.group names it */
+	CHOS_LAYER_REQUEST,   /* the user's request ($CHOS or ~/.chos), listed in the catalogue */
+	CHOS_LAYER_DEFAULT,   /* the catalogue's `default` entry */
+	CHOS_LAYER_HOST,      /* nobody chose: stay on the host */
+};
+
+enum chos_outcome { CHOS_OUTCOME_ENV, CHOS_OUTCOME_DENY, CHOS_OUTCOME_HOST };
+
+enum chos_fault {
+	CHOS_FAULT_NONE,
+	CHOS_FAULT_LOAD,      /* bundle missing, unreadable, untrusted, or does not compile */
+	CHOS_FAULT_THROW,     /* the policy threw */
+	CHOS_FAULT_TIMEOUT,   /* the deadline interrupted it */
+	CHOS_FAULT_MEMORY,    /* the memory limit stopped it */
+	CHOS_FAULT_STACK,     /* the stack limit stopped it */
+	CHOS_FAULT_SHAPE,     /* it returned something that is not a Decision */
+	CHOS_FAULT_UNLISTED,  /* it returned an environment the catalogue does not list */
+};
+
+struct chos_policy_options {
+	const char *bundle_path;   /* NULL: no policy (the seed's behaviour: request, default, host) */
+	unsigned trust_flags;      /* trust.h flags, for the bundle and its bytecode */
+	size_t memory_bytes;       /* 0: default */
+	size_t stack_bytes;        /* 0: default */
+	unsigned timeout_ms;       /* 0: default */
+	int prefer_source;         /* ignore the bytecode file even when fresh (tests, explain) */
+	const struct chos_log *log;/* where console.log from the policy and debug lines go */
+};
+
+struct chos_decision {
+	enum chos_outcome outcome;
+	char env[CHOS_NAME_MAX + 1];        /* CHOS_OUTCOME_ENV: the listed name */
+	char reason[CHOS_REASON_MAX + 1];   /* the policy's reason, or one the precedence wrote */
+	enum chos_layer layer;
+	char group[CHOS_NAME_MAX + 1];      /* CHOS_LAYER_GROUP: which group file */
+	char file[128];                     /* policy file that decided or faulted ("index.ts", ...) */
+	int line, column;                   /* position in the bundle (1-based; 0 when unknown),
+					       mapped to .ts by the CLI through the source map */
+	int from_bytecode;                  /* 1 when the bytecode file was used */
+	enum chos_fault fault;
+	char fault_message[CHOS_ERROR_MAX]; /* the exception text or what was wrong */
+};
+
+int chos_policy_decide(const struct chos_policy_options *opts, const struct chos_catalogue *cat,
+		       const struct chos_context *ctx, struct chos_decision *out);
+
+/* Compiles the bundle at bundle_path to QuickJS bytecode and writes BUNDLE + CHOS_BYTECODE_SUFFIX
+ * (atomically, mode 0644) with a header binding it to the QuickJS version and the bundle's size,
+ * mtime and content hash, so a stale or foreign file is never used. Reports the size written. */
+int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
+
+const char *chos_layer_name(enum chos_layer layer);   /* "site", "group", "request", ... */
+const char *chos_fault_name(enum chos_fault fault);   /* "throw", "timeout", ... */
