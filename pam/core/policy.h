@@ -1,18 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The policy sandbox and the precedence. One call evaluates a site bundle for one login in a
- * fresh QuickJS runtime (memory, stack and time limits set before anything runs; no eval, no
- * std/os modules) and returns a validated decision and the layer that made it:
+ * The policy sandbox. One call evaluates a site bundle for one login in a fresh QuickJS runtime
+ * (memory, stack and time limits set before anything runs; no eval, no std/os modules) and
+ * returns a validated decision and the layer that made it.
  *
- *   site entry -> group files of the user's groups, in the user's group order ->
- *   the user's request, if listed -> the catalogue's `default`, if listed -> the host.
+ * The precedence itself (site entry -> group files of the user's groups in the user's group order
+ * -> the user's request if listed -> the catalogue's `default` if listed -> the host) is written
+ * once, in the SDK (policy/sdk/precedence.ts), and compiled into every bundle, so the native engine
+ * and the WASM test harness run the very same code. The bundle (an esbuild IIFE built by
+ * `chos-policy build`) sets
  *
- * The bundle (built by `chos-policy build`) is an IIFE that sets globalThis.__chos =
- * { site: fn|undefined, groups: { NAME: fn }, files: { site: "index.ts", NAME: "policy.d/NAME.ts" } }.
- * A fresh bytecode file beside it (BUNDLE + CHOS_BYTECODE_SUFFIX, written by chos_policy_compile_file) is preferred over the source. Both must pass the trust rule.
+ *   globalThis.__chos = {
+ *     decide(ctx) -> { layer: "site"|"group"|"request"|"default"|"host", group?: string,
+ *                      file?: string, value: <what the layer returned> },
+ *     current: string | undefined,   // the policy file running now ("index.ts", "policy.d/x.ts"),
+ *   }                                 // read after a fault to say which file faulted
+ *
+ * This file's job is everything the policy must not be trusted with: loading (trust rule, fresh
+ * bytecode file BUNDLE + CHOS_BYTECODE_SUFFIX preferred over source), limits, and checking `value`
+ * against the Decision shape of policy/sdk/contract.ts (unknown keys rejected by name) and the
+ * catalogue (every env name must be listed). A decision object made by the SDK helpers carries a
+ * non-enumerable `__at` ("LINE:COLUMN" in the bundle) saying where it was made.
  *
  * A fault (the policy throws, times out, runs out of memory or stack, returns a wrong shape or an
- * unlisted name, or cannot be loaded) is reported in the decision, never turned into a choice
- * here: the caller applies its on_error setting. */
+ * unlisted name, or cannot be loaded, including a missing bundle) is reported in the decision,
+ * never turned into a choice here: the caller applies its on_error setting. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +62,7 @@ enum chos_fault {
 };
 
 struct chos_policy_options {
-	const char *bundle_path;   /* NULL: no policy (the seed's behaviour: request, default, host) */
+	const char *bundle_path;   /* the bundle (.js); its bytecode file sits beside it */
 	unsigned trust_flags;      /* trust.h flags, for the bundle and its bytecode */
 	size_t memory_bytes;       /* 0: default */
 	size_t stack_bytes;        /* 0: default */
