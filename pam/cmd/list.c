@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * `chos list [--all]`: the environments this user may use, one `NAME<TAB>PATH` line each, in
+ * catalogue order (see consult.h for the rule). --all also prints the others, each with
+ * `<TAB>refused: WHY`. A policy fault is an error, not an empty list. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "consult.h"
+
+int chos_cmd_list(int argc, char **argv)
+{
+	struct chos_cmd_options opts;
+	struct chos_consult c;
+	struct chos_decision d;
+	char why[CHOS_REASON_MAX + CHOS_ERROR_MAX];
+	int first = chos_cmd_options_parse(argc, argv, &opts), all = 0, status = 0;
+
+	if (first < 0)
+		return 2;
+	if (first < argc && !strcmp(argv[first], "--all"))
+		all = 1, first++;
+	if (first != argc) {
+		fprintf(stderr, "chos list: unexpected '%s'\n", argv[first]);
+		return 2;
+	}
+	if (chos_consult_open(&opts, &c) < 0)
+		return 1;
+	for (size_t i = 0; i < c.catalogue.count; i++) {
+		const struct chos_env *env = &c.catalogue.envs[i];
+		int granted = chos_consult_ask(&c, env->name, &d, why, sizeof(why));
+
+		if (granted < 0) {
+			fprintf(stderr, "chos: %s\n", why);
+			status = 1;
+			break;
+		}
+		if (granted)
+			printf("%s\t%s\n", env->name, env->path);
+		else if (all)
+			printf("%s\t%s\trefused: %s\n", env->name, env->path, why);
+	}
+	chos_consult_close(&c);
+	return status;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The options every user subcommand shares. The defaults are the lead's paths (DESIGN.md);
+ * the demo and the tests point them elsewhere. Trusting these flags is safe because chos is
+ * not setuid: a caller can only aim the command at files it could read anyway, and the
+ * catalogue and bundle must still pass the trust rule (root-owned, not group/world-writable). */
+#pragma once
+
+#define CHOS_CATALOGUE_DEFAULT "/etc/chos"
+#define CHOS_POLICY_BUNDLE_DEFAULT "/etc/chos.d/policy.js"
+
+struct chos_cmd_options {
+	const char *catalogue;
+	const char *policy;
+	const char *root;
+	int debug;
+};
+
+/* Parses leading options of argv (argv[0] is the subcommand name) and stops at the first
+ * operand. Returns the index of the first operand, or -1 after printing the misuse. */
+int chos_cmd_options_parse(int argc, char **argv, struct chos_cmd_options *opts);

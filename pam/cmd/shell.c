@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * `chos shell`: not implemented yet (the backends land in pam/core/kmod_backend.c and userns.c). */
+#include <stdio.h>
+#include "commands.h"
+
+int chos_cmd_shell(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs("chos shell: not implemented yet\n", stderr);
+	return 1;
+}
