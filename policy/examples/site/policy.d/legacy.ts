@@ -1,0 +1,8 @@
+// Legacy codes need the old minimal userland, which has no GPU drivers: refuse GPU nodes
+// rather than start a session that cannot run the job.
+import { deny, hostMatches, use, type Decision, type LoginContext } from "chos-policy/sdk";
+
+export default function legacy(ctx: LoginContext): Decision {
+  if (hostMatches(ctx, "gpu*")) return deny("the legacy tree has no GPU drivers: use a cpu node");
+  return use("tiny", "legacy codes need the minimal userland");
+}

@@ -1,0 +1,106 @@
+// The policy contract: the one definition of what a site policy receives and returns.
+// pam/core/context.h emits LoginContext as JSON and pam/core/policy.c checks every Decision
+// against these shapes; the WASM harness and the CLI are typed against them too.
+
+/** The account that is logging in, as NSS reports it. */
+export interface LoginUser {
+  /** Login name. */
+  readonly name: string;
+  /** Numeric user id. */
+  readonly uid: number;
+  /** Numeric primary group id. */
+  readonly gid: number;
+  /** Home directory. */
+  readonly home: string;
+  /** Login shell. */
+  readonly shell: string;
+  /** Group names, primary group first, then the others in NSS order. */
+  readonly groups: readonly string[];
+}
+
+/** The machine the login happens on. */
+export interface LoginHost {
+  /** Short host name (cut at the first dot). */
+  readonly name: string;
+}
+
+/** Where the user's own request came from: `$CHOS`, else the file `~/.chos`. */
+export type RequestSource = "env" | "file";
+
+/** The environment the user asked for. */
+export interface LoginRequest {
+  /** Requested environment name (already checked to be a well-formed name). */
+  readonly env: string;
+  /** Where the request was read. */
+  readonly from: RequestSource;
+}
+
+/** Every fact a policy may base its decision on. */
+export interface LoginContext {
+  /** The user logging in. */
+  readonly user: LoginUser;
+  /** The host being logged in to. */
+  readonly host: LoginHost;
+  /** PAM service: "sshd", "su", "login", "chos", ... */
+  readonly service: string;
+  /** Remote host reported by PAM, or null for a local login. */
+  readonly remoteHost: string | null;
+  /** Terminal, or null when there is none. */
+  readonly tty: string | null;
+  /** The user's request ($CHOS, else ~/.chos), or null. */
+  readonly requested: LoginRequest | null;
+  /** Environment names listed in the catalogue (/etc/chos %SHELLS), in file order. */
+  readonly environments: readonly string[];
+}
+
+/** Send the user into a listed environment. */
+export interface UseDecision {
+  /** Environment name; must be listed in the catalogue. */
+  readonly env: string;
+  /** Why, for the log line and `chos-policy explain`. */
+  readonly reason?: string;
+}
+
+/** Refuse the login. */
+export interface DenyDecision {
+  /** Why, for the log line and the user's error message. */
+  readonly deny: string;
+}
+
+/** What a policy returns: an environment, a denial, or no opinion (null or undefined). */
+export type Decision = UseDecision | DenyDecision | null | undefined;
+
+/** The default export of `index.ts` and of every `policy.d/<group>.ts`. */
+export type PolicyFunction = (ctx: LoginContext) => Decision;
+
+/** Layer names as printed everywhere (`decidedBy`); a group layer prints as `group:NAME`. */
+export type LayerName = "site" | `group:${string}` | "request" | "default" | "host";
+
+/** The layer kinds the precedence reports to the C sandbox (policy.h `enum chos_layer`). */
+export type LayerKind = "site" | "group" | "request" | "default" | "host";
+
+/** Policy fault classes as printed everywhere (policy.h `enum chos_fault`). */
+export type FaultName = "load" | "throw" | "timeout" | "memory" | "stack" | "shape" | "unlisted";
+
+/** Every fault class, in policy.h order, for run-time checks and reports. */
+export const FAULT_NAMES: readonly FaultName[] = ["load", "throw", "timeout", "memory", "stack", "shape", "unlisted"];
+
+/** What the bundle's `__chos.decide` returns: the layer that decided and what it returned. */
+export interface PrecedenceResult {
+  /** Which layer decided. */
+  readonly layer: LayerKind;
+  /** The group whose file decided, for layer "group". */
+  readonly group?: string;
+  /** The policy file that decided ("index.ts", "policy.d/physics.ts"), for site and group. */
+  readonly file?: string;
+  /** The decision as the layer returned it; the C sandbox validates it. */
+  readonly value: unknown;
+}
+
+/** The object every bundle installs as `globalThis.__chos` (see pam/core/policy.h). */
+export interface BundleGlobal {
+  /** Runs the precedence for one login. */
+  decide(ctx: LoginContext): PrecedenceResult;
+  /** The policy file running now, read after a fault to say which file faulted. */
+  current: string | undefined;
+}

@@ -1,0 +1,66 @@
+// The precedence, written once and compiled into every bundle (see pam/core/policy.h), so that an
+// empty policy behaves exactly like the seed's CHOS:
+//   1. the site entry (index.ts);
+//   2. if it has no opinion, the group files of the user's groups, in the user's group order
+//      (primary group first);
+//   3. then the user's request, if the catalogue lists it;
+//   4. then the catalogue's `default` environment, if listed;
+//   5. else the host (no switch).
+// Only null and undefined mean "no opinion": anything else a policy returns is that layer's
+// decision, and the C sandbox checks its shape and that its environment is listed.
+import type { BundleGlobal, LoginContext, PolicyFunction, PrecedenceResult } from "./contract";
+
+/** One policy file as the bundle entry registers it. */
+export interface PolicyFile {
+  /** Path inside the policy directory: "index.ts" or "policy.d/<group>.ts". */
+  readonly file: string;
+  /** Its default export. */
+  readonly policy: PolicyFunction;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** Builds the `__chos` object for a site entry and its group files (keyed by group name). */
+export function precedence(site: PolicyFile, groups: ReadonlyMap<string, PolicyFile>): BundleGlobal {
+  const chos: BundleGlobal = {
+    current: undefined,
+    decide(input: LoginContext): PrecedenceResult {
+      // Frozen so that one layer cannot change the facts the next layer (or the C side) sees.
+      const ctx = deepFreeze(input);
+      chos.current = site.file;
+      const siteValue = site.policy(ctx);
+      if (siteValue !== null && siteValue !== undefined) return { layer: "site", file: site.file, value: siteValue };
+      const seen = new Set<string>();
+      for (const group of ctx.user.groups) {
+        const entry = groups.get(group);
+        if (entry === undefined || seen.has(group)) continue;
+        seen.add(group);
+        chos.current = entry.file;
+        const value = entry.policy(ctx);
+        if (value !== null && value !== undefined) return { layer: "group", group, file: entry.file, value };
+      }
+      chos.current = undefined;
+      const requested = ctx.requested;
+      if (requested !== null && ctx.environments.includes(requested.env)) {
+        const from = requested.from === "env" ? "$CHOS" : "~/.chos";
+        return { layer: "request", value: { env: requested.env, reason: `requested in ${from}` } };
+      }
+      if (ctx.environments.includes("default")) {
+        return { layer: "default", value: { env: "default", reason: "the catalogue's default" } };
+      }
+      return { layer: "host", value: null };
+    },
+  };
+  return chos;
+}
+
+/** Installs the precedence as `globalThis.__chos`; called by the generated bundle entry. */
+export function install(site: PolicyFile, groups: ReadonlyMap<string, PolicyFile>): void {
+  (globalThis as { __chos?: BundleGlobal }).__chos = precedence(site, groups);
+}
