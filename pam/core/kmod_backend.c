@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The kmod backend (kmod_backend.h says what and why). Steps of chos_kmod_apply, in order:
+ *   1. check    TREE resolves inside ROOT to the same directory (else the link would dangle
+ *               or loop once the root changes), before anything changes
+ *   2. setchos  one write; the module refuses a path not listed in `valid` (ENOENT)
+ *   3. unshare  a private mount namespace, a copy of the host's
+ *   4. rslave / so nothing below propagates back to a shared host (see namespace.c)
+ *   5. bind ROOT on itself (recursive: the site binds come along); pivot_root needs a mount
+ *   6. pivot_root into ROOT, the old root detached: the host's root is out of reach and the
+ *               session may still create user namespaces
+ *   7. chdir    to the home, or "/" */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "kmod_backend.h"
+#include "layout.h"
+
+#define KMOD_SETCHOS CHOS_KMOD_DIR "/setchos"
+#define KMOD_RESETCHOS CHOS_KMOD_DIR "/resetchos"
+
+static int step_failed(struct chos_error *err, int code, const char *step, const char *path)
+{
+	return chos_fail(err, code, "kmod backend: %s %s: %s", step, path, strerror(-code));
+}
+
+bool chos_kmod_available(void)
+{
+	return access(KMOD_SETCHOS, F_OK) == 0;
+}
+
+static int write_control(const char *file, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, text, len);
+	while (n < 0 && errno == EINTR);
+	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return r;
+}
+
+int chos_kmod_set(const char *tree, struct chos_error *err)
+{
+	int r = write_control(KMOD_SETCHOS, tree);
+
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT && !chos_kmod_available())
+		return chos_fail(err, r, "kmod backend: %s is missing: load the module and run "
+				 "`chos setup`", KMOD_SETCHOS);
+	if (r == -ENOENT)
+		return chos_fail(err, r, "kmod backend: %s is not listed in %s/valid: run `chos "
+				 "setup` after changing the catalogue", tree, CHOS_KMOD_DIR);
+	return step_failed(err, r, "write setchos", tree);
+}
+
+int chos_kmod_check_visible(const char *root, const char *tree, struct chos_error *err)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+	struct stat host, inside;
+	int rootfd, fd, r = 0;
+
+	if (stat(tree, &host) < 0)
+		return step_failed(err, -errno, "tree", tree);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return step_failed(err, -errno, "root", root);
+	/* RESOLVE_IN_ROOT resolves TREE, and every symlink on the way, as if ROOT were "/":
+	 * exactly what the kernel will do for the link's target after the root change. */
+	fd = (int)syscall(SYS_openat2, rootfd, tree, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		goto out; /* before Linux 5.6: no way to ask; the tests run on 6.1 */
+	if (fd < 0 || fstat(fd, &inside) < 0 || inside.st_dev != host.st_dev ||
+	    inside.st_ino != host.st_ino)
+		r = chos_fail(err, -ENOENT,
+			      "kmod backend: tree %s is not visible inside %s at the same path: keep "
+			      "the trees under a directory bound into the root (BINDMOUNT in "
+			      "/etc/sysconfig/chos) and run `chos setup`", tree, root);
+	if (fd >= 0)
+		close(fd);
+out:
+	close(rootfd);
+	return r;
+}
+
+static int mount_retry(const char *src, const char *dst, unsigned long flags)
+{
+	int r;
+
+	do
+		r = mount(src, dst, NULL, flags, NULL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
+{
+	int r;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return step_failed(err, -errno, "unshare(CLONE_NEWNS) for", root);
+	if ((r = mount_retry(NULL, "/", MS_REC | MS_SLAVE)) < 0)
+		return step_failed(err, r, "make rslave", "/");
+	if ((r = mount_retry(root, root, MS_BIND | MS_REC)) < 0)
+		return step_failed(err, r, "bind root on itself", root);
+	if (chdir(root) < 0)
+		return step_failed(err, -errno, "chdir", root);
+	/* pivot_root(".", "."): the old root ends up stacked on the new one, then detached. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		r = -errno;
+		(void)!chdir("/");
+		return step_failed(err, r, "pivot_root into", root);
+	}
+	if (umount2(".", MNT_DETACH) < 0)
+		return step_failed(err, -errno, "detach the old root under", root);
+	if (!home || chdir(home) < 0)
+		(void)!chdir("/");
+	return 0;
+}
+
+int chos_kmod_apply(const char *root, const char *tree, const char *home, struct chos_error *err)
+{
+	char link[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
+	struct stat st;
+	int r;
+
+	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link))
+		return chos_fail(err, -ENAMETOOLONG, "kmod backend: root path too long");
+	if (lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
+		return chos_fail(err, -ENOTDIR, "kmod backend: %s is not the link to %s (a namespace "
+				 "layout?); run `chos setup`", link, CHOS_KMOD_LINK);
+	if ((r = chos_kmod_check_visible(root, tree, err)) < 0 || (r = chos_kmod_set(tree, err)) < 0)
+		return r;
+	if ((r = chos_kmod_enter(root, home, err)) < 0)
+		/* Back to the host view: the caller stays on the host's root with a clean link. */
+		(void)write_control(KMOD_RESETCHOS, "1");
+	return r;
+}
