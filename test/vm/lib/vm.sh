@@ -1,0 +1,42 @@
+# Shell helpers for scripts run by test/vm/run: `. /mnt/chos/lib/vm.sh`.
+
+# Two small trees, each with its own os-release; only-in-a exists in tree A alone.
+chos_vm_trees() {
+  local t
+  for t in a b; do
+    mkdir -p "/srv/trees/$t/etc" "/srv/trees/$t/usr/bin"
+    printf 'ID=%s\nPRETTY_NAME="chos test tree %s"\n' "$t" "$t" >"/srv/trees/$t/etc/os-release"
+  done
+  echo a >/srv/trees/a/only-in-a
+}
+
+# Loads the module built in this run, mounts chosfs at /proc/chos and lists both trees.
+chos_vm_setup() {
+  chos_vm_trees
+  insmod /mnt/chos/dist/native/chos.ko
+  mount -t chosfs chosfs /proc/chos
+  echo /srv/trees/a >/proc/chos/valid
+  echo /srv/trees/b >/proc/chos/valid
+}
+
+# Unmounts and unloads; fails if either step does.
+chos_vm_teardown() {
+  umount /proc/chos && rmmod chos
+}
+
+# Kernel warnings since boot: WARNING, BUG, Oops, Call Trace, leaks reported by the module.
+chos_vm_dmesg_problems() {
+  dmesg | grep -E 'WARNING|BUG|Oops|Call Trace|general protection|chos: leaked' || true
+}
+
+# Runs a check named $1 (the rest is the command), printing CHOS-CHECK <name> ok|fail <status>
+# so one boot can run many checks and the jest side can assert each by name.
+chos_vm_check() {
+  local name=$1 rc
+  shift
+  echo "--- $name"
+  "$@"
+  rc=$?
+  if ((rc == 0)); then echo "CHOS-CHECK $name ok"; else echo "CHOS-CHECK $name fail $rc"; fi
+  return 0
+}
