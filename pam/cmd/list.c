@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos list [--all]`: the environments this user may use, one `NAME<TAB>PATH` line each, in
  * catalogue order (see consult.h for the rule). --all also prints the others, each with
- * `<TAB>refused: WHY`. A policy fault is an error, not an empty list. */
+ * `<TAB>refused: WHY`. A failure of the set-up (catalogue, policy fault) is an error, not an
+ * empty list. */
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
@@ -10,8 +11,9 @@
 int chos_cmd_list(int argc, char **argv)
 {
 	struct chos_cmd_options opts;
-	struct chos_consult c;
-	struct chos_decision d;
+	struct chos_session_result res;
+	struct chos_catalogue cat;
+	struct chos_error err = {0};
 	char why[CHOS_REASON_MAX + CHOS_ERROR_MAX];
 	int first = chos_cmd_options_parse(argc, argv, &opts), all = 0, status = 0;
 
@@ -23,11 +25,13 @@ int chos_cmd_list(int argc, char **argv)
 		fprintf(stderr, "chos list: unexpected '%s'\n", argv[first]);
 		return 2;
 	}
-	if (chos_consult_open(&opts, &c) < 0)
+	if (chos_catalogue_load(opts.catalogue, 0, &cat, &err) < 0) {
+		fprintf(stderr, "chos: %s\n", err.message);
 		return 1;
-	for (size_t i = 0; i < c.catalogue.count; i++) {
-		const struct chos_env *env = &c.catalogue.envs[i];
-		int granted = chos_consult_ask(&c, env->name, &d, why, sizeof(why));
+	}
+	for (size_t i = 0; i < cat.count; i++) {
+		const struct chos_env *env = &cat.envs[i];
+		int granted = chos_consult_ask(&opts, env->name, &res, why, sizeof(why));
 
 		if (granted < 0) {
 			fprintf(stderr, "chos: %s\n", why);
@@ -39,6 +43,6 @@ int chos_cmd_list(int argc, char **argv)
 		else if (all)
 			printf("%s\t%s\trefused: %s\n", env->name, env->path, why);
 	}
-	chos_consult_close(&c);
+	chos_catalogue_free(&cat);
 	return status;
 }

@@ -1,12 +1,41 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * `chos run`: not implemented yet (the backends land in pam/core/kmod_backend.c and userns.c). */
+ * `chos run ENV [--] CMD [ARG...]`: CMD in environment ENV, if the policy grants ENV to the
+ * caller (consult.h), with the environment the tree's %ENV list keeps and CHOS=ENV. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "commands.h"
+#include "consult.h"
+#include "enter.h"
+#include "launch.h"
 
 int chos_cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("chos run: not implemented yet\n", stderr);
-	return 1;
+	struct chos_cmd_options opts;
+	int i = chos_cmd_options_parse(argc, argv, &opts);
+	const char *name;
+	char *tree;
+
+	if (i < 0)
+		return 2;
+	if (i >= argc) {
+		fputs("usage: chos run ENV -- CMD [ARG...]\n", stderr);
+		return 2;
+	}
+	name = argv[i++];
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	if (i >= argc) {
+		fputs("chos run: no command given; usage: chos run ENV -- CMD [ARG...]\n", stderr);
+		return 2;
+	}
+	tree = chos_consult_grant(&opts, name);
+	if (!tree)
+		return 1;
+	if (chos_cmd_enter(opts.root, tree) < 0) {
+		free(tree);
+		return 1;
+	}
+	free(tree);
+	return chos_cmd_launch(name, argv[i], argv + i, NULL);
 }

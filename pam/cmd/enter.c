@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "enter.h"
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "error.h"
+#include "kmod_backend.h"
+#include "layout.h"
+#include "namespace.h"
+#include "userns.h"
+
+static int fail(const struct chos_error *err)
+{
+	fprintf(stderr, "chos: %s\n", err->message);
+	return -1;
+}
+
+/* Namespace layout, already inside the view: a mount namespace of our own in which TREE covers
+ * the session's tree on /.chos-link. rslave first, as everywhere, so nothing leaks outwards. */
+static int rebind_link(const char *tree, struct chos_error *err)
+{
+	struct stat st;
+
+	if (stat(tree, &st) < 0 || !S_ISDIR(st.st_mode))
+		return chos_fail(err, -ENOENT, "the tree %s is not visible inside this session: an "
+				 "admin can make it so by keeping the trees under a directory "
+				 "bound into the root (BINDMOUNT in /etc/sysconfig/chos)", tree);
+	if (unshare(CLONE_NEWNS) < 0)
+		return chos_fail(err, -errno, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return chos_fail(err, -errno, "make / rslave: %s", strerror(errno));
+	if (mount(tree, "/" CHOS_LINK_NAME, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return chos_fail(err, -errno, "bind %s on /%s: %s", tree, CHOS_LINK_NAME,
+				 strerror(errno));
+	return 0;
+}
+
+/* Unprivileged callers get their CAP_SYS_ADMIN from a user namespace of their own. */
+static int gain_mount_rights(struct chos_error *err)
+{
+	return geteuid() == 0 ? 0 : chos_userns_enter(err);
+}
+
+int chos_cmd_enter(const char *root, const char *tree)
+{
+	struct chos_error err = {0};
+	char cwd[PATH_MAX], link[PATH_MAX];
+	const char *home = getenv("HOME");
+	struct stat st;
+	bool kmod_layout;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "%s", home ? home : "/");
+	if (lstat("/" CHOS_LINK_NAME, &st) == 0) {
+		/* Inside a session's view. */
+		if (S_ISLNK(st.st_mode))
+			return chos_kmod_set(tree, &err) < 0 ? fail(&err) : 0;
+		if (gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
+			return fail(&err);
+	} else {
+		/* On the host's view: enter ROOT as the PAM module would. */
+		snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME);
+		if (lstat(link, &st) < 0) {
+			fprintf(stderr, "chos: %s: %s: run `chos setup` (as root) first\n", link,
+				strerror(errno));
+			return -1;
+		}
+		kmod_layout = S_ISLNK(st.st_mode);
+		if (kmod_layout && (chos_kmod_check_visible(root, tree, &err) < 0 ||
+				    chos_kmod_set(tree, &err) < 0))
+			return fail(&err);
+		if (gain_mount_rights(&err) < 0)
+			return fail(&err);
+		if (kmod_layout ? chos_kmod_enter(root, cwd, &err) < 0
+				: chos_namespace_apply(root, tree, cwd, &err) < 0)
+			return fail(&err);
+	}
+	/* Re-resolve the working directory in the new view (it may have been inside the old tree). */
+	if (chdir(cwd) < 0 && (!home || chdir(home) < 0))
+		(void)!chdir("/");
+	return 0;
+}
