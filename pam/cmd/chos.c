@@ -7,17 +7,6 @@
 #include <string.h>
 #include "commands.h"
 
-#ifdef CHOS_NO_SETUP
-/* Built before pam/cmd/setup.c landed (see CMakeLists.txt): say so rather than pretend. */
-int chos_cmd_setup(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fputs("chos setup: not built into this chos (pam/cmd/setup.c was missing)\n", stderr);
-	return 1;
-}
-#endif
-
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
