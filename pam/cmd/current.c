@@ -22,7 +22,7 @@ int chos_cmd_current(int argc, char **argv)
 	char link[PATH_MAX];
 	struct stat st;
 	ssize_t n;
-	int first = chos_cmd_options_parse(argc, argv, &opts);
+	int first = chos_cmd_options_parse(argc, argv, 0, &opts);
 
 	if (first < 0)
 		return 2;

@@ -15,12 +15,10 @@ int chos_cmd_list(int argc, char **argv)
 	struct chos_catalogue cat;
 	struct chos_error err = {0};
 	char why[CHOS_REASON_MAX + CHOS_ERROR_MAX];
-	int first = chos_cmd_options_parse(argc, argv, &opts), all = 0, status = 0;
+	int first = chos_cmd_options_parse(argc, argv, 1, &opts), status = 0;
 
 	if (first < 0)
 		return 2;
-	if (first < argc && !strcmp(argv[first], "--all"))
-		all = 1, first++;
 	if (first != argc) {
 		fprintf(stderr, "chos list: unexpected '%s'\n", argv[first]);
 		return 2;
@@ -40,7 +38,7 @@ int chos_cmd_list(int argc, char **argv)
 		}
 		if (granted)
 			printf("%s\t%s\n", env->name, env->path);
-		else if (all)
+		else if (opts.all)
 			printf("%s\t%s\trefused: %s\n", env->name, env->path, why);
 	}
 	chos_catalogue_free(&cat);

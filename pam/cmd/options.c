@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include "layout.h"
 
-int chos_cmd_options_parse(int argc, char **argv, struct chos_cmd_options *opts)
+int chos_cmd_options_parse(int argc, char **argv, int allow_all, struct chos_cmd_options *opts)
 {
 	static const struct option long_options[] = {
 		{"catalogue", required_argument, NULL, 'c'},
 		{"policy", required_argument, NULL, 'p'},
 		{"root", required_argument, NULL, 'r'},
 		{"debug", no_argument, NULL, 'd'},
+		{"all", no_argument, NULL, 'a'},
 		{0},
 	};
 	*opts = (struct chos_cmd_options){
@@ -34,8 +35,14 @@ int chos_cmd_options_parse(int argc, char **argv, struct chos_cmd_options *opts)
 		case 'd':
 			opts->debug = 1;
 			break;
+		case 'a':
+			if (allow_all) {
+				opts->all = 1;
+				break;
+			}
+			/* fall through */
 		default:
-			fprintf(stderr, "chos %s: see 'chos --help'\n", argv[0]);
+			fprintf(stderr, "chos %s: unknown option; see 'chos --help'\n", argv[0]);
 			return -1;
 		}
 	}

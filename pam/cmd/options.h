@@ -13,8 +13,10 @@ struct chos_cmd_options {
 	const char *policy;
 	const char *root;
 	int debug;
+	int all;          /* --all, which only `chos list` accepts */
 };
 
 /* Parses leading options of argv (argv[0] is the subcommand name) and stops at the first
- * operand. Returns the index of the first operand, or -1 after printing the misuse. */
-int chos_cmd_options_parse(int argc, char **argv, struct chos_cmd_options *opts);
+ * operand; --all is accepted when allow_all is set. Returns the index of the first operand, or
+ * -1 after printing the misuse. */
+int chos_cmd_options_parse(int argc, char **argv, int allow_all, struct chos_cmd_options *opts);

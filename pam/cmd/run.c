@@ -12,7 +12,7 @@
 int chos_cmd_run(int argc, char **argv)
 {
 	struct chos_cmd_options opts;
-	int i = chos_cmd_options_parse(argc, argv, &opts);
+	int i = chos_cmd_options_parse(argc, argv, 0, &opts);
 	const char *name;
 	char *tree;
 

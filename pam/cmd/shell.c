@@ -20,7 +20,7 @@ static char login_argv0[256];
 int chos_cmd_shell(int argc, char **argv)
 {
 	struct chos_cmd_options opts;
-	int i = chos_cmd_options_parse(argc, argv, &opts);
+	int i = chos_cmd_options_parse(argc, argv, 0, &opts);
 	const char *name = getenv("CHOS");
 	struct passwd *pw;
 	char *tree, *shell, *args[2];
