@@ -11,6 +11,8 @@ export interface TestUser {
   readonly name: string;
   /** Site group (the user's primary group), or null for a user in no site group. */
   readonly group: string | null;
+  /** Further site groups (supplementary), after the primary one. */
+  readonly extraGroups: readonly string[];
   /** Home directory on the host, visible in every tree through /chos/home. */
   readonly home: string;
 }
@@ -19,11 +21,12 @@ export interface TestUser {
 export const TEST_SHELL = '/bin/sh';
 
 export const TEST_USERS: readonly TestUser[] = [
-  { name: 'alice', group: 'physics', home: '/home/alice' },
-  { name: 'bob', group: 'chemistry', home: '/home/bob' },
-  { name: 'carol', group: 'legacy', home: '/home/carol' },
-  { name: 'dave', group: 'admins', home: '/home/dave' },
-  { name: 'erin', group: null, home: '/home/erin' },
+  { name: 'alice', group: 'physics', extraGroups: [], home: '/home/alice' },
+  { name: 'bob', group: 'chemistry', extraGroups: [], home: '/home/bob' },
+  { name: 'carol', group: 'legacy', extraGroups: [], home: '/home/carol' },
+  // As in policy/examples/site/cases.json: an admin who is also in physics.
+  { name: 'dave', group: 'admins', extraGroups: ['physics'], home: '/home/dave' },
+  { name: 'erin', group: null, extraGroups: [], home: '/home/erin' },
 ];
 
 const HOLDERS = '/run/chos-test-users';
@@ -67,7 +70,8 @@ function create(): void {
     if (u.group && !exists('group', u.group)) run('groupadd', [u.group]);
     if (exists('passwd', u.name)) continue;
     const group = u.group ? ['-g', u.group] : ['-U'];
-    run('useradd', ['-m', '-d', u.home, '-s', TEST_SHELL, '-c', COMMENT, ...group, u.name]);
+    const extra = u.extraGroups.length ? ['-G', u.extraGroups.join(',')] : [];
+    run('useradd', ['-m', '-d', u.home, '-s', TEST_SHELL, '-c', COMMENT, ...group, ...extra, u.name]);
   }
 }
 
