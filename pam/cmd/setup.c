@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * `chos setup [--root DIR] [--backend auto|kmod|namespace] [--check] [--catalogue FILE]
+ *             [--sysconfig FILE] [--policy FILE]`
+ * The admin's command: lays out ROOT (pam/core/setup.c does the work), or with --check reports
+ * every problem and what to do. Exit status: 0 all right, 1 problems remain, 2 misuse. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "commands.h"
+#include "setup.h"
+
+static int usage(const char *what)
+{
+	fprintf(stderr, "chos setup: %s\n"
+		"usage: chos setup [--root DIR] [--backend auto|kmod|namespace] [--check]\n"
+		"                  [--catalogue FILE] [--sysconfig FILE] [--policy FILE]\n", what);
+	return 2;
+}
+
+static int parse_backend(const char *v, enum chos_backend *out)
+{
+	static const char *const names[] = {"auto", "kmod", "namespace"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, names[i]))
+			return *out = (enum chos_backend)i, 0;
+	return -EINVAL;
+}
+
+int chos_cmd_setup(int argc, char **argv)
+{
+	struct chos_setup_options o = {.out = stdout};
+	int problems;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--check")) {
+			o.check = 1;
+			continue;
+		}
+		if (strcmp(a, "--root") && strcmp(a, "--backend") && strcmp(a, "--catalogue") &&
+		    strcmp(a, "--sysconfig") && strcmp(a, "--policy"))
+			return usage(a[0] == '-' ? "unknown option" : "unexpected operand");
+		if (!v)
+			return usage("option needs a value");
+		i++;
+		if (!strcmp(a, "--backend") && parse_backend(v, &o.backend) < 0)
+			return usage("--backend is auto, kmod or namespace");
+		if (strcmp(a, "--backend") && v[0] != '/')
+			return usage("paths must be absolute");
+		if (!strcmp(a, "--root"))
+			o.root = v;
+		else if (!strcmp(a, "--catalogue"))
+			o.catalogue = v;
+		else if (!strcmp(a, "--sysconfig"))
+			o.sysconfig = v;
+		else if (!strcmp(a, "--policy"))
+			o.policy = v;
+	}
+	if (!o.check && geteuid() != 0) {
+		fputs("chos setup: must run as root (mounts and /proc/chos/valid); --check does not\n",
+		      stderr);
+		return 1;
+	}
+	problems = chos_setup_run(&o);
+	if (problems < 0)
+		return usage("--root must be an absolute path without . or .. (not /)");
+	if (problems > 0) {
+		printf("chos setup: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
+		       o.check ? "" : " left");
+		return 1;
+	}
+	printf("chos setup: %s\n", o.check ? "no problems" : "done");
+	return 0;
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * One session (session.h). decide() gathers the facts, loads the catalogue and asks the policy;
+ * every failure on the way goes through fallback(), the single place on_error is applied.
+ * open() then applies the outcome with the chosen backend and falls back once more if that
+ * fails. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "layout.h"
+#include "namespace.h"
+#include "session.h"
+#if __has_include("kmod_backend.h")
+#include "kmod_backend.h"
+#define CHOS_HAVE_KMOD 1
+#else
+#define CHOS_HAVE_KMOD 0
+#endif
+
+const char *chos_stage_name(enum chos_stage stage)
+{
+	static const char *const names[] = {"none", "facts", "catalogue", "policy", "apply"};
+	return names[stage];
+}
+
+const char *chos_on_error_name(enum chos_on_error on_error)
+{
+	static const char *const names[] = {"host", "default", "deny"};
+	return names[on_error];
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void set_host(struct chos_session_result *res, const char *layer, const char *reason)
+{
+	res->outcome = CHOS_OUTCOME_HOST;
+	res->env[0] = res->path[0] = '\0';
+	snprintf(res->layer, sizeof(res->layer), "%s", layer);
+	snprintf(res->reason, sizeof(res->reason), "%s", reason);
+}
+
+static int set_env(struct chos_session_result *res, const struct chos_catalogue *cat,
+		   const char *name)
+{
+	const struct chos_env *e = cat ? chos_catalogue_find(cat, name) : NULL;
+
+	if (!e)
+		return -ENOENT;
+	res->outcome = CHOS_OUTCOME_ENV;
+	snprintf(res->env, sizeof(res->env), "%s", e->name);
+	snprintf(res->path, sizeof(res->path), "%s", e->path);
+	return 0;
+}
+
+/* on_error, in one place. cat is NULL when the catalogue itself failed. */
+static void fallback(const struct chos_session_options *opts, struct chos_session_result *res,
+		     const struct chos_catalogue *cat, int uid0)
+{
+	res->on_error = opts->on_error;
+	if (uid0) {
+		set_host(res, "host", "root stays on the host when anything fails");
+		return;
+	}
+	switch (opts->on_error) {
+	case CHOS_ON_ERROR_DENY:
+		res->outcome = CHOS_OUTCOME_DENY;
+		res->env[0] = res->path[0] = '\0';
+		snprintf(res->layer, sizeof(res->layer), "host");
+		snprintf(res->reason, sizeof(res->reason), "on_error=deny");
+		return;
+	case CHOS_ON_ERROR_DEFAULT:
+		if (set_env(res, cat, "default") == 0) {
+			snprintf(res->layer, sizeof(res->layer), "default");
+			snprintf(res->reason, sizeof(res->reason), "on_error=default");
+			return;
+		}
+		set_host(res, "host", "on_error=default, but the catalogue lists no usable `default`");
+		return;
+	case CHOS_ON_ERROR_HOST:
+		break;
+	}
+	set_host(res, "host", "on_error=host");
+}
+
+static void take_decision(struct chos_session_result *res, const struct chos_decision *d,
+			  const struct chos_catalogue *cat, int uid0)
+{
+	if (d->layer == CHOS_LAYER_GROUP)
+		snprintf(res->layer, sizeof(res->layer), "group:%s", d->group);
+	else
+		snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(d->layer));
+	snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
+	res->outcome = d->outcome;
+	if (d->outcome == CHOS_OUTCOME_ENV && set_env(res, cat, d->env) < 0) {
+		/* policy.c already refuses unlisted names; this keeps the rule true on its own. */
+		res->outcome = CHOS_OUTCOME_DENY;
+		snprintf(res->reason, sizeof(res->reason), "\"%s\" is not listed", d->env);
+	}
+	if (res->outcome == CHOS_OUTCOME_DENY && uid0)
+		set_host(res, "host", "root is never denied: stays on the host");
+}
+
+static int gather(const struct chos_session_options *opts, struct chos_context *ctx,
+		  struct chos_session_result *res)
+{
+	int r;
+
+	if ((r = chos_context_from_nss(opts->user, ctx, &res->error)) < 0 ||
+	    (r = chos_context_set_host(ctx, &res->error)) < 0)
+		return r;
+	ctx->service = strdup(opts->service ? opts->service : "chos");
+	ctx->remote_host = opts->remote_host ? strdup(opts->remote_host) : NULL;
+	ctx->tty = opts->tty ? strdup(opts->tty) : NULL;
+	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty) ||
+	    chos_request_fill(ctx, &opts->request) < 0)
+		return chos_fail(&res->error, -ENOMEM, "out of memory");
+	if (ctx->requested)
+		snprintf(res->requested, sizeof(res->requested), "%s", ctx->requested);
+	return 0;
+}
+
+/* Everything but the clock; decide() and open() time it. */
+static void decide(const struct chos_session_options *opts, struct chos_session_result *res,
+		   struct chos_catalogue *cat, int *uid0, char *home, size_t home_len)
+{
+	struct chos_context ctx = {0};
+	struct chos_decision d = {0};
+	struct chos_policy_options popts = {
+		.bundle_path = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY,
+		.log = opts->log,
+	};
+	int have_cat = 0;
+
+	if (gather(opts, &ctx, res) < 0) {
+		res->failed = CHOS_STAGE_FACTS;
+		goto fail;
+	}
+	*uid0 = ctx.uid == 0;
+	snprintf(home, home_len, "%s", ctx.home ? ctx.home : "/");
+	if (*uid0 && !opts->allow_root) {
+		set_host(res, "host", "root stays on the host (allow_root is not set)");
+		goto out;
+	}
+	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, cat,
+				&res->error) < 0) {
+		res->failed = CHOS_STAGE_CATALOGUE;
+		goto fail;
+	}
+	have_cat = 1;
+	int r = chos_policy_decide(&popts, cat, &ctx, &d);
+	if (r < 0 || d.fault != CHOS_FAULT_NONE) {
+		res->failed = CHOS_STAGE_POLICY;
+		res->fault = d.fault != CHOS_FAULT_NONE ? d.fault : CHOS_FAULT_LOAD;
+		if (d.fault != CHOS_FAULT_NONE)
+			chos_fail(&res->error, r < 0 ? r : -EINVAL, "policy %s: %s%s%s",
+				  chos_fault_name(d.fault), d.fault_message,
+				  d.file[0] ? " in " : "", d.file);
+		else
+			chos_fail(&res->error, r, "policy: %s", strerror(-r));
+		goto fail;
+	}
+	take_decision(res, &d, cat, *uid0);
+	goto out;
+fail:
+	fallback(opts, res, have_cat ? cat : NULL, *uid0);
+out:
+	chos_context_free(&ctx);
+}
+
+int chos_session_decide(const struct chos_session_options *opts, struct chos_session_result *res)
+{
+	struct chos_catalogue cat = {0};
+	long long start = now_us();
+	char home[4096] = "/";   /* PATH_MAX */
+	int uid0 = 0;
+
+	if (!opts->user)
+		return -EINVAL;
+	memset(res, 0, sizeof(*res));
+	res->backend = "none";
+	decide(opts, res, &cat, &uid0, home, sizeof(home));
+	chos_catalogue_free(&cat);
+	res->micros = now_us() - start;
+	return 0;
+}
+
+static enum chos_backend pick_backend(enum chos_backend want)
+{
+	struct stat st;
+
+	if (want != CHOS_BACKEND_AUTO)
+		return want;
+	return stat(CHOS_KMOD_DIR, &st) == 0 && S_ISDIR(st.st_mode) ? CHOS_BACKEND_KMOD
+								     : CHOS_BACKEND_NAMESPACE;
+}
+
+static int apply(const struct chos_session_options *opts, struct chos_session_result *res,
+		 const char *home)
+{
+	const char *root = opts->root ? opts->root : CHOS_ROOT_DEFAULT;
+
+	if (pick_backend(opts->backend) == CHOS_BACKEND_KMOD) {
+		res->backend = "kmod";
+#if CHOS_HAVE_KMOD
+		return chos_kmod_apply(root, res->path, home, &res->error);
+#else
+		return chos_fail(&res->error, -ENOSYS,
+				 "backend=kmod: this build has no kmod backend "
+				 "(pam/core/kmod_backend.c was missing at build time)");
+#endif
+	}
+	res->backend = "namespace";
+	return chos_namespace_apply(root, res->path, home, &res->error);
+}
+
+int chos_session_open(const struct chos_session_options *opts, struct chos_session_result *res)
+{
+	struct chos_catalogue cat = {0};
+	long long start = now_us();
+	char home[4096] = "/";   /* PATH_MAX */
+	int uid0 = 0;
+
+	if (!opts->user)
+		return -EINVAL;
+	memset(res, 0, sizeof(*res));
+	res->backend = "none";
+	decide(opts, res, &cat, &uid0, home, sizeof(home));
+	if (res->outcome == CHOS_OUTCOME_ENV) {
+		int r = apply(opts, res, home);
+		if (r < 0 && res->failed == CHOS_STAGE_NONE) {
+			res->failed = CHOS_STAGE_APPLY;
+			fallback(opts, res, &cat, uid0);
+			/* on_error=default: one more try, unless the default is what just failed. */
+			if (res->outcome == CHOS_OUTCOME_ENV &&
+			    apply(opts, res, home) < 0)
+				set_host(res, "host", "on_error=default, and `default` failed too");
+		} else if (r < 0) {
+			/* The fallback's own `default` failed to apply: the host is what is left. */
+			set_host(res, "host", "on_error=default, and `default` failed too");
+		}
+		if (res->outcome != CHOS_OUTCOME_ENV)
+			res->backend = "none";
+	}
+	chos_catalogue_free(&cat);
+	res->micros = now_us() - start;
+	return 0;
+}
+
+void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,
+			   size_t len)
+{
+	const char *env = res->outcome == CHOS_OUTCOME_ENV ? res->env
+			  : res->outcome == CHOS_OUTCOME_DENY ? "(denied)" : "(host)";
+	int n = snprintf(buf, len, "user=\"%s\" env=%s requested=%s reason=\"%s\" layer=%s "
+			 "backend=%s us=%lld", user, env, res->requested[0] ? res->requested : "-",
+			 res->reason, res->layer, res->backend, res->micros);
+
+	if (res->failed == CHOS_STAGE_NONE || n < 0 || (size_t)n >= len)
+		return;
+	snprintf(buf + n, len - (size_t)n, " failed=%s%s%s on_error=%s error=\"%s\"",
+		 chos_stage_name(res->failed), res->failed == CHOS_STAGE_POLICY ? " fault=" : "",
+		 res->failed == CHOS_STAGE_POLICY ? chos_fault_name(res->fault) : "",
+		 chos_on_error_name(res->on_error), res->error.message);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * One session, start to end: the one core function the PAM module and the `chos` command call.
+ *   facts (NSS, host, service, the user's request) -> catalogue -> policy -> on_error fallback
+ *   -> apply (kmod or namespace backend)
+ * and a result saying where the session is, why, which layer decided, and what failed on the
+ * way. Glue code (PAM, CLI) only maps the result to its world: it holds no decision logic.
+ *
+ * Outcomes of failures (the module's on_error=):
+ *   host     stay on the host (the default: nobody is locked out by a broken set-up)
+ *   default  the catalogue's `default` environment; the host when that cannot be applied either
+ *   deny     refuse the session
+ * uid 0 stays on the host unless allow_root is set, before anything is read; with allow_root,
+ * a denial or failure for uid 0 still ends on the host: root is never locked out. */
+#pragma once
+#include <stddef.h>
+#include "error.h"
+#include "log.h"
+#include "policy.h"
+#include "request.h"
+
+#define CHOS_DEFAULT_CATALOGUE "/etc/chos"
+#define CHOS_DEFAULT_POLICY "/etc/chos.d/policy.js"
+
+enum chos_backend { CHOS_BACKEND_AUTO, CHOS_BACKEND_KMOD, CHOS_BACKEND_NAMESPACE };
+enum chos_on_error { CHOS_ON_ERROR_HOST, CHOS_ON_ERROR_DEFAULT, CHOS_ON_ERROR_DENY };
+/* Which stage failed (and made on_error decide). */
+enum chos_stage { CHOS_STAGE_NONE, CHOS_STAGE_FACTS, CHOS_STAGE_CATALOGUE, CHOS_STAGE_POLICY,
+		  CHOS_STAGE_APPLY };
+
+struct chos_session_options {
+	const char *user;
+	const char *service;         /* PAM service, or "chos" */
+	const char *remote_host;     /* NULL when none */
+	const char *tty;             /* NULL when none */
+	struct chos_request_options request;
+	const char *catalogue;       /* NULL: CHOS_DEFAULT_CATALOGUE */
+	const char *policy;          /* NULL: CHOS_DEFAULT_POLICY */
+	const char *root;            /* NULL: CHOS_ROOT_DEFAULT */
+	enum chos_backend backend;
+	enum chos_on_error on_error;
+	int allow_root;              /* switch uid 0 too */
+	const struct chos_log *log;
+};
+
+struct chos_session_result {
+	enum chos_outcome outcome;          /* ENV: in env's tree; HOST; DENY: refuse the session */
+	char env[CHOS_NAME_MAX + 1];        /* ENV: the catalogue's name */
+	char path[4096];                    /* ENV: its tree (PATH_MAX) */
+	char requested[CHOS_NAME_MAX + 1];  /* the user's valid request, "" when none */
+	char reason[CHOS_REASON_MAX + 1];
+	char layer[CHOS_NAME_MAX + 8];      /* site, group:NAME, request, default, host */
+	const char *backend;                /* "kmod", "namespace"; "none" when nothing was applied */
+	enum chos_stage failed;             /* CHOS_STAGE_NONE when nothing failed */
+	enum chos_fault fault;              /* the policy's fault, when failed == POLICY */
+	struct chos_error error;            /* what failed, saying what to fix */
+	enum chos_on_error on_error;        /* the fallback that was applied, when failed */
+	long long micros;                   /* time spent deciding and applying */
+};
+
+/* Decides without applying (outcome ENV means "would enter env"). Returns 0, or -EINVAL for
+ * options without a user; every failure of the set-up is in the result, not the return. */
+int chos_session_decide(const struct chos_session_options *opts, struct chos_session_result *res);
+/* Decides and applies. When applying fails, on_error decides again (and is recorded). */
+int chos_session_open(const struct chos_session_options *opts, struct chos_session_result *res);
+/* The one log line of a session: user="..." env=... requested=... reason="..." layer=...
+ * backend=... us=N, and failed=... fault=... on_error=... error="..." when something failed. */
+void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,
+			   size_t len);
+const char *chos_stage_name(enum chos_stage stage);
+const char *chos_on_error_name(enum chos_on_error on_error);
