@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The Node addon: the core's entry points for Node, typed in policy/native.ts. Each function
+// converts its arguments, calls one core function and converts the result; no policy logic
+// lives here, so what the tests and the CLI see is what the PAM module does.
+//
+// Bad arguments throw TypeError naming the field; core failures (catalogue, NSS, compile)
+// throw Error with the core's message. A policy fault is not an exception: decide() reports it
+// in `error`, as the PAM module would log it.
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "catalogue.h"
+#include "context.h"
+#include "policy.h"
+#include "trust.h"
+}
+
+namespace {
+
+// Frees a core struct at scope exit (the core's own free functions).
+struct Catalogue {
+	chos_catalogue value{};
+	~Catalogue() { chos_catalogue_free(&value); }
+};
+struct Context {
+	chos_context value{};
+	~Context() { chos_context_free(&value); }
+};
+
+Napi::Value Field(const Napi::Object &obj, const char *name) { return obj.Get(name); }
+
+std::string String(Napi::Env env, const Napi::Value &v, const std::string &what)
+{
+	if (!v.IsString())
+		throw Napi::TypeError::New(env, what + " must be a string");
+	return v.As<Napi::String>().Utf8Value();
+}
+
+// malloc'd copy for the core's structs (freed by chos_context_free).
+char *Dup(Napi::Env env, const std::string &s, const std::string &what)
+{
+	if (s.find('\0') != std::string::npos)
+		throw Napi::TypeError::New(env, what + " must not contain NUL");
+	char *d = strdup(s.c_str());
+	if (!d)
+		throw Napi::Error::New(env, "out of memory");
+	return d;
+}
+
+char *DupOrNull(Napi::Env env, const Napi::Value &v, const std::string &what)
+{
+	if (v.IsNull() || v.IsUndefined())
+		return nullptr;
+	return Dup(env, String(env, v, what), what);
+}
+
+uint32_t Id(Napi::Env env, const Napi::Value &v, const std::string &what)
+{
+	if (!v.IsNumber())
+		throw Napi::TypeError::New(env, what + " must be a number");
+	double d = v.As<Napi::Number>().DoubleValue();
+	if (!(d >= 0 && d <= 4294967295.0) || d != (double)(uint32_t)d)
+		throw Napi::TypeError::New(env, what + " must be an integer from 0 to 2^32-1");
+	return (uint32_t)d;
+}
+
+Napi::Object ObjectField(Napi::Env env, const Napi::Object &obj, const char *name,
+			 const std::string &what)
+{
+	Napi::Value v = Field(obj, name);
+	if (!v.IsObject())
+		throw Napi::TypeError::New(env, what + " must be an object");
+	return v.As<Napi::Object>();
+}
+
+// context (a LoginContext without `environments`) -> chos_context.
+void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
+{
+	Napi::Object user = ObjectField(env, c, "user", "context.user");
+	ctx->user = Dup(env, String(env, Field(user, "name"), "context.user.name"), "context.user.name");
+	ctx->uid = Id(env, Field(user, "uid"), "context.user.uid");
+	ctx->gid = Id(env, Field(user, "gid"), "context.user.gid");
+	ctx->home = Dup(env, String(env, Field(user, "home"), "context.user.home"), "context.user.home");
+	ctx->shell = Dup(env, String(env, Field(user, "shell"), "context.user.shell"),
+			 "context.user.shell");
+	Napi::Value groups = Field(user, "groups");
+	if (!groups.IsArray())
+		throw Napi::TypeError::New(env, "context.user.groups must be an array of strings");
+	Napi::Array list = groups.As<Napi::Array>();
+	ctx->groups = static_cast<char **>(calloc(list.Length() + 1, sizeof(char *)));
+	if (!ctx->groups)
+		throw Napi::Error::New(env, "out of memory");
+	for (uint32_t i = 0; i < list.Length(); i++) {
+		std::string what = "context.user.groups[" + std::to_string(i) + "]";
+		ctx->groups[i] = Dup(env, String(env, list.Get(i), what), what);
+		ctx->group_count = i + 1;
+	}
+	Napi::Object host = ObjectField(env, c, "host", "context.host");
+	ctx->host = Dup(env, String(env, Field(host, "name"), "context.host.name"), "context.host.name");
+	ctx->service = Dup(env, String(env, Field(c, "service"), "context.service"), "context.service");
+	ctx->remote_host = DupOrNull(env, Field(c, "remoteHost"), "context.remoteHost");
+	ctx->tty = DupOrNull(env, Field(c, "tty"), "context.tty");
+	Napi::Value req = Field(c, "requested");
+	if (req.IsNull() || req.IsUndefined())
+		return;
+	if (!req.IsObject())
+		throw Napi::TypeError::New(env, "context.requested must be an object or null");
+	Napi::Object r = req.As<Napi::Object>();
+	std::string name = String(env, Field(r, "env"), "context.requested.env");
+	if (!chos_name_valid(name.data(), name.size()))
+		throw Napi::TypeError::New(env, "context.requested.env is not a valid environment name");
+	std::string from = String(env, Field(r, "from"), "context.requested.from");
+	if (from != "env" && from != "file")
+		throw Napi::TypeError::New(env, "context.requested.from must be \"env\" or \"file\"");
+	ctx->requested = Dup(env, name, "context.requested.env");
+	ctx->requested_from = from == "env" ? CHOS_REQUEST_ENV : CHOS_REQUEST_FILE;
+}
+
+bool Flag(const Napi::Object &o, const char *name)
+{
+	Napi::Value v = o.Get(name);
+	return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+// An optional positive number option; 0 (the core's default) when absent.
+double Number(Napi::Env env, const Napi::Object &o, const char *name)
+{
+	Napi::Value v = o.Get(name);
+	if (v.IsUndefined())
+		return 0;
+	if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() <= 0)
+		throw Napi::TypeError::New(env, std::string(name) + " must be a positive number");
+	return v.As<Napi::Number>().DoubleValue();
+}
+
+void Collect(void *userdata, int, const char *line)
+{
+	static_cast<std::vector<std::string> *>(userdata)->push_back(line);
+}
+
+void SetPosition(Napi::Env env, Napi::Object &o, const char *file, int line, int column)
+{
+	if (file[0])
+		o.Set("file", Napi::String::New(env, file));
+	if (line > 0) {
+		o.Set("line", Napi::Number::New(env, line));
+		o.Set("column", Napi::Number::New(env, column));
+	}
+}
+
+Napi::Value Decide(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!info[0].IsObject())
+		throw Napi::TypeError::New(env, "decide(options): options must be an object");
+	Napi::Object o = info[0].As<Napi::Object>();
+	std::string bundle = String(env, o.Get("bundle"), "bundle");
+	std::string catalogue = String(env, o.Get("catalogue"), "catalogue");
+	if (!o.Get("context").IsObject())
+		throw Napi::TypeError::New(env, "context must be an object");
+	unsigned trust = Flag(o, "trustAnyOwner") ? CHOS_TRUST_ANY_OWNER : 0;
+
+	Catalogue cat;
+	chos_error err{};
+	if (chos_catalogue_load(catalogue.c_str(), trust, &cat.value, &err) < 0)
+		throw Napi::Error::New(env, err.message);
+	Context ctx;
+	ReadContext(env, o.Get("context").As<Napi::Object>(), &ctx.value);
+
+	std::vector<std::string> logs;
+	struct chos_log log{Collect, &logs, 0};
+	chos_policy_options opts{};
+	opts.bundle_path = bundle.c_str();
+	opts.trust_flags = trust;
+	opts.memory_bytes = (size_t)Number(env, o, "memoryBytes");
+	opts.stack_bytes = (size_t)Number(env, o, "stackBytes");
+	opts.timeout_ms = (unsigned)Number(env, o, "timeoutMs");
+	opts.prefer_source = Flag(o, "preferSource");
+	opts.log = &log;
+	chos_decision d;
+	chos_policy_decide(&opts, &cat.value, &ctx.value, &d);
+
+	Napi::Object res = Napi::Object::New(env);
+	bool fault = d.fault != CHOS_FAULT_NONE;
+	res.Set("env", d.outcome == CHOS_OUTCOME_ENV && !fault ? Napi::Value(Napi::String::New(env, d.env))
+							       : env.Null());
+	if (d.outcome == CHOS_OUTCOME_DENY && !fault)
+		res.Set("deny", Napi::String::New(env, d.reason));
+	res.Set("reason", Napi::String::New(env, fault ? d.fault_message : d.reason));
+	std::string by = fault ? "fault" : chos_layer_name(d.layer);
+	if (!fault && d.layer == CHOS_LAYER_GROUP)
+		by += std::string(":") + d.group;
+	res.Set("decidedBy", Napi::String::New(env, by));
+	if (!fault)
+		SetPosition(env, res, d.file, d.line, d.column);
+	res.Set("fromBytecode", Napi::Boolean::New(env, d.from_bytecode));
+	if (fault) {
+		Napi::Object e = Napi::Object::New(env);
+		e.Set("fault", Napi::String::New(env, chos_fault_name(d.fault)));
+		e.Set("message", Napi::String::New(env, d.fault_message));
+		SetPosition(env, e, d.file, d.line, d.column);
+		res.Set("error", e);
+	}
+	Napi::Array out = Napi::Array::New(env, logs.size());
+	for (size_t i = 0; i < logs.size(); i++)
+		out.Set(i, Napi::String::New(env, logs[i]));
+	res.Set("logs", out);
+	return res;
+}
+
+Napi::Value Compile(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = String(env, info[0], "bundlePath");
+	chos_error err{};
+	size_t bytes = 0;
+	if (chos_policy_compile_file(path.c_str(), &bytes, &err) < 0)
+		throw Napi::Error::New(env, err.message);
+	Napi::Object res = Napi::Object::New(env);
+	res.Set("bytes", Napi::Number::New(env, (double)bytes));
+	return res;
+}
+
+Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = String(env, info[0], "path");
+	unsigned trust = info[1].IsObject() && Flag(info[1].As<Napi::Object>(), "trustAnyOwner")
+				 ? CHOS_TRUST_ANY_OWNER
+				 : 0;
+	Catalogue cat;
+	chos_error err{};
+	if (chos_catalogue_load(path.c_str(), trust, &cat.value, &err) < 0)
+		throw Napi::Error::New(env, err.message);
+	Napi::Array res = Napi::Array::New(env, cat.value.count);
+	for (size_t i = 0; i < cat.value.count; i++) {
+		Napi::Object e = Napi::Object::New(env);
+		e.Set("name", Napi::String::New(env, cat.value.envs[i].name));
+		e.Set("path", Napi::String::New(env, cat.value.envs[i].path));
+		res.Set(i, e);
+	}
+	return res;
+}
+
+Napi::Value UserFacts(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string name = String(env, info[0], "name");
+	Context ctx;
+	chos_error err{};
+	if (chos_context_from_nss(name.c_str(), &ctx.value, &err) < 0)
+		throw Napi::Error::New(env, err.message);
+	Napi::Object res = Napi::Object::New(env);
+	res.Set("name", Napi::String::New(env, ctx.value.user));
+	res.Set("uid", Napi::Number::New(env, ctx.value.uid));
+	res.Set("gid", Napi::Number::New(env, ctx.value.gid));
+	res.Set("home", Napi::String::New(env, ctx.value.home));
+	res.Set("shell", Napi::String::New(env, ctx.value.shell));
+	Napi::Array groups = Napi::Array::New(env, ctx.value.group_count);
+	for (size_t i = 0; i < ctx.value.group_count; i++)
+		groups.Set(i, Napi::String::New(env, ctx.value.groups[i]));
+	res.Set("groups", groups);
+	return res;
+}
+
+Napi::Value HostName(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Context ctx;
+	chos_error err{};
+	if (chos_context_set_host(&ctx.value, &err) < 0)
+		throw Napi::Error::New(env, err.message);
+	return Napi::String::New(env, ctx.value.host);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("decide", Napi::Function::New(env, Decide, "decide"));
+	exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
+	exports.Set("parseCatalogue", Napi::Function::New(env, ParseCatalogue, "parseCatalogue"));
+	exports.Set("userFacts", Napi::Function::New(env, UserFacts, "userFacts"));
+	exports.Set("hostName", Napi::Function::New(env, HostName, "hostName"));
+	return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(chos_addon, Init)
