@@ -85,6 +85,10 @@ struct chos_decision {
 	char fault_message[CHOS_ERROR_MAX]; /* the exception text or what was wrong */
 };
 
+/* Fills out either way: returns 0 with a decision, or -errno with out->fault set (-ETIMEDOUT,
+ * -ENOMEM, -E2BIG for the stack, -EINVAL for throw/shape/unlisted, the load error's code).
+ * The deadline covers loading and running. Only the file that decided or faulted, the
+ * position, and from_bytecode are meaningful on a fault besides the fault fields. */
 int chos_policy_decide(const struct chos_policy_options *opts, const struct chos_catalogue *cat,
 		       const struct chos_context *ctx, struct chos_decision *out);
 
