@@ -279,6 +279,13 @@ static int ensure_site_dir(struct run *r, const char *host)
 
 	if (join(path, r->root, host) < 0)
 		return problem(r, "use a shorter path", "%s: path too long", host);
+	for (size_t i = 0; CHOS_OS_DIRS[i]; i++) {
+		size_t n = strlen(CHOS_OS_DIRS[i]);
+		if (!strncmp(host + 1, CHOS_OS_DIRS[i], n) && (host[n + 1] == '/' || !host[n + 1]))
+			return problem(r, "remove it from BINDMOUNT: OS directories come from the tree",
+				       "site directory %s is inside the OS directory /%s", host,
+				       CHOS_OS_DIRS[i]);
+	}
 	if (stat(host, &st) < 0 || !S_ISDIR(st.st_mode))
 		return problem(r, "create it on the host, or remove it from BINDMOUNT",
 			       "site directory %s is not a directory on the host", host);

@@ -1,0 +1,149 @@
+// pam_chos through real PAM: pamtester opens and closes a session on a generated service
+// (`session requisite pam_chos.so ...` then pam_exec printing /etc/os-release), inside a test
+// mount namespace laid out by `chos setup`. Each case asserts pamtester's exit code AND the
+// PRETTY_NAME the session saw, against the example site policy (policy/examples/site).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { acquireTestUsers, testUser } from './lib/users';
+import { PRETTY } from './lib/trees';
+import { TestSite } from './lib/site';
+import { pamtester, removeService, writeService } from './lib/pam';
+
+let site: TestSite;
+let releaseUsers: () => void;
+const services: string[] = [];
+
+function service(args: readonly string[], before: readonly string[] = []): string {
+  const name = writeService(args, before);
+  services.push(name);
+  return name;
+}
+
+function writeChosFile(user: string, content: string | Buffer): string {
+  const u = testUser(user);
+  const file = path.join(u.home, '.chos');
+  fs.rmSync(file, { force: true, recursive: true });
+  fs.writeFileSync(file, content);
+  const { uid, gid } = fs.statSync(u.home);
+  fs.chownSync(file, uid, gid);
+  return file;
+}
+
+beforeAll(async () => {
+  releaseUsers = acquireTestUsers();
+  site = await TestSite.create();
+});
+
+afterAll(() => {
+  for (const s of services) removeService(s);
+  site?.close();
+  releaseUsers?.();
+});
+
+afterEach(() => {
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) {
+    fs.rmSync(path.join(testUser(u).home, '.chos'), { force: true, recursive: true });
+  }
+});
+
+describe('the example policy routes users by group', () => {
+  test.each([
+    ['alice', 'physics gets trixie', PRETTY.trixie],
+    ['bob', 'chemistry gets tiny', PRETTY.tiny],
+    ['carol', 'legacy gets tiny', PRETTY.tiny],
+    ['dave', 'admins without a request fall to physics: trixie', PRETTY.trixie],
+    ['erin', 'no site group: the catalogue default (trixie)', PRETTY.trixie],
+  ])('%s: %s', (user, _why, pretty) => {
+    const r = pamtester(site, service(site.moduleArgs()), user);
+    expect(r.stdout).toContain('pamtester: successfully opened a session');
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(pretty);
+  });
+
+  test('the session line is logged once with user, env, reason, layer, backend and microseconds', async () => {
+    const mark = site.ns.syslogMark();
+    const r = pamtester(site, service(site.moduleArgs()), 'alice');
+    expect(r.status).toBe(0);
+    const log = await site.ns.syslogSince(mark, /user="alice"/);
+    const lines = log.split('\n').filter((l) => l.includes('pam_chos') && l.includes('user="alice"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /authpriv\.info .*pam_chos\(chos-test-[0-9-]+:session\): user="alice" env=trixie requested=- reason="physics codes are built for trixie" layer=group:physics backend=namespace us=\d+$/,
+    );
+  });
+});
+
+describe('the user request: $CHOS and ~/.chos', () => {
+  test('$CHOS=tiny from the process environment is honoured for physics', () => {
+    const r = pamtester(site, service(site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } });
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test('$CHOS from the PAM environment (pam_env) is honoured and wins over ~/.chos', () => {
+    const conf = path.join(site.dir, 'pam_env.conf');
+    fs.writeFileSync(conf, 'CHOS DEFAULT=tiny\n');
+    writeChosFile('alice', 'trixie\n');
+    const r = pamtester(site, service(site.moduleArgs(), [`session required pam_env.so conffile=${conf} readenv=0`]), 'alice');
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test('~/.chos first line is honoured for physics', () => {
+    writeChosFile('alice', 'tiny\nanything after the first line is ignored\n');
+    const r = pamtester(site, service(site.moduleArgs()), 'alice');
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test('$CHOS wins over ~/.chos', () => {
+    writeChosFile('alice', 'tiny\n');
+    const r = pamtester(site, service(site.moduleArgs()), 'alice', { env: { CHOS: 'trixie' } });
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.trixie);
+  });
+
+  test('chemistry asks for trixie and still gets tiny (its group file does not honour requests)', () => {
+    writeChosFile('bob', 'trixie\n');
+    const r = pamtester(site, service(site.moduleArgs()), 'bob');
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test('an admin gets what they ask for', () => {
+    const r = pamtester(site, service(site.moduleArgs()), 'dave', { env: { CHOS: 'tiny' } });
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test('user_conf_file= names another file in the home', () => {
+    const u = testUser('alice');
+    const file = path.join(u.home, '.chos-other');
+    fs.writeFileSync(file, 'tiny\n');
+    try {
+      const r = pamtester(site, service([...site.moduleArgs(), 'user_conf_file=.chos-other']), 'alice');
+      expect(r.status).toBe(0);
+      expect(r.pretty).toBe(PRETTY.tiny);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+});
+
+describe('root', () => {
+  test('uid 0 stays on the host without allow_root', async () => {
+    const mark = site.ns.syslogMark();
+    const r = pamtester(site, service(site.moduleArgs()), 'root', { env: { CHOS: 'tiny' } });
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.host);
+    expect(await site.ns.syslogSince(mark, /user="root"/)).toMatch(
+      /user="root" env=\(host\) requested=tiny reason="root stays on the host \(allow_root is not set\)" layer=host backend=none/,
+    );
+  });
+
+  test('uid 0 is switched with allow_root', () => {
+    const r = pamtester(site, service([...site.moduleArgs(), 'allow_root']), 'root', { env: { CHOS: 'tiny' } });
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);   // no group file for root: the request layer
+  });
+});
