@@ -1,0 +1,76 @@
+// The catalogue parser (pam/core/catalogue.c) through parseCatalogue: the seed's format, and an
+// exact error naming the file and line for every kind of malformed line.
+import * as path from "path";
+import { native, withDir, writeCatalogue, SEED_CATALOGUE } from "./lib";
+
+function parse(text: string): ReturnType<typeof native.parseCatalogue> {
+  return withDir((dir) => native.parseCatalogue(writeCatalogue(dir, text)));
+}
+
+function parseError(text: string): string {
+  return withDir((dir) => {
+    const file = writeCatalogue(dir, text);
+    try {
+      native.parseCatalogue(file);
+    } catch (e) {
+      return (e as Error).message.replace(file, "FILE");
+    }
+    throw new Error("parsed without error");
+  });
+}
+
+describe("catalogue", () => {
+  test("the seed format parses: %SHELLS entries in order, comments and other sections ignored", () => {
+    expect(parse(SEED_CATALOGUE)).toEqual([
+      { name: "default", path: "/" },
+      { name: "sl7", path: "/os/sl7" },
+      { name: "el9", path: "/os/el9" },
+    ]);
+  });
+
+  test("blanks, CRLF line ends, indentation and a second %SHELLS section are accepted", () => {
+    expect(parse("\r\n# c\n%SHELLS\r\n  a.b_c-1:/x \r\n%ENV\nnot:an entry\n%SHELLS\nb:/y")).toEqual([
+      { name: "a.b_c-1", path: "/x" },
+      { name: "b", path: "/y" },
+    ]);
+  });
+
+  test("an empty catalogue lists nothing", () => {
+    expect(parse("# nothing here\n")).toEqual([]);
+  });
+
+  test("trees are not checked for existence when parsing", () => {
+    expect(parse("%SHELLS\nghost:/does/not/exist\n")).toEqual([{ name: "ghost", path: "/does/not/exist" }]);
+  });
+
+  test("each malformed line is an error naming the file and the line", () => {
+    expect(parseError("%SHELLS\ndefault:/\nsl7 /os/sl7\n")).toBe('FILE: line 3: expected NAME:PATH, got "sl7 /os/sl7"');
+    expect(parseError("%SHELLS\nsl 7:/os\n")).toBe(
+      "FILE: line 2: invalid environment name \"sl 7\" (letters, digits, '.', '_', '-'; at most 64)",
+    );
+    expect(parseError("%SHELLS\n..:/os\n")).toMatch(/^FILE: line 2: invalid environment name "\.\."/);
+    expect(parseError("%SHELLS\n:/os\n")).toMatch(/^FILE: line 2: invalid environment name ""/);
+    expect(parseError(`%SHELLS\n${"n".repeat(65)}:/os\n`)).toMatch(/^FILE: line 2: invalid environment name "n{48}\.\.\."/);
+    expect(parseError("%SHELLS\nsl7:os/sl7\n")).toBe('FILE: line 2: the path of "sl7" must be absolute');
+    expect(parseError("%SHELLS\nsl7:\n")).toBe('FILE: line 2: the path of "sl7" must be absolute');
+    expect(parseError("%SHELLS\nsl7:/os/\tx\n")).toBe('FILE: line 2: the path of "sl7" contains a control character');
+    expect(parseError("%SHELLS\na:/x\n\nb:/y\na:/z\n")).toBe('FILE: line 5: duplicate environment "a" (first on line 2)');
+    expect(parseError("# header\ndefault:/\n%SHELLS\n")).toBe("FILE: line 2: entry before any section (expected %SHELLS first)");
+    expect(parseError("%SHELLS\na:/x\0y\n")).toBe("FILE: line 2: contains a NUL byte");
+    expect(parseError("%SHELLS\nbad\u001bname\n")).toBe('FILE: line 2: expected NAME:PATH, got "bad?name"');
+  });
+
+  test("a catalogue larger than 1 MiB is refused unparsed", () =>
+    withDir((dir) => {
+      const file = writeCatalogue(dir, "%SHELLS\n" + "#".repeat(1 << 20));
+      expect(() => native.parseCatalogue(file)).toThrow(`${file}: larger than 1048576 bytes`);
+    }));
+
+  test("decide() refuses a malformed catalogue with the same error", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir, "%SHELLS\nbroken\n");
+      expect(() =>
+        native.decide({ bundle: path.join(dir, "none.js"), catalogue, context: require("./lib").ALICE }),
+      ).toThrow(`${catalogue}: line 2: expected NAME:PATH, got "broken"`);
+    }));
+});
