@@ -59,12 +59,18 @@ export interface UseDecision {
   readonly env: string;
   /** Why, for the log line and `chos-policy explain`. */
   readonly reason?: string;
+  /** Never set: a decision either uses an environment or denies (the C side rejects both). */
+  readonly deny?: never;
 }
 
 /** Refuse the login. */
 export interface DenyDecision {
   /** Why, for the log line and the user's error message. */
   readonly deny: string;
+  /** Never set: a denial names no environment. */
+  readonly env?: never;
+  /** Never set: the denial's text is its reason. */
+  readonly reason?: never;
 }
 
 /** What a policy returns: an environment, a denial, or no opinion (null or undefined). */

@@ -1,0 +1,43 @@
+// The chos-policy command: one module per command; this file only dispatches and turns a
+// thrown error into one line on stderr and a non-zero exit.
+import { UsageError } from "./args";
+import { build, BUILD_USAGE } from "./build";
+import { check, CHECK_USAGE } from "./check";
+import { explain, EXPLAIN_USAGE } from "./explain";
+import type { Output } from "./io";
+import { test, TEST_USAGE } from "./test";
+
+type Command = (argv: readonly string[], io: Output) => Promise<number>;
+
+const COMMANDS: ReadonlyMap<string, Command> = new Map([
+  ["build", build],
+  ["check", check],
+  ["explain", explain],
+  ["test", test],
+]);
+
+const HELP = ["usage: chos-policy COMMAND ...", ...[BUILD_USAGE, CHECK_USAGE, EXPLAIN_USAGE, TEST_USAGE].map((u) => `  ${u}`)];
+
+/** Runs one command line; returns the exit code (0 ok, 1 failure or fault, 2 misuse). */
+export async function run(argv: readonly string[], io: Output): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    HELP.forEach((l) => io.out(l));
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.get(name);
+  if (command === undefined) {
+    io.err(`chos-policy: unknown command "${name}" (commands: ${[...COMMANDS.keys()].join(", ")}; see chos-policy help)`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`chos-policy ${e.message} (see chos-policy help)`);
+      return 2;
+    }
+    io.err(`chos-policy ${name}: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,58 @@
+// Shared helpers of the policy tests: a temp policy directory per test (removed in `finally` by
+// the caller through withTemp), contexts, and the example policy's paths.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { LoginContext } from "../../../policy/sdk";
+import type { ContextInput } from "../../../policy/cli/context";
+
+export const EXAMPLE = path.resolve(__dirname, "../../../policy/examples/site");
+
+/** Runs fn with a fresh temp directory, removed afterwards whatever happens. */
+export async function withTemp<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chos-policy-test-"));
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes a policy directory: keys are paths ("index.ts", "policy.d/physics.ts"). */
+export function writePolicy(dir: string, files: Record<string, string>): string {
+  const policy = path.join(dir, "policy");
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(policy, name)), { recursive: true });
+    fs.writeFileSync(path.join(policy, name), text);
+  }
+  return policy;
+}
+
+/** A catalogue file listing `names` (each at /srv/NAME). */
+export function writeCatalogue(dir: string, names: readonly string[]): string {
+  const file = path.join(dir, "chos.conf");
+  fs.writeFileSync(file, `%SHELLS\n${names.map((n) => `${n}:/srv/${n}`).join("\n")}\n`);
+  return file;
+}
+
+/** A site entry with no opinion. */
+export const NO_OPINION = `export default () => null;\n`;
+
+/** The context of a login, without environments (what the addon takes). */
+export function context(over: Partial<ContextInput> & { groups?: string[]; requested?: ContextInput["requested"] } = {}): ContextInput {
+  const { groups, ...rest } = over;
+  return {
+    user: { name: "alice", uid: 2001, gid: 2001, home: "/home/alice", shell: "/bin/sh", groups: groups ?? ["physics"] },
+    host: { name: "n01" },
+    service: "sshd",
+    remoteHost: null,
+    tty: null,
+    requested: null,
+    ...rest,
+  };
+}
+
+/** The same with environments, for the WASM harness. */
+export function fullContext(input: ContextInput, environments: readonly string[]): LoginContext {
+  return { ...input, environments };
+}
