@@ -1,0 +1,79 @@
+// Bytecode beside the bundle (pam/core/policy_load.c): compile() writes BUNDLE.qbc, decide()
+// uses it only while it matches the bundle, and bytecode and source decide identically, faults
+// and positions included.
+import * as fs from "fs";
+import * as path from "path";
+import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile, type PolicySources } from "./lib";
+
+const POLICIES: PolicySources[] = [
+  { site: 'return ctx.host.name.startsWith("n") ? { env: "el9", reason: "compute node" } : null;' },
+  { site: "return null;", groups: { physics: 'return { deny: "physics is closed" };' } },
+  { site: 'if (ctx.user.groups.includes("physics")) throw new Error("boom"); return null;' },
+  { site: 'return { env: "sl5" };' },
+  { site: "const f = () => f(); return f();" },
+  { site: "for (;;) {}" },
+];
+
+describe("bytecode", () => {
+  test("compile writes BUNDLE.qbc, mode 0644, and decide() uses it", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const bundle = writeFile(path.join(dir, "policy.js"), bundleSource(POLICIES[0]));
+      const { bytes } = native.compile(bundle);
+      const st = fs.statSync(`${bundle}.qbc`);
+      expect(st.size).toBe(bytes);
+      expect(st.mode & 0o777).toBe(0o644);
+      const d = native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true });
+      expect(d).toMatchObject({ env: "el9", fromBytecode: true });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true, preferSource: true }).fromBytecode).toBe(false);
+    }));
+
+  test("bytecode and source give the same decision or fault, with the same positions", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const bundle = path.join(dir, "policy.js");
+      for (const policy of POLICIES) {
+        writeFile(bundle, bundleSource(policy));
+        native.compile(bundle);
+        const opts = { bundle, catalogue, context: ALICE, trustAnyOwner: true, timeoutMs: 30 };
+        const fromSource = native.decide({ ...opts, preferSource: true });
+        const fromBytecode = native.decide(opts);
+        expect(fromBytecode.fromBytecode).toBe(true);
+        expect({ ...fromBytecode, fromBytecode: false }).toEqual(fromSource);
+      }
+    }));
+
+  test("stale bytecode (the bundle changed, even keeping its size and mtime) is ignored", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
+      native.compile(bundle);
+      const { mtime } = fs.statSync(bundle);
+      writeFile(bundle, bundleSource({ site: 'return { env: "el9" };' }));
+      fs.utimesSync(bundle, mtime, mtime);
+      const d = native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true });
+      expect(d).toMatchObject({ env: "el9", fromBytecode: false });
+      expect(d.logs).toEqual([
+        `${bundle}.qbc: stale or foreign (not built from this bundle by QuickJS 2025-04-26); using the source: run \`chos-policy build\``,
+      ]);
+    }));
+
+  test("a truncated or foreign bytecode file is ignored", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
+      writeFile(`${bundle}.qbc`, "CHOSQBC1 not really");
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+      native.compile(bundle);
+      const qbc = fs.readFileSync(`${bundle}.qbc`);
+      writeFile(`${bundle}.qbc`, qbc.subarray(0, qbc.length - 10));
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+    }));
+
+  test("compile reports a syntax error with the bundle's path", () =>
+    withDir((dir) => {
+      const bundle = writeFile(path.join(dir, "policy.js"), "let = ;");
+      expect(() => native.compile(bundle)).toThrow(`${bundle}: SyntaxError: unexpected token in expression: ';'`);
+      expect(fs.existsSync(`${bundle}.qbc`)).toBe(false);
+    }));
+});
