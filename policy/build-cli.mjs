@@ -44,5 +44,10 @@ if (benches.length > 0) {
     ...common,
     entryPoints: benches.map((n) => path.join(benchDir, n)),
     outdir: path.join(dist, "bench"),
+    // Every module bundled here was written one directory below the repository root (bench/,
+    // policy/) and finds its files from __dirname (policy/native.ts: ../dist/native). A bench
+    // runs from dist/bench, two levels down, so it sees __dirname as dist, one level down,
+    // like the CLI.
+    banner: { js: '__dirname = require("node:path").dirname(__dirname);' },
   });
 }
