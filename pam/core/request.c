@@ -246,11 +246,13 @@ static int accept_name(struct chos_context *ctx, const char *value, enum chos_re
 		       const char *where, const struct chos_log *log)
 {
 	if (!chos_name_valid(value, strlen(value))) {
-		/* Quoted and with control characters replaced by the logger: the value is the user's. */
+		/* Quoted, cut, and with control characters replaced by the logger: the value is the
+		 * user's, and a 100 KB one must not push the reason out of the line. */
 		chos_log(log, LOG_WARNING,
-			 "user \"%s\": request \"%s\" from %s ignored: not a valid environment name "
-			 "([A-Za-z0-9._-]+, at most %d bytes)",
-			 ctx->user, value, where, CHOS_NAME_MAX);
+			 "user \"%s\": request \"%.*s%s\" from %s ignored: not a valid environment "
+			 "name ([A-Za-z0-9._-]+, at most %d bytes)",
+			 ctx->user, CHOS_NAME_MAX, value, strlen(value) > CHOS_NAME_MAX ? "..." : "",
+			 where, CHOS_NAME_MAX);
 		return 0;
 	}
 	ctx->requested = strdup(value);
