@@ -1,0 +1,123 @@
+// `chos-policy explain`: the text and --json reports of a decision, and every policy fault
+// class reported as a fault (class, mapped .ts line, exit 1), never as a decision.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { bufferOutput } from "../../policy/cli/io";
+import { run } from "../../policy/cli/main";
+import { EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
+
+const CATALOGUE = path.join(EXAMPLE, "chos.conf");
+function carol(groups = "legacy"): string[] {
+  return ["--user", "carol", "--uid", "2003", "--gid", "2003", "--groups", groups, "--home", "/home/carol", "--shell", "/bin/sh"];
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
+  const io = bufferOutput();
+  const code = await run(argv, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+describe("chos-policy explain", () => {
+  test("prints the decision, its reason, layer and .ts line", async () => {
+    const r = await cli("explain", EXAMPLE, "--catalogue", CATALOGUE, ...carol(), "--host", "gpu07", "--service", "su", "--trust-any-owner");
+    expect(r).toEqual({
+      code: 0,
+      stdout: [
+        "carol on gpu07 (su): denied",
+        "  reason     the legacy tree has no GPU drivers: use a cpu node",
+        "  decidedBy  group:legacy",
+        "  source     policy.d/legacy.ts:6",
+        "  loaded     source",
+      ],
+      stderr: [],
+    });
+  });
+
+  test("--json prints one object with exactly the documented fields", async () => {
+    const r = await cli("explain", EXAMPLE, "--catalogue", CATALOGUE, ...carol("physics"), "--host", "n01", "--requested", "tiny", "--json", "--trust-any-owner");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.join("\n"))).toEqual({
+      user: "carol",
+      host: "n01",
+      service: "sshd",
+      env: "tiny",
+      reason: "requested in $CHOS",
+      decidedBy: "group:physics",
+      file: "policy.d/physics.ts",
+      line: 6,
+      fromBytecode: false,
+      logs: [],
+    });
+  });
+
+  test("explains a built bundle from its bytecode, and layers without a file", () =>
+    withTemp(async (dir) => {
+      const out = path.join(dir, "policy.js");
+      expect((await cli("build", EXAMPLE, "-o", out)).code).toBe(0);
+      const r = await cli("explain", out, "--catalogue", CATALOGUE, ...carol("users"), "--host", "n01", "--json", "--trust-any-owner");
+      expect(JSON.parse(r.stdout.join("\n"))).toMatchObject({ env: "default", decidedBy: "default", file: null, line: null, fromBytecode: true });
+    }));
+
+  test("takes a real user's facts from NSS, and flags override them", async () => {
+    const facts = JSON.parse((await cli("explain", EXAMPLE, "--catalogue", CATALOGUE, "--user", "root", "--host", "n01", "--json", "--trust-any-owner")).stdout.join("\n"));
+    expect(facts).toMatchObject({ user: "root", env: "default", decidedBy: "default" });
+    const overridden = await cli("explain", EXAMPLE, "--catalogue", CATALOGUE, "--user", "root", "--groups", "chemistry", "--host", "n01", "--json", "--trust-any-owner");
+    expect(JSON.parse(overridden.stdout.join("\n"))).toMatchObject({ env: "tiny", decidedBy: "group:chemistry" });
+  });
+
+  // Each fault: the policy file's text and the .ts line the report must point at.
+  const FAULTS: [string, string, string, number, string][] = [
+    ["throw", `export default () => {\n  throw new Error("boom");\n};\n`, "throw", 2, "Error: boom"],
+    ["timeout", `export default () => {\n  let n = 0;\n  while (n >= 0) n = (n + 1) % 7;\n  return null;\n};\n`, "timeout", 3, "the policy ran longer than 100 ms"],
+    ["memory", `export default () => {\n  let s = "x";\n  for (;;) s = s.repeat(2);\n};\n`, "memory", 3, "the policy used more than 16777216 bytes of memory"],
+    ["stack", `const f = (n: number): number =>\n  f(n + 1) + 1;\nexport default () => ({ env: String(f(0)) });\n`, "stack", 2, "the policy overflowed its 262144-byte stack"],
+    ["shape", `import { use } from "chos-policy/sdk";\nexport default () =>\n  use(42 as unknown as string);\n`, "shape", 3, "`env` must be a string, got a number"],
+    ["unlisted", `import { use } from "chos-policy/sdk";\nexport default () =>\n  use("sles9", "old");\n`, "unlisted", 3, 'environment "sles9" is not listed in the catalogue'],
+  ];
+
+  test.each(FAULTS)("reports a %s fault with its class and mapped .ts line, exit 1", (_name, text, fault, line, message) =>
+    withTemp(async (dir) => {
+      const policy = writePolicy(dir, { "index.ts": NO_OPINION, "policy.d/physics.ts": text });
+      const catalogue = writeCatalogue(dir, ["trixie", "default"]);
+      const args = ["explain", policy, "--catalogue", catalogue, ...carol("physics"), "--trust-any-owner"];
+      const textRun = await cli(...args);
+      expect(textRun).toEqual({ code: 1, stdout: [], stderr: [`error: ${fault} in policy.d/physics.ts:${line}: ${message}`] });
+      const json = JSON.parse((await cli(...args, "--json")).stdout.join("\n"));
+      expect(json).toMatchObject({ env: null, decidedBy: "fault", error: { fault, message, file: "policy.d/physics.ts", line } });
+    }));
+
+  test("a shape fault without a helper still names the file", () =>
+    withTemp(async (dir) => {
+      const policy = writePolicy(dir, { "index.ts": `export default () => ({ env: "trixie", colour: "red" });\n` });
+      const r = await cli("explain", policy, "--catalogue", writeCatalogue(dir, ["trixie"]), ...carol(), "--trust-any-owner");
+      expect(r.stderr).toEqual(['error: shape in index.ts: unknown key "colour" in a decision { env, reason? }']);
+      expect(r.code).toBe(1);
+    }));
+
+  test("misuse names the problem, not the whole help", async () => {
+    expect(await cli("explain", EXAMPLE, "--catalogue", CATALOGUE)).toEqual({
+      code: 2, stdout: [], stderr: ["chos-policy explain: --user NAME is required (see chos-policy help)"],
+    });
+    expect((await cli("explain", EXAMPLE, "--user", "nosuchuser-chos", "--catalogue", CATALOGUE)).stderr).toEqual([
+      'chos-policy explain: no user "nosuchuser-chos" on this host: give --uid, --gid and --groups (see chos-policy help)',
+    ]);
+    expect((await cli("explain", EXAMPLE, "--colour")).stderr).toEqual(["chos-policy explain: unknown option --colour (see chos-policy help)"]);
+    expect((await cli("frobnicate")).stderr).toEqual([
+      'chos-policy: unknown command "frobnicate" (commands: build, check, explain, test; see chos-policy help)',
+    ]);
+  });
+
+  test("the built command never hangs on a looping policy and exits 1", () =>
+    withTemp(async (dir) => {
+      const cli = path.resolve(__dirname, "../../dist/chos-policy.js");
+      expect(fs.existsSync(cli)).toBe(true);
+      const policy = writePolicy(dir, { "index.ts": `export default () => {\n  for (;;) { try { for (;;) {} } catch {} }\n};\n` });
+      const r = spawnSync(cli, ["explain", policy, "--catalogue", writeCatalogue(dir, ["trixie"]), ...carol(), "--trust-any-owner"], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^error: timeout in index\.ts(:\d+)?: the policy ran longer than 100 ms\n$/);
+    }));
+});
