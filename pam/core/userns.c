@@ -46,7 +46,7 @@ int chos_userns_check(struct chos_error *err)
 			return chos_fail(err, -EPERM,
 					 "this host does not allow unprivileged user namespaces "
 					 "(%s = %c): switching without root is impossible here; ask "
-					 "an admin, or log in again with CHOS set",
+					 "an admin, or choose the environment at login (~/.chos)",
 					 switches[i].name, switches[i].forbids);
 	}
 	return 0;
