@@ -1,0 +1,57 @@
+// Native vs WASM agreement: the same bundle, the same logins, the two engines reach the same
+// outcome, for decisions and for every fault class. (The WASM side never validates: for shape
+// and unlisted it must finish in the same file, where the C validator then rejects the value.)
+import fs from "node:fs";
+import path from "node:path";
+import { disagreement } from "../../policy/cli/agree";
+import { runCases } from "../../policy/cli/test";
+import type { NativeDecision } from "../../policy/cli/engine";
+import type { WasmOutcome } from "../../policy/harness/wasm";
+import { EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
+
+const FAULTY: Record<string, string> = {
+  throw: `export default () => { throw new TypeError("bad"); };\n`,
+  timeout: `export default () => { let n = 0; while (n >= 0) n = (n + 1) % 7; return null; };\n`,
+  memory: `export default () => { let s = "x"; for (;;) s = s.repeat(2); };\n`,
+  stack: `const f = (n: number): number => f(n + 1) + 1;\nexport default () => ({ env: String(f(0)) });\n`,
+  shape: `export default () => ({ env: "trixie", because: "extra key" });\n`,
+  unlisted: `import { use } from "chos-policy/sdk";\nexport default () => use("sles9");\n`,
+};
+
+describe("native vs WASM agreement", () => {
+  test("both engines agree on every case of the example policy", async () => {
+    const report = await runCases(EXAMPLE, path.join(EXAMPLE, "cases.json"));
+    expect(report.results.filter((r) => r.status !== "PASS")).toEqual([]);
+    expect(report.total).toBe(11);
+  });
+
+  test("both engines report the same class for every fault", () =>
+    withTemp(async (dir) => {
+      const files: Record<string, string> = { "index.ts": NO_OPINION };
+      const users: Record<string, unknown> = {};
+      for (const [fault, text] of Object.entries(FAULTY)) {
+        files[`policy.d/${fault}.ts`] = text;
+        users[`u${fault}`] = { uid: 3000, gid: 3000, groups: [fault] };
+      }
+      const policy = writePolicy(dir, files);
+      writeCatalogue(dir, ["trixie", "default"]);
+      const cases = Object.keys(FAULTY).map((fault) => ({ name: fault, user: `u${fault}`, expect: { fault } }));
+      fs.writeFileSync(path.join(dir, "cases.json"), JSON.stringify({ catalogue: "chos.conf", users, cases }));
+      const report = await runCases(policy, path.join(dir, "cases.json"));
+      expect(report.results.map((r) => [r.name, r.status, r.fault])).toEqual(Object.keys(FAULTY).map((f) => [f, "PASS", f]));
+    }));
+
+  test("a different fault class or decision is a disagreement", () => {
+    const native = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: true, logs: [] } as NativeDecision;
+    const same: WasmOutcome = { env: "tiny", decidedBy: "site", file: "index.ts", fromBytecode: false, logs: [] };
+    expect(disagreement(native, same)).toBeUndefined();
+    expect(disagreement(native, { ...same, env: "trixie" })).toBe("engines disagree: native tiny by site, wasm trixie by site");
+    const timeout = { ...native, env: null, decidedBy: "fault", error: { fault: "timeout", message: "m" } } as NativeDecision;
+    expect(disagreement(timeout, { ...same, env: null, error: { fault: "memory", message: "m" } })).toBe(
+      "engines disagree: native timeout fault, wasm memory fault",
+    );
+    const shape = { ...timeout, error: { fault: "shape", message: "m", file: "index.ts" } } as NativeDecision;
+    expect(disagreement(shape, same)).toBeUndefined();
+    expect(disagreement(shape, { ...same, file: "policy.d/x.ts" })).toBe("engines disagree: native shape fault, wasm tiny by site");
+  });
+});
