@@ -12,15 +12,18 @@ mount --rbind /dev "$dir/hostdev"
 # Private, or the tmpfs below would propagate onto this copy of the host's /dev as well.
 mount --make-rprivate "$dir/hostdev"
 mount -t tmpfs -o mode=755 chos-test-dev /dev
-for node in null zero full random urandom tty ptmx console kmsg; do
+for node in null zero full random urandom tty console kmsg; do
   [ -e "$dir/hostdev/$node" ] || continue
   touch "/dev/$node"
   mount --bind "$dir/hostdev/$node" "/dev/$node"
 done
-for sub in pts shm; do
-  mkdir "/dev/$sub"
-  mount --rbind "$dir/hostdev/$sub" "/dev/$sub"
-done
+mkdir /dev/shm
+mount --rbind "$dir/hostdev/shm" /dev/shm
+# A pty master opened through a bound /dev/ptmx finds no devpts beside it: give the namespace
+# its own devpts instance (as containers do) with /dev/ptmx pointing into it.
+mkdir /dev/pts
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
+ln -s pts/ptmx /dev/ptmx
 ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin
 ln -s /proc/self/fd/1 /dev/stdout

@@ -1,0 +1,99 @@
+// ssh logins through a real sshd (loopback, own config, own PAM service, UsePAM yes) with
+// pam_chos in the session stack: each user lands where the example site policy says, an
+// interactive pty session gets a login shell, $CHOS and the home directory inside the tree,
+// and sftp (internal-sftp) serves the tree.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { acquireTestUsers, testUser } from './lib/users';
+import { PRETTY } from './lib/trees';
+import { TestSite } from './lib/site';
+import { TestSshd } from './lib/sshd';
+import { prettyName } from './lib/pam';
+
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
+let site: TestSite;
+let sshd: TestSshd;
+let releaseUsers: () => void;
+
+beforeAll(async () => {
+  releaseUsers = acquireTestUsers();
+  site = await TestSite.create();
+  sshd = await TestSshd.start(site, USERS, site.moduleArgs());
+});
+
+afterAll(() => {
+  sshd?.stop();
+  site?.close();
+  releaseUsers?.();
+});
+
+describe('ssh user@127.0.0.1 cat /etc/os-release lands each user where the policy says', () => {
+  test.each([
+    ['alice', PRETTY.trixie],
+    ['bob', PRETTY.tiny],
+    ['carol', PRETTY.tiny],
+    ['dave', PRETTY.trixie],
+    ['erin', PRETTY.trixie],
+  ])('%s sees %s', (user, pretty) => {
+    const r = sshd.ssh(user, ['cat', '/etc/os-release']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(prettyName(r.stdout)).toBe(pretty);
+  });
+});
+
+test('the session has $CHOS, the home directory, the host identity files and the tree\'s binaries', () => {
+  const r = sshd.ssh('bob', ['echo "CHOS=$CHOS"; pwd; id -un; id -gn; readlink /bin/sh; ls /home']);
+  expect(r.status).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines.slice(0, 5)).toEqual(['CHOS=tiny', '/home/bob', 'bob', 'chemistry', 'busybox']);
+  expect(lines.slice(5).join(' ')).toContain('bob');
+});
+
+test('~/.chos is honoured over ssh (physics asks for tiny)', () => {
+  const file = path.join(testUser('alice').home, '.chos');
+  fs.writeFileSync(file, 'tiny\n');
+  try {
+    const r = sshd.ssh('alice', ['cat', '/etc/os-release']);
+    expect(r.status).toBe(0);
+    expect(prettyName(r.stdout)).toBe(PRETTY.tiny);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
+
+test.each([
+  ['tiny', 'CHOS=tiny', PRETTY.tiny],
+  ['../tiny', 'CHOS=trixie', PRETTY.trixie],
+])('CHOS=%s sent by the client (SendEnv; the server has AcceptEnv CHOS): %s', (value, chos, pretty) => {
+  const r = sshd.ssh('alice', ['echo CHOS=$CHOS; cat /etc/os-release'], { env: { CHOS: value }, args: ['-o', 'SendEnv=CHOS'] });
+  expect(r.status).toBe(0);
+  expect(r.stdout.split('\n')[0]).toBe(chos);
+  expect(prettyName(r.stdout)).toBe(pretty);
+});
+
+test('an interactive ssh -tt session runs a login shell on a pty inside the tree', () => {
+  const r = sshd.ssh('alice', [], {
+    args: ['-tt'],
+    input: 'echo "tty=$(tty) chos=$CHOS pwd=$(pwd) shell=$0"; grep PRETTY_NAME /etc/os-release; exit\n',
+  });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/tty=\/dev\/pts\/\d+ chos=trixie pwd=\/home\/alice shell=-sh/);
+  expect(r.stdout).toContain(`PRETTY_NAME="${PRETTY.trixie}"`);
+});
+
+test('sftp (internal-sftp) serves the tree', () => {
+  const out = path.join(site.dir, 'os-release-from-sftp');
+  const r = sshd.sftp('bob', `get /etc/os-release ${out}\n`);
+  expect(r.status).toBe(0);
+  expect(prettyName(fs.readFileSync(out, 'utf8'))).toBe(PRETTY.tiny);
+});
+
+test('one syslog line per ssh session names the PAM service sshd runs as', async () => {
+  const mark = site.ns.syslogMark();
+  expect(sshd.ssh('carol', ['true']).status).toBe(0);
+  const log = await site.ns.syslogSince(mark, /user="carol"/);
+  const lines = log.split('\n').filter((l) => l.includes('pam_chos') && l.includes('user="carol"'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(`pam_chos(${sshd.service}:session): user="carol" env=tiny requested=- reason="legacy codes need the minimal userland" layer=group:legacy backend=namespace`);
+});
