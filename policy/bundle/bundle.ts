@@ -55,6 +55,8 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   try {
     result = await esbuild.build({
       stdin: { contents: entrySource(policy, sdk), resolveDir: policy.dir, sourcefile: "<chos entry>", loader: "ts" },
+      // Messages and the bundle's comments name files relative to the policy directory.
+      absWorkingDir: policy.dir,
       bundle: true,
       format: "iife",
       platform: "neutral",

@@ -37,7 +37,9 @@ export async function run(argv: readonly string[], io: Output): Promise<number> 
       io.err(`chos-policy ${e.message} (see chos-policy help)`);
       return 2;
     }
-    io.err(`chos-policy ${name}: ${(e as Error).message}`);
+    const [first, ...rest] = (e as Error).message.split("\n");
+    io.err(`chos-policy ${name}: ${first}`);
+    rest.forEach((line) => io.err(line));
     return 1;
   }
 }
