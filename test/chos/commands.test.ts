@@ -236,6 +236,43 @@ describe('bare chos', () => {
   });
 });
 
+describe('hosts that forbid unprivileged user namespaces', () => {
+  const SYSCTL = '/proc/sys/user/max_user_namespaces';
+
+  // The sysctl is toggled for real where this process may write it (CAP_SYS_RESOURCE); where
+  // it may not (containers), a file reading 0 is bound over it inside the scenario's private
+  // mount namespace, which is what chos reads. Either way it is restored in `finally`.
+  test('an unprivileged switch says which setting forbids it, and nothing runs', () => {
+    withSite((site) => {
+      const before = fs.readFileSync(SYSCTL, 'utf8');
+      let writable = true;
+      try {
+        fs.writeFileSync(SYSCTL, '0\n');
+      } catch {
+        writable = false;
+      }
+      try {
+        const zero = path.join(site.dir, 'zero');
+        fs.writeFileSync(zero, '0\n');
+        const overlay = writable ? '' : `mount --bind ${q(zero)} ${SYSCTL}\n`;
+        const r = scenario(site, overlay + asUser('alice', chosCmd(site, 'run', 'tiny', '--', 'echo', 'ran')));
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe(
+          'chos: this host does not allow unprivileged user namespaces (user.max_user_namespaces = 0): switching ' +
+            'without root is impossible here; ask an admin, or choose the environment at login (~/.chos)\n',
+        );
+        expect(r.status).toBe(1);
+        // root needs no user namespace, so it still switches.
+        const root = scenario(site, overlay + chosCmd(site, 'run', 'tiny', '--', 'echo', 'ran'));
+        expect(root.stdout).toBe('ran\n');
+      } finally {
+        if (writable) fs.writeFileSync(SYSCTL, before);
+      }
+      expect(fs.readFileSync(SYSCTL, 'utf8')).toBe(before);
+    });
+  });
+});
+
 // A PAM session is entered by root (pam_chos in sshd's privileged process) and then runs as the
 // user: root's `chos run trixie` followed by setpriv reproduces that without sshd (the ssh path
 // itself is the demo's and test/system's).
