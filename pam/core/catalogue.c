@@ -3,13 +3,13 @@
  * is checked where a tree is entered, so a tree being rebuilt does not break every login.
  * Errors name the line ("line 3: ..."; chos_catalogue_load prefixes the path); text from the
  * file is quoted and cut, with unprintable bytes shown as '?'. */
+#include "catalogue.h"
+#include "trust.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "catalogue.h"
-#include "trust.h"
 
 /* How much of an offending line an error message quotes. */
 #define QUOTE_MAX 48
@@ -54,7 +54,8 @@ static int add_env(struct chos_catalogue *cat, size_t *cap, unsigned *lines, uns
 		if (strlen(cat->envs[i].name) == name_len &&
 		    memcmp(cat->envs[i].name, name, name_len) == 0) {
 			quote(q, name, name_len);
-			return chos_fail(err, -EINVAL, "line %u: duplicate environment \"%s\" (first on line %u)",
+			return chos_fail(err, -EINVAL,
+					 "line %u: duplicate environment \"%s\" (first on line %u)",
 					 lineno, q, lines[i]);
 		}
 	if (cat->count == *cap) {
@@ -86,29 +87,34 @@ static int parse_entry(struct chos_catalogue *cat, size_t *cap, unsigned *lines,
 
 	if (!colon) {
 		quote(q, s, len);
-		return chos_fail(err, -EINVAL, "line %u: expected NAME:PATH, got \"%s\"", lineno, q);
+		return chos_fail(err, -EINVAL, "line %u: expected NAME:PATH, got \"%s\"", lineno,
+				 q);
 	}
 	size_t name_len = (size_t)(colon - s), path_len = len - name_len - 1;
 	const char *path = colon + 1;
 	if (!chos_name_valid(s, name_len)) {
 		quote(q, s, name_len);
 		return chos_fail(err, -EINVAL,
-				 "line %u: invalid environment name \"%s\" (letters, digits, '.', '_', '-'; at most %d)",
+				 "line %u: invalid environment name \"%s\" (letters, digits, '.', "
+				 "'_', '-'; at most %d)",
 				 lineno, q, CHOS_NAME_MAX);
 	}
 	if (path_len == 0 || path[0] != '/') {
 		quote(q, s, name_len);
-		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" must be absolute", lineno, q);
+		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" must be absolute",
+				 lineno, q);
 	}
 	if (path_len >= PATH_MAX) {
 		quote(q, s, name_len);
-		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" is too long", lineno, q);
+		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" is too long", lineno,
+				 q);
 	}
 	for (size_t i = 0; i < path_len; i++)
 		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f) {
 			quote(q, s, name_len);
 			return chos_fail(err, -EINVAL,
-					 "line %u: the path of \"%s\" contains a control character", lineno, q);
+					 "line %u: the path of \"%s\" contains a control character",
+					 lineno, q);
 		}
 	return add_env(cat, cap, lines, lineno, s, name_len, path, path_len, err);
 }
@@ -117,7 +123,7 @@ int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *ou
 			 struct chos_error *err)
 {
 	struct chos_catalogue cat = {0};
-	unsigned *lines = NULL;   /* line of each entry, for duplicate messages */
+	unsigned *lines = NULL; /* line of each entry, for duplicate messages */
 	size_t cap = 0;
 	enum { BEFORE, SHELLS, OTHER } section = BEFORE;
 	unsigned lineno = 0;
@@ -146,7 +152,8 @@ int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *ou
 		if (section == OTHER)
 			continue;
 		if (section == BEFORE) {
-			r = chos_fail(err, -EINVAL, "line %u: entry before any section (expected %%SHELLS first)",
+			r = chos_fail(err, -EINVAL,
+				      "line %u: entry before any section (expected %%SHELLS first)",
 				      lineno);
 			break;
 		}

@@ -5,6 +5,7 @@
  *    "remoteHost","tty","requested":{"env","from"}|null,"environments":[...]}
  * Strings come from NSS, PAM and users, so the JSON writer escapes every control character and
  * replaces bytes that are not UTF-8 with U+FFFD: the policy always gets valid JSON text. */
+#include "context.h"
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include "context.h"
 
 /* Start size for getpw*_r/getgr*_r buffers; doubled on ERANGE up to NSS_BUF_MAX. */
 #define NSS_BUF_START 1024

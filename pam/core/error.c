@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The error record of error.h: one formatted sentence plus the -errno it goes with. */
+#include "error.h"
 #include <stdarg.h>
 #include <stdio.h>
-#include "error.h"
 
 int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
 {

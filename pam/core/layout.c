@@ -6,19 +6,19 @@
  *   kernel views are the same whichever tree a session runs in (parents before children).
  * CHOS_HOST_FILES: identity and name-service files served from the host, so users, groups and
  *   host names resolve the same in every tree. */
-#include <stddef.h>
 #include "layout.h"
+#include <stddef.h>
 
 const char *const CHOS_OS_DIRS[] = {
-	"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt", "var", "boot", "srv",
-	NULL,
+    "bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr",
+    "etc", "opt",  "var", "boot",  "srv",   NULL,
 };
 
 const char *const CHOS_SITE_DIRS[] = {
-	"home", "tmp", "proc", "dev", "dev/pts", "dev/shm", "sys", "run", NULL,
+    "home", "tmp", "proc", "dev", "dev/pts", "dev/shm", "sys", "run", NULL,
 };
 
 const char *const CHOS_HOST_FILES[] = {
-	"etc/passwd", "etc/group", "etc/shadow", "etc/gshadow", "etc/hosts", "etc/resolv.conf",
-	"etc/nsswitch.conf", "etc/localtime", NULL,
+    "etc/passwd",      "etc/group",	    "etc/shadow",    "etc/gshadow", "etc/hosts",
+    "etc/resolv.conf", "etc/nsswitch.conf", "etc/localtime", NULL,
 };

@@ -2,9 +2,9 @@
  * The log sink of log.h. Lines carry text a policy or a user chose (console.log, names), so
  * control characters are replaced before any sink sees them: one call is one line, and nobody
  * forges a second syslog line with an embedded newline. */
+#include "log.h"
 #include <stdio.h>
 #include <syslog.h>
-#include "log.h"
 
 /* 1024 bytes: longer than any line the core writes; longer policy output is cut, not split. */
 #define CHOS_LOG_LINE_MAX 1024

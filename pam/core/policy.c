@@ -12,10 +12,10 @@
  * The runtime is always freed at the end, so nothing a policy did (including after a timeout
  * or running out of memory, where its state is not to be trusted) outlives the call. Values
  * here are owned locals, each freed once on the way out. */
+#include "policy_internal.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "policy_internal.h"
 
 /* __chos.decide and its `this`, both owned; LOAD fault when the bundle did not set them. */
 static int find_decide(struct chos_sandbox *sb, const struct chos_policy_options *opts,
@@ -32,9 +32,10 @@ static int find_decide(struct chos_sandbox *sb, const struct chos_policy_options
 	if (JS_IsException(*decide))
 		return chos_policy_fault_from_exception(sb, false, out);
 	if (!JS_IsFunction(ctx, *decide))
-		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL,
-					 "%s does not set globalThis.__chos.decide: build it with `chos-policy build`",
-					 opts->bundle_path);
+		return chos_policy_fault(
+		    out, CHOS_FAULT_LOAD, -EINVAL,
+		    "%s does not set globalThis.__chos.decide: build it with `chos-policy build`",
+		    opts->bundle_path);
 	return 0;
 }
 
@@ -48,7 +49,7 @@ static int evaluate(struct chos_sandbox *sb, const struct chos_policy_options *o
 	r = chos_policy_load(sb, opts, &fn, out);
 	if (r < 0)
 		return r;
-	ret = JS_EvalFunction(ctx, fn);   /* takes fn */
+	ret = JS_EvalFunction(ctx, fn); /* takes fn */
 	if (JS_IsException(ret))
 		return chos_policy_fault_from_exception(sb, false, out);
 	JS_FreeValue(ctx, ret);
@@ -97,7 +98,7 @@ int chos_policy_decide(const struct chos_policy_options *opts, const struct chos
 	r = evaluate(&sb, opts, cat, json, out);
 	chos_sandbox_close(&sb);
 	free(json);
-	if (r < 0 && out->fault == CHOS_FAULT_NONE)   /* every failure path names its fault */
+	if (r < 0 && out->fault == CHOS_FAULT_NONE) /* every failure path names its fault */
 		r = chos_policy_fault(out, CHOS_FAULT_LOAD, r, "internal error %d", r);
 	return r;
 }
@@ -111,8 +112,8 @@ const char *chos_layer_name(enum chos_layer layer)
 
 const char *chos_fault_name(enum chos_fault fault)
 {
-	static const char *const names[] = {"none", "load", "throw", "timeout", "memory",
-					    "stack", "shape", "unlisted"};
+	static const char *const names[] = {"none",   "load",  "throw", "timeout",
+					    "memory", "stack", "shape", "unlisted"};
 
 	return (unsigned)fault < sizeof(names) / sizeof(names[0]) ? names[fault] : "unknown";
 }

@@ -3,17 +3,18 @@
  * line:column (mapped to .ts by the CLI) and the policy file that was running.
  *
  * The class comes from the sandbox, not from anything the policy can fake into a silent pass:
- * the expired deadline means TIMEOUT; an error while compiling the bundle means LOAD; QuickJS's InternalError "out of memory" (or no exception
- * value at all, when even the error could not be allocated) means MEMORY; its "stack overflow"
- * means STACK; anything else thrown is THROW. Reading the exception runs no policy code: only
- * own data properties of the error and of its prototype are read. The file comes from
+ * the expired deadline means TIMEOUT; an error while compiling the bundle means LOAD; QuickJS's
+ * InternalError "out of memory" (or no exception value at all, when even the error could not be
+ * allocated) means MEMORY; its "stack overflow" means STACK; anything else thrown is THROW. Reading
+ * the exception runs no policy code: only own data properties of the error and of its prototype are
+ * read. The file comes from
  * __chos.current, read after the memory limit is raised by a little headroom (an out-of-memory
  * fault leaves none) and, after a timeout, with every poll interrupting. */
+#include "policy_internal.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "policy_internal.h"
 
 void chos_policy_set_position(struct chos_decision *out, const char *text)
 {
@@ -26,8 +27,8 @@ void chos_policy_set_position(struct chos_decision *out, const char *text)
 	}
 }
 
-int chos_policy_fault(struct chos_decision *out, enum chos_fault fault, int code,
-		      const char *fmt, ...)
+int chos_policy_fault(struct chos_decision *out, enum chos_fault fault, int code, const char *fmt,
+		      ...)
 {
 	va_list ap;
 
@@ -120,7 +121,8 @@ static void read_current(struct chos_sandbox *sb, struct chos_decision *out)
 	JSContext *ctx = sb->ctx;
 	JSValue global = JS_GetGlobalObject(ctx);
 	JSValue chos = JS_GetPropertyStr(ctx, global, "__chos");
-	JSValue current = JS_IsObject(chos) ? JS_GetPropertyStr(ctx, chos, "current") : JS_UNDEFINED;
+	JSValue current =
+	    JS_IsObject(chos) ? JS_GetPropertyStr(ctx, chos, "current") : JS_UNDEFINED;
 
 	if (JS_IsString(current)) {
 		const char *s = JS_ToCString(ctx, current);
@@ -158,7 +160,8 @@ int chos_policy_fault_from_exception(struct chos_sandbox *sb, bool is_load,
 	else if (JS_IsNull(exc) || JS_IsUninitialized(exc) ||
 		 (internal && strcmp(msg, "InternalError: out of memory") == 0))
 		r = chos_policy_fault(out, CHOS_FAULT_MEMORY, -ENOMEM,
-				      "the policy used more than %zu bytes of memory", sb->memory_bytes);
+				      "the policy used more than %zu bytes of memory",
+				      sb->memory_bytes);
 	else if (internal && strncmp(msg, "InternalError: stack overflow", 29) == 0)
 		r = chos_policy_fault(out, CHOS_FAULT_STACK, -E2BIG,
 				      "the policy overflowed its %zu-byte stack", sb->stack_bytes);

@@ -11,10 +11,10 @@
  * Ownership of JSValues: functions taking JSValueConst borrow; a JSValue returned or stored
  * through an out-pointer is owned by the caller, who frees it exactly once. */
 #pragma once
+#include "policy.h"
+#include <quickjs.h>
 #include <stdbool.h>
 #include <time.h>
-#include <quickjs.h>
-#include "policy.h"
 
 /* Console lines one evaluation may log; more would let a policy flood syslog at every login. */
 #define CHOS_CONSOLE_LINES_MAX 64
@@ -22,14 +22,14 @@
 #define CHOS_POLICY_FAULT_HEADROOM (1u << 20)
 
 struct chos_sandbox {
-	JSRuntime *rt;               /* owned; freed by chos_sandbox_close */
-	JSContext *ctx;              /* owned; freed by chos_sandbox_close */
-	const struct chos_log *log;  /* borrowed from the options */
-	size_t memory_bytes;         /* the limits, for fault messages */
+	JSRuntime *rt;		    /* owned; freed by chos_sandbox_close */
+	JSContext *ctx;		    /* owned; freed by chos_sandbox_close */
+	const struct chos_log *log; /* borrowed from the options */
+	size_t memory_bytes;	    /* the limits, for fault messages */
 	size_t stack_bytes;
 	unsigned timeout_ms;
-	struct timespec deadline;    /* CLOCK_MONOTONIC; covers loading and running */
-	bool expired;                /* the deadline passed: every later poll interrupts too */
+	struct timespec deadline; /* CLOCK_MONOTONIC; covers loading and running */
+	bool expired;		  /* the deadline passed: every later poll interrupts too */
 	unsigned console_lines;
 };
 
@@ -40,8 +40,8 @@ void chos_sandbox_close(struct chos_sandbox *sb);
 
 /* policy_load.c: the compiled bundle (not yet run) in *fn, owned by the caller; or a LOAD
  * fault in out and -errno. Sets out->from_bytecode. */
-int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *opts,
-		     JSValue *fn, struct chos_decision *out);
+int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *opts, JSValue *fn,
+		     struct chos_decision *out);
 
 /* policy_validate.c: own data property `name` of obj into *val (owned). 1 found, 0 absent,
  * -1 an accessor (never called: validation runs no policy code), -2 an exception. */
@@ -60,7 +60,7 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 int chos_policy_fault_from_exception(struct chos_sandbox *sb, bool is_load,
 				     struct chos_decision *out);
 /* Fills a fault from a format (for load, shape and unlisted faults). Returns code. */
-int chos_policy_fault(struct chos_decision *out, enum chos_fault fault, int code,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int chos_policy_fault(struct chos_decision *out, enum chos_fault fault, int code, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
 /* Parses "LINE:COLUMN" into out->line/column when well formed. */
 void chos_policy_set_position(struct chos_decision *out, const char *text);

@@ -21,6 +21,9 @@
  * QuickJS checks its own bytecode version):
  *   "CHOSQBC1" | QuickJS version, 16 bytes NUL-padded | bundle size u64 | mtime s i64 |
  *   mtime ns i64 | bundle hash u64 | bytecode size u64 | bytecode */
+#include "log.h"
+#include "policy_internal.h"
+#include "trust.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,9 +31,6 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#include "log.h"
-#include "policy_internal.h"
-#include "trust.h"
 
 /* A site bundle is tens of KB; this caps what a broken build can make a login read. */
 #define BUNDLE_MAX (16u << 20)
@@ -113,7 +113,8 @@ static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_option
 	fill_header(&want, src, len, st, size - (size < sizeof(want) ? 0 : sizeof(want)));
 	if (size < sizeof(want) || memcmp(have, &want, sizeof(want)) != 0) {
 		chos_log(sb->log, LOG_NOTICE,
-			 "%s: stale or foreign (not built from this bundle by QuickJS %s); using the source: run `chos-policy build`",
+			 "%s: stale or foreign (not built from this bundle by QuickJS %s); using "
+			 "the source: run `chos-policy build`",
 			 path, CHOS_QUICKJS_VERSION);
 		free(data);
 		return 0;
@@ -199,8 +200,8 @@ int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *
 	int r;
 
 	*fn = JS_UNDEFINED;
-	r = chos_read_trusted_stat(opts->bundle_path, opts->trust_flags, BUNDLE_MAX, &src, &len, &st,
-				   &err);
+	r = chos_read_trusted_stat(opts->bundle_path, opts->trust_flags, BUNDLE_MAX, &src, &len,
+				   &st, &err);
 	if (r < 0)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, r, "%s", err.message);
 	if (!opts->prefer_source && try_bytecode(sb, opts, src, len, &st, fn)) {
@@ -274,7 +275,8 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 	    sizeof(path))
 		return chos_fail(err, -ENAMETOOLONG, "%s: path too long", bundle_path);
 	/* Whoever builds may own the bundle; the trust rule applies where it is loaded. */
-	r = chos_read_trusted_stat(bundle_path, CHOS_TRUST_ANY_OWNER, BUNDLE_MAX, &src, &len, &st, err);
+	r = chos_read_trusted_stat(bundle_path, CHOS_TRUST_ANY_OWNER, BUNDLE_MAX, &src, &len, &st,
+				   err);
 	if (r < 0)
 		return r;
 	rt = JS_NewRuntime();

@@ -19,11 +19,11 @@
  * back-edges, calls and inside the regexp engine, and its "interrupted" error is uncatchable, so
  * `for(;;){try{for(;;){}}catch(e){}}` ends too. Once expired it keeps interrupting: nothing the
  * policy left behind runs again. */
+#include "log.h"
+#include "policy_internal.h"
 #include <errno.h>
 #include <string.h>
 #include <syslog.h>
-#include "log.h"
-#include "policy_internal.h"
 
 /* Bytes of console output kept per line; the sink cuts at 1024 anyway. */
 #define CONSOLE_LINE_MAX 1000
@@ -81,7 +81,8 @@ static JSValue console_write(JSContext *ctx, JSValueConst this_val, int argc, JS
 	(void)this_val;
 	if (sb->console_lines >= CHOS_CONSOLE_LINES_MAX) {
 		if (sb->console_lines++ == CHOS_CONSOLE_LINES_MAX)
-			chos_log(sb->log, LOG_WARNING, "policy: more than %d console lines; the rest is dropped",
+			chos_log(sb->log, LOG_WARNING,
+				 "policy: more than %d console lines; the rest is dropped",
 				 CHOS_CONSOLE_LINES_MAX);
 		return JS_UNDEFINED;
 	}
@@ -95,10 +96,10 @@ static JSValue console_write(JSContext *ctx, JSValueConst this_val, int argc, JS
 }
 
 static const JSCFunctionListEntry console_funcs[] = {
-	JS_CFUNC_MAGIC_DEF("log", 1, console_write, LOG_INFO),
-	JS_CFUNC_MAGIC_DEF("info", 1, console_write, LOG_INFO),
-	JS_CFUNC_MAGIC_DEF("warn", 1, console_write, LOG_WARNING),
-	JS_CFUNC_MAGIC_DEF("error", 1, console_write, LOG_ERR),
+    JS_CFUNC_MAGIC_DEF("log", 1, console_write, LOG_INFO),
+    JS_CFUNC_MAGIC_DEF("info", 1, console_write, LOG_INFO),
+    JS_CFUNC_MAGIC_DEF("warn", 1, console_write, LOG_WARNING),
+    JS_CFUNC_MAGIC_DEF("error", 1, console_write, LOG_ERR),
 };
 
 /* The raw context and its globals; 0 or -ENOMEM. */
@@ -167,9 +168,10 @@ int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options 
 	sb->ctx = JS_NewContextRaw(sb->rt);
 	if (!sb->ctx || add_globals(sb) < 0) {
 		chos_sandbox_close(sb);
-		return chos_fail(err, -ENOMEM,
-				 "cannot create the policy context within the memory limit (%zu bytes)",
-				 sb->memory_bytes);
+		return chos_fail(
+		    err, -ENOMEM,
+		    "cannot create the policy context within the memory limit (%zu bytes)",
+		    sb->memory_bytes);
 	}
 	return 0;
 }

@@ -9,11 +9,11 @@
  * shape fault and is never called, so validation runs no policy code and cannot be steered
  * by it. An env must be a valid name listed in the catalogue. The SDK helpers' non-enumerable
  * `__at` ("LINE:COLUMN" in the bundle) gives the position, when present. */
+#include "catalogue.h"
+#include "policy_internal.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "catalogue.h"
-#include "policy_internal.h"
 
 /* How much of a policy-supplied string a fault message quotes. */
 #define QUOTE_MAX 64
@@ -106,8 +106,8 @@ static int get_string(JSContext *ctx, JSValueConst obj, const char *key, char *d
 	if (r == 0 || JS_IsUndefined(v))
 		return 1;
 	if (!JS_IsString(v)) {
-		r = chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "`%s` must be a string, got %s",
-				      key, type_name(ctx, v));
+		r = chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
+				      "`%s` must be a string, got %s", key, type_name(ctx, v));
 		JS_FreeValue(ctx, v);
 		return r;
 	}
@@ -115,14 +115,16 @@ static int get_string(JSContext *ctx, JSValueConst obj, const char *key, char *d
 	JS_FreeValue(ctx, v);
 	if (!s) {
 		JS_FreeValue(ctx, JS_GetException(ctx));
-		return chos_policy_fault(out, CHOS_FAULT_MEMORY, -ENOMEM, "out of memory reading `%s`", key);
+		return chos_policy_fault(out, CHOS_FAULT_MEMORY, -ENOMEM,
+					 "out of memory reading `%s`", key);
 	}
 	/* Names are compared whole: a longer one must not match after a cut. */
 	if (whole && n >= size) {
 		char q[QUOTE_MAX + 4];
 		quote(q, s, n);
 		JS_FreeCString(ctx, s);
-		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "`%s` is too long: \"%s\"", key, q);
+		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "`%s` is too long: \"%s\"",
+					 key, q);
 	}
 	copy_cut(dst, size, s, n);
 	*len = n;
@@ -139,9 +141,11 @@ static int check_keys(JSContext *ctx, JSValueConst obj, const char *const *allow
 	int r = 0;
 
 	if (JS_GetOwnPropertyNames(ctx, &tab, &count, obj,
-				   JS_GPN_STRING_MASK | JS_GPN_SYMBOL_MASK | JS_GPN_ENUM_ONLY) < 0) {
+				   JS_GPN_STRING_MASK | JS_GPN_SYMBOL_MASK | JS_GPN_ENUM_ONLY) <
+	    0) {
 		JS_FreeValue(ctx, JS_GetException(ctx));
-		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "cannot list the keys of %s", what);
+		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
+					 "cannot list the keys of %s", what);
 	}
 	for (uint32_t i = 0; i < count && r == 0; i++) {
 		const char *key = JS_AtomToCString(ctx, tab[i].atom);
@@ -154,8 +158,9 @@ static int check_keys(JSContext *ctx, JSValueConst obj, const char *const *allow
 		if (!ok) {
 			char q[QUOTE_MAX + 4];
 			quote(q, key ? key : "?", key ? strlen(key) : 1);
-			r = chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "unknown %skey \"%s\" in %s",
-					      symbol ? "symbol " : "", q, what);
+			r = chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
+					      "unknown %skey \"%s\" in %s", symbol ? "symbol " : "",
+					      q, what);
 		}
 		JS_FreeCString(ctx, key);
 	}
@@ -178,7 +183,7 @@ static bool has(JSContext *ctx, JSValueConst obj, const char *key)
 	}
 	if (r == -2)
 		JS_FreeValue(ctx, JS_GetException(ctx));
-	return r == -1;   /* a getter is there: get_string reports it */
+	return r == -1; /* a getter is there: get_string reports it */
 }
 
 /* The position from `__at`; a missing or malformed one only leaves the position unknown. */
@@ -237,14 +242,16 @@ int chos_policy_validate_decision(JSContext *ctx, JSValueConst value,
 		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
 					 "a decision has either `env` or `deny`, not both");
 	if (!env && !deny)
-		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
-					 "a decision needs `env` or `deny` (or return null for no opinion)");
+		return chos_policy_fault(
+		    out, CHOS_FAULT_SHAPE, -EINVAL,
+		    "a decision needs `env` or `deny` (or return null for no opinion)");
 	r = check_keys(ctx, value, env ? env_keys : deny_keys,
 		       env ? "a decision { env, reason? }" : "a decision { deny }", out);
 	if (r < 0)
 		return r;
 	if (deny) {
-		r = get_string(ctx, value, "deny", out->reason, sizeof(out->reason), false, &len, out);
+		r = get_string(ctx, value, "deny", out->reason, sizeof(out->reason), false, &len,
+			       out);
 		if (r < 0)
 			return r;
 		out->outcome = CHOS_OUTCOME_DENY;
@@ -253,7 +260,7 @@ int chos_policy_validate_decision(JSContext *ctx, JSValueConst value,
 	r = get_string(ctx, value, "env", out->env, sizeof(out->env), true, &len, out);
 	if (r < 0)
 		return r;
-	if (strlen(out->env) != len)   /* an embedded NUL */
+	if (strlen(out->env) != len) /* an embedded NUL */
 		return check_env(out->env, len, NULL, out);
 	r = check_env(out->env, len, cat, out);
 	if (r < 0)
@@ -277,21 +284,24 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 	int r;
 
 	if (!JS_IsObject(result) || JS_IsArray(ctx, result) > 0 || JS_IsFunction(ctx, result))
-		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s is %s, not { layer, value }",
-					 what, type_name(ctx, result));
+		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
+					 "%s is %s, not { layer, value }", what,
+					 type_name(ctx, result));
 	r = check_keys(ctx, result, keys, what, out);
 	if (r < 0)
 		return r;
 	r = get_string(ctx, result, "layer", layer, sizeof(layer), true, &len, out);
 	if (r != 0)
-		return r < 0 ? r : chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s has no layer", what);
+		return r < 0 ? r
+			     : chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s has no layer",
+						 what);
 	r = -1;
 	for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++)
 		if (strcmp(layer, layers[i]) == 0)
 			r = (int)i;
 	if (r < 0)
-		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s has unknown layer \"%s\"",
-					 what, layer);
+		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
+					 "%s has unknown layer \"%s\"", what, layer);
 	out->layer = (enum chos_layer)r;
 	r = get_string(ctx, result, "file", out->file, sizeof(out->file), false, &len, out);
 	if (r < 0)
@@ -306,7 +316,8 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 	if (found == -2)
 		JS_FreeValue(ctx, JS_GetException(ctx));
 	if (found < 0)
-		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s has an unreadable value", what);
+		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
+					 "%s has an unreadable value", what);
 	r = chos_policy_validate_decision(ctx, found == 1 ? value : JS_UNDEFINED, cat, out);
 	if (found == 1)
 		JS_FreeValue(ctx, value);

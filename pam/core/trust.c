@@ -3,12 +3,12 @@
  * symlink as the last component, O_NONBLOCK keeps a FIFO planted in place of the file from
  * blocking the login (fstat then says it is not a regular file), and fstat describes the very
  * file that is read. */
+#include "trust.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "trust.h"
 
 int chos_open_trusted(const char *path, unsigned flags, struct chos_error *err)
 {
@@ -35,8 +35,9 @@ int chos_open_trusted(const char *path, unsigned flags, struct chos_error *err)
 		goto close_fd;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		r = chos_fail(err, -EPERM, "%s: writable by group or others, mode %04o (not trusted)",
-			      path, (unsigned)(st.st_mode & 07777));
+		r = chos_fail(err, -EPERM,
+			      "%s: writable by group or others, mode %04o (not trusted)", path,
+			      (unsigned)(st.st_mode & 07777));
 		goto close_fd;
 	}
 	return fd;

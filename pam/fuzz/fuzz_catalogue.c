@@ -2,10 +2,10 @@
  * Fuzzes chos_catalogue_parse with arbitrary bytes. Besides what the sanitizers catch, it
  * checks the parser's promises: on success every name is valid, every path absolute, no name
  * twice; on failure the message says which line. */
+#include "catalogue.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "catalogue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct chos_error err = {0};
 
 	if (chos_catalogue_parse((const char *)data, size, &cat, &err) < 0) {
-		if (strncmp(err.message, "line ", 5) != 0 && strcmp(err.message, "out of memory") != 0)
+		if (strncmp(err.message, "line ", 5) != 0 &&
+		    strcmp(err.message, "out of memory") != 0)
 			abort();
 		return 0;
 	}

@@ -4,10 +4,10 @@
  * two-entry catalogue. It checks the validator's promises: an accepted env is listed, a fault
  * has a message, nothing leaks (a fresh runtime per input, freed at the end, so LeakSanitizer
  * sees any JSValue not freed exactly once). */
+#include "policy_internal.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "policy_internal.h"
 
 static struct chos_env envs[] = {{"default", "/"}, {"sl5", "/os/sl5"}};
 static const struct chos_catalogue cat = {envs, 2};
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	JSRuntime *rt = JS_NewRuntime();
 	JSContext *ctx = JS_NewContextRaw(rt);
 	struct chos_decision d;
-	char *text = malloc(size + 1);   /* JS_ParseJSON wants a terminated buffer */
+	char *text = malloc(size + 1); /* JS_ParseJSON wants a terminated buffer */
 
 	JS_AddIntrinsicBaseObjects(ctx);
 	JS_AddIntrinsicJSON(ctx);
