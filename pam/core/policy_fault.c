@@ -145,6 +145,9 @@ int chos_policy_fault_from_exception(struct chos_sandbox *sb, bool is_load,
 	char msg[CHOS_ERROR_MAX], name[64];
 	int r;
 
+	/* Headroom to describe the error and read __chos.current after running out of memory;
+	 * bounded all the same. */
+	JS_SetMemoryLimit(sb->rt, sb->memory_bytes + CHOS_POLICY_FAULT_HEADROOM);
 	describe(ctx, exc, msg, sizeof(msg), name, sizeof(name));
 	if (JS_IsError(ctx, exc)) {
 		char stack[2048] = "";
@@ -169,8 +172,6 @@ int chos_policy_fault_from_exception(struct chos_sandbox *sb, bool is_load,
 		r = chos_policy_fault(out, CHOS_FAULT_THROW, -EINVAL, "%s", msg);
 	JS_FreeValue(ctx, exc);
 
-	/* Headroom to read __chos.current after running out of memory; bounded all the same. */
-	JS_SetMemoryLimit(sb->rt, sb->memory_bytes + CHOS_POLICY_FAULT_HEADROOM);
 	if (!is_load)
 		read_current(sb, out);
 	return r;

@@ -110,7 +110,8 @@ static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_option
 		return 0;
 	}
 	have = (struct qbc_header *)data;
-	fill_header(&want, src, len, st, size - (size < sizeof(want) ? 0 : sizeof(want)));
+	if (size >= sizeof(want))
+		fill_header(&want, src, len, st, size - sizeof(want));
 	if (size < sizeof(want) || memcmp(have, &want, sizeof(want)) != 0) {
 		chos_log(sb->log, LOG_NOTICE,
 			 "%s: stale or foreign (not built from this bundle by QuickJS %s); using "
@@ -290,9 +291,21 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 	bytes = compile(ctx, src, len, base_name(bundle_path), &size);
 	if (!bytes) {
 		JSValue exc = JS_GetException(ctx);
+		JSValue line = JS_GetPropertyStr(ctx, exc, "lineNumber");
+		JSValue column = JS_GetPropertyStr(ctx, exc, "columnNumber");
 		const char *msg = JS_ToCString(ctx, exc);
-		r = chos_fail(err, -EINVAL, "%s: %s", bundle_path, msg ? msg : "does not compile");
+		int32_t l = 0, c = 0;
+		/* "PATH:LINE:COLUMN: message", the compiler convention editors jump to. */
+		if (JS_IsNumber(line) && JS_IsNumber(column) && JS_ToInt32(ctx, &l, line) == 0 &&
+		    JS_ToInt32(ctx, &c, column) == 0 && l > 0)
+			r = chos_fail(err, -EINVAL, "%s:%d:%d: %s", bundle_path, l, c,
+				      msg ? msg : "does not compile");
+		else
+			r = chos_fail(err, -EINVAL, "%s: %s", bundle_path,
+				      msg ? msg : "does not compile");
 		JS_FreeCString(ctx, msg);
+		JS_FreeValue(ctx, line);
+		JS_FreeValue(ctx, column);
 		JS_FreeValue(ctx, exc);
 		goto free_ctx;
 	}

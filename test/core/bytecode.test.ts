@@ -70,10 +70,10 @@ describe("bytecode", () => {
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
     }));
 
-  test("compile reports a syntax error with the bundle's path", () =>
+  test("compile reports a syntax error as PATH:LINE:COLUMN", () =>
     withDir((dir) => {
       const bundle = writeFile(path.join(dir, "policy.js"), "let = ;");
-      expect(() => native.compile(bundle)).toThrow(`${bundle}: SyntaxError: unexpected token in expression: ';'`);
+      expect(() => native.compile(bundle)).toThrow(`${bundle}:1:7: SyntaxError: unexpected token in expression: ';'`);
       expect(fs.existsSync(`${bundle}.qbc`)).toBe(false);
     }));
 });
