@@ -9,7 +9,8 @@
 // `env`/`deny` are read from the value only when it plainly has that form. Comparisons against
 // the native engine (agree.ts) therefore cover env, deny, decidedBy and the engine fault class.
 import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from "quickjs-emscripten-core";
-import type { FaultName, LayerKind } from "../sdk/contract";
+import type { Decision } from "../native";
+import type { FaultName, LayerKind, LayerName } from "../sdk/contract";
 import { PARITY_PRELUDE } from "./parity";
 
 /** Limits, defaulting to the C sandbox's (pam/core/policy.h). */
@@ -43,26 +44,14 @@ export interface WasmFault {
   readonly column?: number;
 }
 
-/** The raw outcome of one evaluation, in the addon's result shape where it applies. */
-export interface WasmOutcome {
-  /** The env when the value is `{ env: string, ... }`; null for "no opinion" (the host). */
-  readonly env: string | null;
-  /** The reason when the value is `{ deny: string }`. */
-  readonly deny?: string;
-  /** The value's reason, when it has a string one. */
-  readonly reason?: string;
-  /** Layer as printed everywhere: "site", "group:NAME", "request", "default", "host". */
-  readonly decidedBy?: string;
-  /** The policy file that decided. */
-  readonly file?: string;
-  /** Where the decision was made in the bundle (the SDK helpers' `__at`). */
-  readonly line?: number;
-  readonly column?: number;
+/** The raw outcome of one evaluation, in the addon's result shape (policy/native.ts Decision):
+ *  `env`, `deny` and `reason` are read from the value only when it plainly has that form. */
+export interface WasmOutcome extends Omit<Decision, "fromBytecode" | "error"> {
+  readonly fromBytecode: false;
+  /** An engine fault; shape and unlisted are never reported here (no validation). */
+  readonly error?: WasmFault;
   /** The layer's value exactly as returned (JSON form), for what the C side validates. */
   readonly value?: unknown;
-  readonly fromBytecode: false;
-  readonly error?: WasmFault;
-  readonly logs: string[];
 }
 
 let modulePromise: Promise<QuickJSWASMModule> | undefined;
@@ -98,8 +87,12 @@ function classify(message: string, interrupted: boolean): WasmFault["fault"] {
   return "throw";
 }
 
-function layerName(layer: LayerKind | undefined, group: string | undefined): string | undefined {
-  return layer === "group" ? `group:${group}` : layer;
+function layerName(layer: LayerKind | undefined, group: string | undefined): LayerName {
+  return layer === "group" ? `group:${group}` : (layer ?? "host");
+}
+
+function faulted(error: WasmFault, logs: string[]): WasmOutcome {
+  return { env: null, reason: error.message, decidedBy: "fault", fromBytecode: false, error, logs };
 }
 
 /** One loaded bundle in one runtime: `call` may run many times (the warm path). */
@@ -159,9 +152,7 @@ export class WasmSession {
       if ("value" in call && call.value !== undefined) result = call.value;
       return call;
     }, "throw", true);
-    if (error !== undefined || result === undefined) {
-      return { env: null, fromBytecode: false, logs: this.logs, error: error ?? { fault: "throw", message: "no result" } };
-    }
+    if (error !== undefined || result === undefined) return faulted(error ?? { fault: "throw", message: "no result" }, this.logs);
     try {
       return this.read(result);
     } finally {
@@ -243,10 +234,11 @@ export class WasmSession {
     const [line, column] = (at ?? "").split(":").map(Number);
     const plain = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
     const env = typeof plain?.env === "string" ? plain.env : null;
+    const deny = typeof plain?.deny === "string" ? plain.deny : undefined;
     return {
       env,
-      ...(typeof plain?.deny === "string" ? { deny: plain.deny } : {}),
-      ...(typeof plain?.reason === "string" ? { reason: plain.reason } : {}),
+      ...(deny !== undefined ? { deny } : {}),
+      reason: deny ?? (typeof plain?.reason === "string" ? plain.reason : ""),
       decidedBy: layerName(layer, group),
       ...(file !== undefined ? { file } : {}),
       ...(line ? { line, column } : {}),
@@ -261,7 +253,7 @@ export class WasmSession {
 export async function wasmDecide(source: string, ctx: unknown, limits: WasmLimits = {}): Promise<WasmOutcome> {
   const { session, error } = await WasmSession.open(source, limits);
   try {
-    if (error !== undefined) return { env: null, fromBytecode: false, logs: session.logs, error };
+    if (error !== undefined) return faulted(error, session.logs);
     return session.call(ctx, limits);
   } finally {
     session.close();

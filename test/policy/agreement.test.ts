@@ -3,7 +3,11 @@
 // and unlisted it must finish in the same file, where the C validator then rejects the value.)
 import fs from "node:fs";
 import path from "node:path";
+import { bundlePolicy } from "../../policy/bundle/bundle";
 import { disagreement } from "../../policy/cli/agree";
+import { loadCases } from "../../policy/cli/cases";
+import { addon } from "../../policy/native";
+import { wasmDecide } from "../../policy/harness/wasm";
 import { runCases } from "../../policy/cli/test";
 import type { NativeDecision } from "../../policy/cli/engine";
 import type { WasmOutcome } from "../../policy/harness/wasm";
@@ -25,6 +29,19 @@ describe("native vs WASM agreement", () => {
     expect(report.total).toBe(11);
   });
 
+  test("for valid decisions the two results are identical, field for field", () =>
+    withTemp(async (dir) => {
+      const built = await bundlePolicy(EXAMPLE, path.join(dir, "policy.js"));
+      const source = fs.readFileSync(built.bundle, "utf8");
+      const catalogue = path.join(EXAMPLE, "chos.conf");
+      const environments = addon().parseCatalogue(catalogue, { trustAnyOwner: true }).map((e) => e.name);
+      for (const c of loadCases(path.join(EXAMPLE, "cases.json")).cases) {
+        const native = addon().decide({ bundle: built.bundle, catalogue, context: c.context, trustAnyOwner: true, preferSource: true });
+        const { value: _value, ...wasm } = await wasmDecide(source, { ...c.context, environments });
+        expect([c.name, wasm]).toEqual([c.name, native]);
+      }
+    }));
+
   test("both engines report the same class for every fault", () =>
     withTemp(async (dir) => {
       const files: Record<string, string> = { "index.ts": NO_OPINION };
@@ -43,7 +60,7 @@ describe("native vs WASM agreement", () => {
 
   test("a different fault class or decision is a disagreement", () => {
     const native = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: true, logs: [] } as NativeDecision;
-    const same: WasmOutcome = { env: "tiny", decidedBy: "site", file: "index.ts", fromBytecode: false, logs: [] };
+    const same: WasmOutcome = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: false, logs: [] };
     expect(disagreement(native, same)).toBeUndefined();
     expect(disagreement(native, { ...same, env: "trixie" })).toBe("engines disagree: native tiny by site, wasm trixie by site");
     const timeout = { ...native, env: null, decidedBy: "fault", error: { fault: "timeout", message: "m" } } as NativeDecision;
