@@ -1,0 +1,175 @@
+// `chos setup` lays out ROOT (layout.h) idempotently, and `chos setup --check` reports every
+// problem with what to do. Runs inside the site's test namespace, so no mount reaches the host.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CHOS, TestSite, exampleCatalogue, writeConfig } from './lib/site';
+import type { RunResult } from './lib/namespace';
+
+let site: TestSite;
+let scratch: string;
+
+beforeAll(async () => {
+  // A site directory from BINDMOUNT: under /mnt, which is not one of the OS directories.
+  scratch = fs.mkdtempSync('/mnt/chos-test-scratch-');
+  fs.writeFileSync(path.join(scratch, 'hello'), 'from the host\n');
+  site = await TestSite.create({ sysconfig: `# the seed's file\nCHOS_DEBUG=0\nBINDMOUNT="${scratch}"\n` });
+});
+
+afterAll(() => {
+  site?.close();
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+/** chos setup with the site's files but another ROOT (and any overrides). */
+function setupAt(root: string, ...extra: string[]): RunResult {
+  const args = new Map<string, string>([
+    ['--root', root], ['--catalogue', site.catalogue], ['--sysconfig', site.sysconfig], ['--policy', site.policy],
+  ]);
+  const flags: string[] = [];
+  for (let i = 0; i < extra.length; i++) {
+    if (extra[i].startsWith('--') && extra[i + 1] !== undefined && !extra[i + 1].startsWith('--')) args.set(extra[i], extra[++i]);
+    else flags.push(extra[i]);
+  }
+  return site.ns.run([CHOS, 'setup', ...[...args].flat(), ...flags]);
+}
+
+function problems(r: RunResult): string[] {
+  return r.stdout.split('\n').filter((l) => l.startsWith('problem: '));
+}
+
+test('the site root is laid out: OS dirs through the link, site dirs and BINDMOUNT bound, identity files served', () => {
+  const r = site.ns.run(['sh', '-c', [
+    `readlink ${site.root}/usr ${site.root}/etc`,
+    `test -d ${site.root}/.chos-link && echo link-is-dir`,
+    `cat ${site.root}${scratch}/hello`,
+    `grep -c '^alice:' ${site.trees.tiny}/etc/passwd || true`,
+    `cmp /etc/passwd ${site.trees.trixie}/etc/passwd && echo passwd-same`,
+  ].join('; ')]);
+  expect(r.stdout.split('\n')).toEqual(expect.arrayContaining([
+    '.chos-link/usr', '.chos-link/etc', 'link-is-dir', 'from the host', 'passwd-same',
+  ]));
+});
+
+test('a second run changes nothing and the check finds no problem', () => {
+  const before = site.ns.mountinfo();
+  const again = site.setup();
+  expect(again.stdout).toBe('chos setup: done\n');
+  expect(again.status).toBe(0);
+  expect(site.ns.mountinfo()).toBe(before);
+  const check = site.setup('--check');
+  expect(check.stdout).toBe('chos setup: no problems\n');
+  expect(check.status).toBe(0);
+});
+
+test('--check on a root never set up reports each missing piece with its fix, changes nothing', () => {
+  const root = path.join(site.dir, 'fresh-root');
+  const r = setupAt(root, '--check');
+  expect(r.status).toBe(1);
+  expect(problems(r)).toEqual(expect.arrayContaining([
+    `problem: ${root} is not a directory; fix: run \`chos setup\``,
+    `problem: ${root}/.chos-link is missing; fix: run \`chos setup\``,
+    `problem: ${root}/usr is missing; fix: run \`chos setup\``,
+    `problem: ${root}/home is not bound from the host's /home; fix: run \`chos setup\` (binds do not survive a reboot)`,
+  ]));
+  expect(fs.existsSync(root)).toBe(false);
+});
+
+test('--backend kmod lays out the link for the module, reports the missing module; namespace switches back', () => {
+  const root = path.join(site.dir, 'switch-root');
+  expect(setupAt(root).status).toBe(0);
+  const kmod = setupAt(root, '--backend', 'kmod');
+  expect(fs.readlinkSync(path.join(root, '.chos-link'))).toBe('/proc/chos/link');
+  if (!fs.existsSync('/proc/chos')) {
+    expect(kmod.status).toBe(1);
+    expect(problems(kmod)).toContain(
+      'problem: /proc/chos/valid is missing: the chos kernel module is not loaded; fix: load the module (modprobe chos) or use --backend namespace',
+    );
+  }
+  const check = setupAt(root, '--check', '--backend', 'namespace');
+  expect(problems(check)).toContain(
+    `problem: ${root}/.chos-link is laid out for the kmod backend; fix: run \`chos setup\` with the backend you use`,
+  );
+  expect(setupAt(root, '--backend', 'namespace').status).toBe(0);
+  expect(fs.statSync(path.join(root, '.chos-link')).isDirectory()).toBe(true);
+});
+
+describe('bad site configuration is reported, one problem line each', () => {
+  test.each<[string, string, string]>([
+    ['a relative BINDMOUNT', 'BINDMOUNT=scratch\n', 'line 1: BINDMOUNT wants absolute directories without . or .. (not /)'],
+    ['a BINDMOUNT with ..', 'BINDMOUNT="/mnt/../etc"\n', 'line 1: BINDMOUNT wants absolute directories without . or .. (not /)'],
+    ['BINDMOUNT=/', '\n\nBINDMOUNT=/\n', 'line 3: BINDMOUNT wants absolute directories without . or .. (not /)'],
+  ])('%s', (_what, text, message) => {
+    const file = path.join(site.dir, `sysconfig-${_what.replace(/\W+/g, '-')}`);
+    writeConfig(file, text);
+    const r = setupAt(path.join(site.dir, 'bad-binds'), '--sysconfig', file);
+    expect(r.status).toBe(1);
+    expect(problems(r)).toContain(`problem: ${file}: ${message}; fix: fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)`);
+  });
+
+  test('a BINDMOUNT inside an OS directory', () => {
+    const file = path.join(site.dir, 'sysconfig-os');
+    writeConfig(file, 'BINDMOUNT=/usr/local\n');
+    const r = setupAt(path.join(site.dir, 'os-binds'), '--sysconfig', file);
+    expect(problems(r)).toContain(
+      'problem: site directory /usr/local is inside the OS directory /usr; fix: remove it from BINDMOUNT: OS directories come from the tree',
+    );
+  });
+
+  test('a BINDMOUNT the host does not have', () => {
+    const file = path.join(site.dir, 'sysconfig-missing');
+    writeConfig(file, 'BINDMOUNT=/mnt/no-such-dir\n');
+    const r = setupAt(path.join(site.dir, 'missing-binds'), '--sysconfig', file);
+    expect(problems(r)).toContain(
+      'problem: site directory /mnt/no-such-dir is not a directory on the host; fix: create it on the host, or remove it from BINDMOUNT',
+    );
+  });
+
+  test('a world-writable bind list is not trusted', () => {
+    const file = path.join(site.dir, 'sysconfig-writable');
+    writeConfig(file, `BINDMOUNT=${scratch}\n`, 0o666);
+    const r = setupAt(path.join(site.dir, 'writable-binds'), '--sysconfig', file);
+    expect(problems(r).join('\n')).toContain(`problem: ${file}: ${file}: writable by group or others, mode 0666 (not trusted)`);
+  });
+
+  test('an untrusted catalogue, a missing tree and a symlinked identity file', () => {
+    const tree = path.join(site.dir, 'odd-tree');
+    fs.mkdirSync(path.join(tree, 'etc'), { recursive: true });
+    fs.symlinkSync('/etc/passwd', path.join(tree, 'etc/passwd'));
+    const good = path.join(site.dir, 'cat-trees');
+    writeConfig(good, `%SHELLS\nodd:${tree}\ngone:/nonexistent/tree\n`);
+    const r = setupAt(path.join(site.dir, 'tree-root'), '--catalogue', good);
+    expect(problems(r)).toEqual(expect.arrayContaining([
+      `problem: ${tree}/etc/passwd is a symlink: the host's /etc/passwd cannot be bound over it; fix: replace the symlink with a regular file`,
+      'problem: tree /nonexistent/tree of "gone" is not a directory; fix: create the tree (debootstrap, scripts/make-trees) or fix the catalogue',
+    ]));
+    const writable = path.join(site.dir, 'cat-writable');
+    writeConfig(writable, exampleCatalogue(site.trees), 0o664);
+    const w = setupAt(path.join(site.dir, 'tree-root'), '--catalogue', writable);
+    expect(problems(w).join('\n')).toContain(`problem: catalogue: ${writable}: writable by group or others, mode 0664 (not trusted)`);
+  });
+
+  test('a missing policy bundle is reported with how to build one', () => {
+    const r = setupAt(site.root, '--check', '--policy', path.join(site.dir, 'none.js'));
+    expect(problems(r)).toEqual([
+      `problem: policy: ${path.join(site.dir, 'none.js')}: No such file or directory; fix: build it with \`chos-policy build\` and install it root-owned, mode 644`,
+    ]);
+  });
+});
+
+describe('misuse', () => {
+  test('an unknown option exits 2 with the usage', () => {
+    const r = site.ns.run([CHOS, 'setup', '--rot', '/x']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^chos setup: unknown option\nusage: chos setup /);
+  });
+
+  test('a relative --root exits 2', () => {
+    expect(site.ns.run([CHOS, 'setup', '--root', 'chos']).status).toBe(2);
+  });
+
+  test('a user who is not root may only --check', () => {
+    const r = site.ns.run(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', CHOS, 'setup', '--root', site.root]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('chos setup: must run as root (mounts and /proc/chos/valid); --check does not\n');
+  });
+});
