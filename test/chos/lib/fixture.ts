@@ -11,7 +11,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareTrees } from '../../system/lib/trees';
 
-export const REPO = path.resolve(__dirname, '../../..');
+/** The repository: the nearest directory up with package.json (this file is also bundled into
+ * dist/bench/login.js, two levels nearer the top). */
+export const REPO = ((): string => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+})();
 export const CHOS = path.join(REPO, 'dist/native/chos');
 
 export interface Site {
