@@ -25,10 +25,13 @@ struct chos_context {
 	enum chos_request_source requested_from;
 };
 
-/* Fills user, uid, gid, home, shell and groups from NSS (getpwnam_r, getgrouplist). */
+/* Fills user, uid, gid, home, shell and groups from NSS (getpwnam_r, getgrouplist); groups
+ * whose gid has no name are left out. On failure too, free ctx with chos_context_free. */
 int chos_context_from_nss(const char *user, struct chos_context *ctx, struct chos_error *err);
 /* Sets host to the short host name (uname, cut at the first dot). */
 int chos_context_set_host(struct chos_context *ctx, struct chos_error *err);
-/* The JSON text of the LoginContext, with `environments` from the catalogue. Caller frees. */
+/* The JSON text of the LoginContext, with `environments` from the catalogue (cat may be NULL:
+ * none). NULL strings become null where the contract allows it, "" elsewhere. Bytes that are
+ * not UTF-8 become U+FFFD. Caller frees; NULL when out of memory. */
 char *chos_context_to_json(const struct chos_context *ctx, const struct chos_catalogue *cat);
 void chos_context_free(struct chos_context *ctx);
