@@ -202,7 +202,8 @@ int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *
 
 	*fn = JS_UNDEFINED;
 	if (!opts->bundle_path)
-		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL, "no policy bundle configured");
+		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL,
+					 "no policy bundle configured");
 	r = chos_read_trusted_stat(opts->bundle_path, opts->trust_flags, BUNDLE_MAX, &src, &len,
 				   &st, &err);
 	if (r < 0)
