@@ -7,7 +7,8 @@
  * own key the shape does not name, symbol keys included, is rejected by name (non-enumerable
  * ones, like the SDK's `__at`, are ignored). Fields are read as own data properties: a getter
  * is a shape fault and is never called, so validation runs no policy code and cannot be
- * steered by it. An env must be a valid name listed in the catalogue. The SDK helpers' non-enumerable
+ * steered by it. An env must be a valid name listed in the catalogue. The SDK helpers'
+ * non-enumerable
  * `__at` ("LINE:COLUMN" in the bundle) gives the position, when present. */
 #include "catalogue.h"
 #include "policy_internal.h"
