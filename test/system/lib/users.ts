@@ -1,7 +1,8 @@
 // The test users and groups every system tier shares (pam, ssh, su, the chos command, the demo).
 // They are real NSS accounts (useradd/groupadd), created on first use and removed when the last
-// holder releases them, so two test files or a test and the demo never pull them from each
-// other. Holders are pid files under HOLDERS; a holder whose process died is ignored.
+// holder releases them, so two test files running at once never pull them from each other.
+// Holders are files PID.N under HOLDERS (a holder whose process died is ignored); creating,
+// counting and removing happen under one lock (a directory, so mkdir is the atomic test).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,6 +31,10 @@ export const TEST_USERS: readonly TestUser[] = [
 ];
 
 const HOLDERS = '/run/chos-test-users';
+const LOCK = '/run/chos-test-users.lock';
+/** A stale lock (its owner died) is broken; a live one is waited for at most this long. */
+const LOCK_WAIT_MS = 60_000;
+let acquisitions = 0;
 /** Marks accounts this helper made, so it never removes an account someone else owns. */
 const COMMENT = 'chos test user';
 
@@ -52,16 +57,51 @@ function exists(db: 'passwd' | 'group', name: string): boolean {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function withLock<T>(fn: () => T): T {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      fs.mkdirSync(LOCK);
+      fs.writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner = 0;
+      try {
+        owner = Number(fs.readFileSync(path.join(LOCK, 'pid'), 'utf8'));
+      } catch {
+        // just created, pid not written yet: wait
+      }
+      if (owner > 0 && !alive(owner)) fs.rmSync(LOCK, { recursive: true, force: true });
+      else if (waited > LOCK_WAIT_MS) throw new Error(`${LOCK} held by pid ${owner} for over a minute`);
+      else sleepSync(50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 function liveHolders(): string[] {
   if (!fs.existsSync(HOLDERS)) return [];
-  return fs.readdirSync(HOLDERS).filter((pid) => {
-    try {
-      process.kill(Number(pid), 0);
-      return true;
-    } catch {
-      fs.rmSync(path.join(HOLDERS, pid), { force: true });
-      return false;
-    }
+  return fs.readdirSync(HOLDERS).filter((name) => {
+    if (alive(Number(name.split('.')[0]))) return true;
+    fs.rmSync(path.join(HOLDERS, name), { force: true });
+    return false;
   });
 }
 
@@ -86,12 +126,15 @@ function remove(): void {
 
 /** Creates the test users (when missing) and returns the function that releases them. */
 export function acquireTestUsers(): () => void {
-  fs.mkdirSync(HOLDERS, { recursive: true });
-  const mine = path.join(HOLDERS, String(process.pid));
-  fs.writeFileSync(mine, '');
-  create();
-  return () => {
-    fs.rmSync(mine, { force: true });
-    if (liveHolders().length === 0) remove();
-  };
+  const mine = path.join(HOLDERS, `${process.pid}.${acquisitions++}`);
+  withLock(() => {
+    fs.mkdirSync(HOLDERS, { recursive: true });
+    fs.writeFileSync(mine, '');
+    create();
+  });
+  return () =>
+    withLock(() => {
+      fs.rmSync(mine, { force: true });
+      if (liveHolders().length === 0) remove();
+    });
 }
