@@ -84,6 +84,13 @@ test('an interactive ssh -tt session runs a login shell on a pty inside the tree
   expect(r.stdout).toContain(`PRETTY_NAME="${PRETTY.trixie}"`);
 });
 
+test('the host\'s root is detached: host-only paths are out of the session\'s reach', () => {
+  expect(fs.existsSync(__filename)).toBe(true);
+  const r = sshd.ssh('bob', [`test -e ${__filename} && echo visible || echo hidden; awk '$5 == "/"' /proc/self/mountinfo | wc -l`]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe('hidden\n1\n');
+});
+
 test('a session can create a user namespace (rootless containers), which a chroot would forbid', () => {
   const r = sshd.ssh('alice', ['unshare', '--user', '--map-root-user', 'id', '-u']);
   expect(r.stderr).toBe('');
