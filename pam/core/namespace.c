@@ -36,12 +36,13 @@ static int step_failed(struct chos_error *err, int code, const char *step, const
 	return chos_fail(err, code, "namespace backend: %s %s: %s", step, path, strerror(-code));
 }
 
-/* A directory, not a symlink to one (a symlinked .chos-link is the kmod layout). */
-static int check_dir(const char *path, const char *what, struct chos_error *err)
+/* A directory. The link must not be a symlink to one (a symlinked .chos-link is the kmod
+ * layout); ROOT itself may be reached through a symlink (an admin's choice of disk). */
+static int check_dir(const char *path, const char *what, int follow, struct chos_error *err)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
+	if ((follow ? stat(path, &st) : lstat(path, &st)) < 0)
 		return chos_fail(err, -errno, "namespace backend: %s %s: %s", what, path,
 				 strerror(errno));
 	if (S_ISLNK(st.st_mode))
@@ -73,7 +74,7 @@ int chos_namespace_apply(const char *root, const char *tree, const char *home,
 
 	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link))
 		return chos_fail(err, -ENAMETOOLONG, "namespace backend: root path too long");
-	if ((r = check_dir(root, "root", err)) < 0 || (r = check_dir(link, "link", err)) < 0)
+	if ((r = check_dir(root, "root", 1, err)) < 0 || (r = check_dir(link, "link", 0, err)) < 0)
 		return r;
 	/* The tree may be reached through a symlink (an admin's alias); it must end in a directory. */
 	if (stat(tree, &st) < 0)

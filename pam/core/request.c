@@ -2,8 +2,9 @@
  * The user's request (request.h). The ~/.chos reader runs in a forked child with the user's
  * credentials and answers over a pipe with one status byte and a text:
  *   'V' + the first line (trimmed)    'N' + why there is no request    'E' + why it was refused
- * The child only calls async-signal-safe functions and never allocates: the parent may be a
- * threaded process (the Node addon), where only those are safe after fork. */
+ * The child never allocates and never touches NSS or stdio: the parent may be a threaded process
+ * (the Node addon), where another thread may hold the allocator's or NSS's locks at fork. It
+ * makes system calls and formats into stack buffers (snprintf, strerror), nothing else. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

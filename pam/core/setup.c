@@ -213,6 +213,31 @@ static int ensure_root(struct run *r)
 	return 0;
 }
 
+/* True when path is dir (absolute) or below it. */
+static int is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n]);
+}
+
+/* ROOT under a directory it binds (ROOT in /tmp, say) would contain a copy of itself. */
+static int ensure_outside_site_dirs(struct run *r, const struct chos_bindmounts *b)
+{
+	char dir[SETUP_PATH_MAX];
+
+	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
+		snprintf(dir, sizeof(dir), "/%s", CHOS_SITE_DIRS[i]);
+		if (is_under(r->root, dir))
+			return problem(r, "choose a --root outside the directories it binds",
+				       "%s is inside %s, which is bound into it", r->root, dir);
+	}
+	for (size_t i = 0; i < b->count; i++)
+		if (is_under(r->root, b->paths[i]))
+			return problem(r, "choose a --root outside the directories it binds",
+				       "%s is inside %s, which is bound into it", r->root, b->paths[i]);
+	return 0;
+}
+
 static int ensure_link(struct run *r)
 {
 	char link[SETUP_PATH_MAX], target[SETUP_PATH_MAX];
@@ -280,11 +305,11 @@ static int ensure_site_dir(struct run *r, const char *host)
 	if (join(path, r->root, host) < 0)
 		return problem(r, "use a shorter path", "%s: path too long", host);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++) {
-		size_t n = strlen(CHOS_OS_DIRS[i]);
-		if (!strncmp(host + 1, CHOS_OS_DIRS[i], n) && (host[n + 1] == '/' || !host[n + 1]))
+		char os[SETUP_PATH_MAX];
+		snprintf(os, sizeof(os), "/%s", CHOS_OS_DIRS[i]);
+		if (is_under(host, os))
 			return problem(r, "remove it from BINDMOUNT: OS directories come from the tree",
-				       "site directory %s is inside the OS directory /%s", host,
-				       CHOS_OS_DIRS[i]);
+				       "site directory %s is inside the OS directory %s", host, os);
 	}
 	if (stat(host, &st) < 0 || !S_ISDIR(st.st_mode))
 		return problem(r, "create it on the host, or remove it from BINDMOUNT",
@@ -420,6 +445,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 	load_binds(&r, &binds);
 
 	ensure_root(&r);
+	ensure_outside_site_dirs(&r, &binds);
 	ensure_link(&r);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++)
 		ensure_os_dir(&r, CHOS_OS_DIRS[i]);

@@ -115,6 +115,13 @@ describe('bad site configuration is reported, one problem line each', () => {
     );
   });
 
+  test('a ROOT inside a directory it binds (/tmp) would contain itself', () => {
+    const r = setupAt('/tmp/chos-root-in-tmp', '--check');
+    expect(problems(r)).toContain(
+      'problem: /tmp/chos-root-in-tmp is inside /tmp, which is bound into it; fix: choose a --root outside the directories it binds',
+    );
+  });
+
   test('a BINDMOUNT the host does not have', () => {
     const file = path.join(site.dir, 'sysconfig-missing');
     writeConfig(file, 'BINDMOUNT=/mnt/no-such-dir\n');
