@@ -1,0 +1,142 @@
+# The kmod backend of the chos command and of pam_chos, in Debian 12's kernel with chos.ko
+# (run by test/chos/kmod.test.ts: test/vm/run test/chos/vm/kmod-backend.sh POLICYDIR). Each
+# check prints "CHOS-CHECK <name> ok|fail"; the jest side asserts every name.
+#
+# Two trees, /os/trixie and /os/tiny, stand in for the real ones: the VM's own /usr bound in
+# (so chos, setpriv and sh run inside them) with their own os-release. They live under /os,
+# which /etc/sysconfig's BINDMOUNT binds into /chos: the link's target must resolve inside it.
+# The example policy: alice (physics) may use both, bob (chemistry) only tiny.
+. /mnt/chos/lib/vm.sh
+set -u
+conf=/os/conf
+policy=$(ls -d /mnt/chos/chos-vm-policy)
+
+make_tree() {
+  local t=/os/$1 f
+  mkdir -p "$t/etc" "$t/usr" "$t/root"
+  mount --bind /usr "$t/usr"
+  for f in bin sbin lib lib64; do ln -sfn "usr/$f" "$t/$f"; done
+  printf 'ID=chos-vm-%s\nPRETTY_NAME="chos vm %s"\n' "$1" "$1" >"$t/etc/os-release"
+  # Targets for the host's identity files, which chos setup binds over them.
+  for f in passwd group shadow gshadow hosts resolv.conf nsswitch.conf localtime; do
+    : >"$t/etc/$f"
+  done
+}
+
+prepare() {
+  # Shared, as on every systemd host: the VM's mounts start private. (With private mounts, the
+  # identity files chos setup binds into /os/<tree> after binding /os into /chos do not reach
+  # /chos/os: reported, see the chos helper's notes.)
+  mount --make-rshared /
+  make_tree trixie && make_tree tiny || return 1
+  mkdir -p "$conf"
+  printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos"
+  # The bytecode file is bound to the bundle's mtime, which test/vm/run's copy does not keep:
+  # put it back (the jest side wrote it down), or the policy would load from source, which
+  # under TCG can overrun the policy's 100 ms deadline.
+  touch -m -d "@$(cat "$policy/mtime")" "$policy/policy.js" &&
+    cp -p "$policy/policy.js" "$policy/policy.js.qbc" "$conf/" || return 1
+  echo 'BINDMOUNT=/os' >"$conf/sysconfig"
+  chmod 0644 "$conf"/*
+  # The image may already have these users (other suites): only their primary group matters.
+  local u g
+  for u in alice:physics bob:chemistry; do
+    g=${u#*:} u=${u%%:*}
+    getent group "$g" >/dev/null || groupadd "$g" || return 1
+    if id "$u" >/dev/null 2>&1; then usermod -g "$g" "$u"; else useradd -m -g "$g" -s /bin/sh "$u"; fi || return 1
+  done
+  # Loaded and mounted here, before chos setup, as kmod/README.md shows.
+  insmod /mnt/chos/dist/native/chos.ko && mount -t chosfs chosfs /proc/chos
+}
+prepare || { echo "prepare failed"; exit 1; }
+
+opts=(--catalogue "$conf/chos" --policy "$conf/policy.js" --root /chos)
+as() {
+  local u=$1
+  shift
+  setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- \
+    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/$u" "$@"
+}
+pretty() { sed -n 's/^PRETTY_NAME=//p'; }
+
+setup() {
+  chos setup --backend kmod --root /chos --catalogue "$conf/chos" --sysconfig "$conf/sysconfig" \
+    --policy "$conf/policy.js" &&
+  [[ $(readlink /chos/.chos-link) == /proc/chos/link ]] &&
+  grep -qx /os/tiny /proc/chos/valid && grep -qx /os/trixie /proc/chos/valid &&
+  chos setup --check --backend kmod --root /chos --catalogue "$conf/chos" \
+    --sysconfig "$conf/sysconfig" --policy "$conf/policy.js"
+}
+chos_vm_check setup setup
+
+# Root enters through kmod_apply's path: setchos, then a private namespace and pivot_root.
+root_run() {
+  [[ $(chos run "${opts[@]}" tiny -- cat /etc/os-release | pretty) == '"chos vm tiny"' ]] &&
+  [[ $(chos run "${opts[@]}" tiny -- chos current) == $'env: tiny\nview: chos\nlink: /os/tiny' ]] &&
+  # the caller's own link is untouched: chos ran in a child
+  [[ $(readlink /proc/chos/link) == / ]]
+}
+chos_vm_check root-run root_run
+
+# An unprivileged user: setchos needs no privilege; the root change uses a user namespace.
+user_run() {
+  [[ $(as alice chos run "${opts[@]}" trixie -- cat /etc/os-release | pretty) == '"chos vm trixie"' ]] &&
+  [[ $(as alice chos run "${opts[@]}" trixie -- id -un) == alice ]]
+}
+chos_vm_check user-run user_run
+
+# Inside a session's view (root enters, then the user runs), switching is one setchos write:
+# no namespace is made, and os-release follows.
+switch_in_session() {
+  local out
+  out=$(chos run "${opts[@]}" trixie -- setpriv --reuid=alice --regid="$(id -g alice)" --init-groups -- \
+    sh -c "cat /etc/os-release; readlink /proc/self/ns/mnt; chos run ${opts[*]} tiny -- sh -c 'cat /etc/os-release; readlink /proc/self/ns/mnt'")
+  echo "$out"
+  [[ $(echo "$out" | pretty | tr '\n' ' ') == '"chos vm trixie" "chos vm tiny" ' ]] &&
+  (($(echo "$out" | grep -c '^mnt:') == 2)) &&
+  [[ $(echo "$out" | grep '^mnt:' | uniq | wc -l) == 1 ]]
+}
+chos_vm_check switch-in-session switch_in_session
+
+refused() {
+  local err
+  err=$(as bob chos run "${opts[@]}" trixie -- true 2>&1 >/dev/null)
+  [[ $err == "chos: 'trixie' refused: the policy chooses 'tiny' for you: the certified solver runs on tiny only (group:chemistry)" ]]
+}
+chos_vm_check refused refused
+
+# A tree outside the root's binds is refused before anything changes.
+invisible() {
+  local err
+  mkdir -p /srv/outside/etc && echo /srv/outside >/proc/chos/valid
+  printf '%%SHELLS\noutside:/srv/outside\n' >"$conf/outside" && chmod 0644 "$conf/outside"
+  err=$(chos run --catalogue "$conf/outside" --policy "$conf/policy.js" --root /chos outside -- true 2>&1)
+  [[ $err == "chos: kmod backend: tree /srv/outside is not visible inside /chos at the same path: keep the trees under a directory bound into the root (BINDMOUNT in /etc/sysconfig/chos) and run \`chos setup\`" ]] &&
+  [[ $(readlink /proc/chos/link) == / ]]
+}
+chos_vm_check invisible invisible
+
+# pam_chos with backend=kmod: bob lands in tiny; in the session, user namespaces still work
+# (pivot_root, not chroot: a chrooted process gets EPERM).
+pam_kmod() {
+  # pam_exec takes no shell quoting: the session's commands are a script in a bound directory.
+  printf '#!/bin/sh\ncat /etc/os-release; readlink /proc/chos/link; unshare -U true && echo userns-ok\n' \
+    >"$conf/session.sh"
+  chmod 0755 "$conf/session.sh"
+  cat >/etc/pam.d/chos-kmod <<EOT
+auth required pam_permit.so
+account required pam_permit.so
+session requisite pam_chos.so catalogue=$conf/chos policy=$conf/policy.js root=/chos backend=kmod
+session optional pam_exec.so stdout $conf/session.sh
+EOT
+  local out
+  out=$(pamtester chos-kmod bob open_session close_session 2>&1)
+  local rc=$?
+  echo "$out"
+  ((rc == 0)) && [[ $out == *'PRETTY_NAME="chos vm tiny"'* ]] && [[ $out == *$'\n/os/tiny\n'* ]] &&
+    [[ $out == *userns-ok* ]]
+}
+chos_vm_check pam-kmod pam_kmod
+
+echo "dmesg problems: $(chos_vm_dmesg_problems | wc -l)"
+chos_vm_dmesg_problems
