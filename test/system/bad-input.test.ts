@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { acquireTestUsers, testUser } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { TestSite, exampleCatalogue, rawBundle, writeConfig } from './lib/site';
+import { TREES_TIMEOUT_MS, TestSite, exampleCatalogue, rawBundle, writeConfig } from './lib/site';
 import { pamtester, removeService, writeService, type PamRun } from './lib/pam';
 
 let site: TestSite;
@@ -17,7 +17,7 @@ const services: string[] = [];
 beforeAll(async () => {
   releaseUsers = acquireTestUsers();
   site = await TestSite.create();
-});
+}, TREES_TIMEOUT_MS);
 
 afterAll(() => {
   for (const s of services) removeService(s);

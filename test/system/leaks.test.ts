@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { acquireTestUsers } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { TestSite } from './lib/site';
+import { TREES_TIMEOUT_MS, TestSite } from './lib/site';
 import { TestSshd } from './lib/sshd';
 import { pamtester, pamtesterAsync, prettyName, removeService, writeService } from './lib/pam';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   site = await TestSite.create();
   sshd = await TestSshd.start(site, USERS, site.moduleArgs());
   service = writeService(site.moduleArgs());
-});
+}, TREES_TIMEOUT_MS);
 
 afterAll(() => {
   if (service) removeService(service);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireTestUsers, testUser } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { TestSite } from './lib/site';
+import { TREES_TIMEOUT_MS, TestSite } from './lib/site';
 import { pamtester, removeService, writeService } from './lib/pam';
 
 let site: TestSite;
@@ -32,7 +32,7 @@ function writeChosFile(user: string, content: string | Buffer): string {
 beforeAll(async () => {
   releaseUsers = acquireTestUsers();
   site = await TestSite.create();
-});
+}, TREES_TIMEOUT_MS);
 
 afterAll(() => {
   for (const s of services) removeService(s);

@@ -2,7 +2,7 @@
 // problem with what to do. Runs inside the site's test namespace, so no mount reaches the host.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CHOS, TestSite, exampleCatalogue, writeConfig } from './lib/site';
+import { CHOS, TREES_TIMEOUT_MS, TestSite, exampleCatalogue, writeConfig } from './lib/site';
 import type { RunResult } from './lib/namespace';
 
 let site: TestSite;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   scratch = fs.mkdtempSync('/mnt/chos-test-scratch-');
   fs.writeFileSync(path.join(scratch, 'hello'), 'from the host\n');
   site = await TestSite.create({ sysconfig: `# the seed's file\nCHOS_DEBUG=0\nBINDMOUNT="${scratch}"\n` });
-});
+}, TREES_TIMEOUT_MS);
 
 afterAll(() => {
   site?.close();

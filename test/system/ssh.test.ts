@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireTestUsers, testUser } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { TestSite } from './lib/site';
+import { TREES_TIMEOUT_MS, TestSite } from './lib/site';
 import { TestSshd } from './lib/sshd';
 import { prettyName } from './lib/pam';
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   releaseUsers = acquireTestUsers();
   site = await TestSite.create();
   sshd = await TestSshd.start(site, USERS, site.moduleArgs());
-});
+}, TREES_TIMEOUT_MS);
 
 afterAll(() => {
   sshd?.stop();

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireTestUsers } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { PAM_CHOS, TestSite } from './lib/site';
+import { PAM_CHOS, TREES_TIMEOUT_MS, TestSite } from './lib/site';
 import { prettyName } from './lib/pam';
 
 let site: TestSite;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   fs.writeFileSync(copy, `${stock}\nsession requisite ${PAM_CHOS} ${site.moduleArgs().join(' ')}\n`);
   const r = site.ns.run(['mount', '--bind', copy, '/etc/pam.d/su-l']);
   if (r.status !== 0) throw new Error(`binding the su-l copy failed: ${r.stderr}`);
-});
+}, TREES_TIMEOUT_MS);
 
 afterAll(() => {
   site?.close();

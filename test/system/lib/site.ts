@@ -12,6 +12,8 @@ export const NATIVE = path.join(REPO, 'dist/native');
 export const PAM_CHOS = path.join(NATIVE, 'pam_chos.so');
 export const CHOS = path.join(NATIVE, 'chos');
 const POLICY_CLI = path.join(REPO, 'dist/chos-policy.js');
+/** A suite's beforeAll may build the trees on a fresh machine (debootstrap: a minute or more). */
+export const TREES_TIMEOUT_MS = 600_000;
 const EXAMPLE_POLICY = path.join(REPO, 'policy/examples/site');
 
 /** The example catalogue: the env names the example policy (policy/examples/site) uses. */

@@ -22,7 +22,7 @@ export function prepareTrees(linkDir: string): Trees {
   const out = execFileSync(path.join(REPO, 'scripts/make-trees'), [linkDir], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 600_000,
+    timeout: 590_000,
   });
   const paths = new Map(out.trim().split('\n').map((l) => l.split(' ') as [string, string]));
   return { tiny: paths.get('tiny')!, trixie: paths.get('trixie')! };
