@@ -2,15 +2,15 @@
  * The sandbox one evaluation runs in: a fresh runtime with its memory limit, stack limit and
  * deadline set before any code runs, and a raw context holding only what a policy needs.
  *
- * Intrinsics (the one table of what a policy gets): base objects (Object, Function, Array,
- * String, Number, Boolean, Symbol, BigInt, Math, Error types, Reflect...), String.normalize,
- * RegExp, JSON, Map/Set, and Date. Date is in because site policies legitimately look at the
- * clock (maintenance windows) and esbuild output and the WASM harness both have it; it adds no
- * channel out of the sandbox. Left out: eval (and so `new Function`), Proxy (the validator reads
- * plain data properties and must never run policy code through a trap), Promise (decide is
- * synchronous; an async policy returns a Promise, which is a shape fault), typed arrays,
- * WeakRef, and every std/os module. The `eval` global itself is removed, so using it is a
- * ReferenceError rather than a half-present function.
+ * What a policy gets is the two tables below: `intrinsics` (added to a raw context) and
+ * `console_funcs`. Date is in because site policies legitimately look at the clock (maintenance
+ * windows) and esbuild output and the WASM harness both have it; it adds no channel out of the
+ * sandbox. Promise is in although decide is synchronous: without it, merely calling an async
+ * function leaks the runtime's objects (QuickJS needs the intrinsic to build the result), and
+ * an async policy's Promise is then a clear shape fault. Left out: eval (and so `new Function`),
+ * Proxy (the validator reads plain data properties and must never run policy code through a
+ * trap), typed arrays, WeakRef, and every std/os module. The `eval` global itself is removed,
+ * so using it is a ReferenceError rather than a half-present function.
  *
  * `console.log/info/warn/error` write one line each to the log sink ("policy: ..."), at most
  * CHOS_CONSOLE_LINES_MAX lines per evaluation.
@@ -102,6 +102,22 @@ static const JSCFunctionListEntry console_funcs[] = {
     JS_CFUNC_MAGIC_DEF("error", 1, console_write, LOG_ERR),
 };
 
+/* Everything a policy's context is built from (see the header comment for what is left out). */
+/* One entry per line, each with what it brings. */
+/* clang-format off */
+static void (*const intrinsics[])(JSContext *) = {
+	JS_AddIntrinsicBaseObjects,     /* Object, Function, Array, String, Number, Boolean,
+					   Symbol, BigInt, Math, Reflect, errors, generators */
+	JS_AddIntrinsicDate,
+	JS_AddIntrinsicStringNormalize,
+	JS_AddIntrinsicRegExpCompiler,  /* RegExp literals and constructors compile */
+	JS_AddIntrinsicRegExp,
+	JS_AddIntrinsicJSON,
+	JS_AddIntrinsicMapSet,          /* Map, Set, WeakMap, WeakSet */
+	JS_AddIntrinsicPromise,         /* async functions; see the header comment */
+};
+/* clang-format on */
+
 /* The raw context and its globals; 0 or -ENOMEM. */
 static int add_globals(struct chos_sandbox *sb)
 {
@@ -110,13 +126,8 @@ static int add_globals(struct chos_sandbox *sb)
 	JSAtom eval;
 	int r = 0;
 
-	JS_AddIntrinsicBaseObjects(ctx);
-	JS_AddIntrinsicDate(ctx);
-	JS_AddIntrinsicStringNormalize(ctx);
-	JS_AddIntrinsicRegExpCompiler(ctx);
-	JS_AddIntrinsicRegExp(ctx);
-	JS_AddIntrinsicJSON(ctx);
-	JS_AddIntrinsicMapSet(ctx);
+	for (size_t i = 0; i < sizeof(intrinsics) / sizeof(intrinsics[0]); i++)
+		intrinsics[i](ctx);
 	JS_SetContextOpaque(ctx, sb);
 
 	global = JS_GetGlobalObject(ctx);

@@ -83,6 +83,8 @@ static const char *type_name(JSContext *ctx, JSValueConst v)
 		return "a function";
 	if (JS_IsArray(ctx, v) > 0)
 		return "an array";
+	if ((int)JS_PromiseState(ctx, (JSValue)v) >= 0)
+		return "a Promise (policies are synchronous: no async)";
 	if (JS_IsObject(v))
 		return "an object";
 	return "undefined";
@@ -232,7 +234,8 @@ int chos_policy_validate_decision(JSContext *ctx, JSValueConst value,
 		out->outcome = CHOS_OUTCOME_HOST;
 		return 0;
 	}
-	if (!JS_IsObject(value) || JS_IsFunction(ctx, value) || JS_IsArray(ctx, value) > 0)
+	if (!JS_IsObject(value) || JS_IsFunction(ctx, value) || JS_IsArray(ctx, value) > 0 ||
+	    (int)JS_PromiseState(ctx, (JSValue)value) >= 0)
 		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
 					 "a decision is { env, reason? }, { deny } or null, got %s",
 					 type_name(ctx, value));

@@ -12,13 +12,13 @@ function evaluate(expr: string): string {
 }
 
 describe("policy sandbox", () => {
-  test("a raw context has no eval, no std/os modules, no Proxy, Promise, typed arrays or WeakRef", () => {
+  test("a raw context has no eval, no std/os modules, no Proxy, typed arrays or WeakRef", () => {
     expect(evaluate("typeof eval")).toBe("undefined");
     expect(evaluate("typeof std")).toBe("undefined");
     expect(evaluate("typeof os")).toBe("undefined");
     expect(evaluate("typeof require")).toBe("undefined");
     expect(evaluate("typeof scriptArgs")).toBe("undefined");
-    expect(evaluate("[typeof Proxy, typeof Promise, typeof Uint8Array, typeof WeakRef].join()")).toBe(
+    expect(evaluate("[typeof Proxy, typeof Uint8Array, typeof WeakRef, typeof FinalizationRegistry].join()")).toBe(
       "undefined,undefined,undefined,undefined",
     );
   });
@@ -54,6 +54,16 @@ describe("policy sandbox", () => {
       }),
     );
   });
+
+  test("an async policy is a shape fault (policies are synchronous)", () =>
+    withDir((dir) => {
+      const d = decide(dir, { site: "return (async () => ({ env: \"sl7\" }))();" });
+      expect(d.error).toEqual({
+        fault: "shape",
+        message: "a decision is { env, reason? }, { deny } or null, got a Promise (policies are synchronous: no async)",
+        file: "index.ts",
+      });
+    }));
 
   test("console.log, info, warn and error reach logs, one line each, objects as JSON", () =>
     withDir((dir) => {
