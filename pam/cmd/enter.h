@@ -9,7 +9,11 @@
  * Root does the mount-namespace steps directly; anyone else does them inside a user namespace
  * that maps only themselves (userns.h), and gets a clear message when the host forbids that.
  * Inside a session the tree must be visible at its catalogue path (a directory the site binds
- * into the root), since the host's root is out of reach there by design. */
+ * into the root), since the host's root is out of reach there by design.
+ *
+ * A chos started inside an unprivileged `chos run` cannot switch again: in that user namespace
+ * root is unmapped, so the root-owned catalogue and bundle show as owned by the overflow uid and
+ * the trust rule rightly refuses them. Sessions made by pam_chos are not in a user namespace. */
 #pragma once
 
 /* Enters TREE (the catalogue path). Returns 0, or -1 after printing one
