@@ -118,8 +118,16 @@ static int gather(const struct chos_session_options *opts, struct chos_context *
 	ctx->service = strdup(opts->service ? opts->service : "chos");
 	ctx->remote_host = opts->remote_host ? strdup(opts->remote_host) : NULL;
 	ctx->tty = opts->tty ? strdup(opts->tty) : NULL;
-	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty) ||
-	    chos_request_fill(ctx, &opts->request) < 0)
+	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty))
+		return chos_fail(&res->error, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The user's request; only read for a session that may be switched. */
+static int gather_request(const struct chos_session_options *opts, struct chos_context *ctx,
+			  struct chos_session_result *res)
+{
+	if (chos_request_fill(ctx, &opts->request) < 0)
 		return chos_fail(&res->error, -ENOMEM, "out of memory");
 	if (ctx->requested)
 		snprintf(res->requested, sizeof(res->requested), "%s", ctx->requested);
@@ -147,6 +155,10 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 	if (*uid0 && !opts->allow_root) {
 		set_host(res, "host", "root stays on the host (allow_root is not set)");
 		goto out;
+	}
+	if (gather_request(opts, &ctx, res) < 0) {
+		res->failed = CHOS_STAGE_FACTS;
+		goto fail;
 	}
 	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, cat,
 				&res->error) < 0) {

@@ -137,7 +137,7 @@ describe('root', () => {
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.host);
     expect(await site.ns.syslogSince(mark, /user="root"/)).toMatch(
-      /user="root" env=\(host\) requested=tiny reason="root stays on the host \(allow_root is not set\)" layer=host backend=none/,
+      /user="root" env=\(host\) requested=- reason="root stays on the host \(allow_root is not set\)" layer=host backend=none/,
     );
   });
 
