@@ -105,4 +105,19 @@ static inline long chos_stat(const char *name)
 	return value;
 }
 
+/*
+ * Polls a stats value until it equals want (up to 10 s) and returns the last value read. A dead
+ * task's entry goes when its task_struct is freed, an RCU grace period after it was reaped.
+ */
+static inline long chos_stat_settle(const char *name, long want)
+{
+	long value = chos_stat(name);
+
+	for (int i = 0; i < 1000 && value != want; i++) {
+		usleep(10000);
+		value = chos_stat(name);
+	}
+	return value;
+}
+
 #endif

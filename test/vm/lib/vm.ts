@@ -1,0 +1,46 @@
+// Drives test/vm/run from jest: boots the VM, runs one in-VM script, collects its output.
+// In-VM suites print "CHOS-CHECK <name> ok|fail <status>" per behaviour (lib/vm.sh
+// chos_vm_check), so one boot serves many jest tests.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const runner = path.join(repoRoot, 'test', 'vm', 'run');
+
+export interface VmResult {
+  /** The script's exit status inside the VM (125: the VM never reported one). */
+  readonly status: number;
+  /** Everything the script printed (stdout and stderr interleaved), boot excluded. */
+  readonly output: string;
+  /** The verdict of each chos_vm_check, by name. */
+  readonly checks: ReadonlyMap<string, 'ok' | 'fail'>;
+}
+
+/** Runs scriptPath (relative to the repository) in the VM; echoes its output when CHOS_VM_ECHO is set. */
+export function runVm(scriptPath: string, extraFiles: readonly string[] = []): Promise<VmResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(runner, [scriptPath, ...extraFiles], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (process.env.CHOS_VM_ECHO) process.stderr.write(chunk);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const checks = new Map<string, 'ok' | 'fail'>();
+      for (const match of output.matchAll(/^CHOS-CHECK (\S+) (ok|fail)\b/gm)) {
+        checks.set(match[1], match[2] as 'ok' | 'fail');
+      }
+      resolve({ status: code ?? 125, output, checks });
+    });
+  });
+}
+
+/** The lines a check printed (between "--- name" and its CHOS-CHECK line), for failure messages. */
+export function checkOutput(result: VmResult, name: string): string {
+  const start = result.output.indexOf(`--- ${name}\n`);
+  const end = result.output.indexOf(`CHOS-CHECK ${name} `, start);
+  return start < 0 ? result.output.slice(-4000) : result.output.slice(start, end < 0 ? undefined : end);
+}

@@ -1,0 +1,98 @@
+# The kernel module's behaviours, run in one boot by test/vm/kmod.test.ts (test/vm/run
+# test/vm/suites/kmod.sh). Each check prints "CHOS-CHECK <name> ok|fail"; the jest side
+# asserts every name. The order matters only where said.
+. /mnt/chos/lib/vm.sh
+set -u
+
+chos_vm_setup || { echo "setup failed"; exit 1; }
+
+interface() {
+  [[ $(stat -c '%A %n' /proc/chos/* | sort -k2 | tr '\n' ' ') == \
+     "lrwxrwxrwx /proc/chos/link --w--w--w- /proc/chos/resetchos --w--w--w- /proc/chos/setchos -r--r--r-- /proc/chos/stats -rw------- /proc/chos/valid -r--r--r-- /proc/chos/version " ]] &&
+  [[ $(cat /proc/chos/version) == "chos 1.0.0" ]] &&
+  [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 2\nalloc_failures 0' ]] &&
+  [[ $(readlink /proc/chos/link) == / ]] &&
+  [[ $(findmnt -n -o FSTYPE /proc/chos) == chosfs ]]
+}
+chos_vm_check interface interface
+
+# echo works: the shell's own link, as pam_chos and `chos` will set it.
+shell_switch() {
+  echo /srv/trees/b >/proc/chos/setchos &&
+  [[ $(readlink /proc/chos/link) == /srv/trees/b ]] &&
+  [[ $(sh -c '. /proc/chos/link/etc/os-release; echo $ID') == b ]] &&
+  echo x >/proc/chos/resetchos && [[ $(readlink /proc/chos/link) == / ]]
+}
+chos_vm_check shell-switch shell_switch
+
+chos_vm_check inherit inherit
+chos_vm_check concurrent concurrent
+chos_vm_check isolation isolation
+chos_vm_check errors errors
+
+pid_reuse() {
+  local old rc
+  old=$(cat /proc/sys/kernel/pid_max)
+  echo 1024 >/proc/sys/kernel/pid_max
+  pidreuse
+  rc=$?
+  echo "$old" >/proc/sys/kernel/pid_max
+  return $rc
+}
+chos_vm_check pid-reuse pid_reuse
+
+walk() {
+  walker && walker 65534 &&
+  # The root walk listed /srv/walker: put the list back.
+  echo - >/proc/chos/valid && echo /srv/trees/a >/proc/chos/valid && echo /srv/trees/b >/proc/chos/valid
+}
+chos_vm_check walker walk
+
+storm_20000() {
+  storm 20000 && grep -qx 'entries 0' /proc/chos/stats
+}
+chos_vm_check storm storm_20000
+
+no_warnings() {
+  local problems
+  problems=$(chos_vm_dmesg_problems)
+  [[ -z $problems ]] || { echo "$problems"; return 1; }
+}
+chos_vm_check dmesg-clean no_warnings
+
+unload() {
+  if rmmod chos 2>/dev/null; then echo "rmmod succeeded while mounted"; return 1; fi
+  lsmod | grep -q '^chos ' &&
+  [[ $(readlink /proc/chos/link) == / ]] &&
+  umount /proc/chos && rmmod chos && ! lsmod | grep -q '^chos ' &&
+  [[ ! -e /proc/chos ]]
+}
+chos_vm_check rmmod-refused-while-mounted-clean-after unload
+
+# Unload right after a storm, while a process still holds a link: its entry is freed by rmmod.
+unload_after_storm() {
+  local holder
+  insmod /mnt/chos/dist/native/chos.ko && mount -t chosfs chosfs /proc/chos &&
+  echo /srv/trees/a >/proc/chos/valid || return 1
+  sh -c 'echo /srv/trees/a >/proc/chos/setchos && exec sleep 30' &
+  holder=$!
+  for _ in $(seq 100); do grep -qx 'entries 1' /proc/chos/stats && break; sleep 0.1; done
+  storm 3000 || { kill $holder; return 1; }
+  grep -qx 'entries 1' /proc/chos/stats || { echo "the holder's entry is gone"; kill $holder; return 1; }
+  # Children still being freed (RCU) while the module goes.
+  echo /srv/trees/a >/proc/chos/setchos &&
+  for _ in $(seq 200); do sh -c 'exit 0'; done &&
+  umount /proc/chos && rmmod chos || { kill $holder; return 1; }
+  kill $holder; wait $holder 2>/dev/null
+  [[ ! -e /proc/chos ]] && [[ -z $(chos_vm_dmesg_problems) ]]
+}
+chos_vm_check rmmod-right-after-storm unload_after_storm
+
+# Load and unload again: nothing left behind by the first life.
+reload() {
+  insmod /mnt/chos/dist/native/chos.ko && mount -t chosfs chosfs /proc/chos &&
+  [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 0\nalloc_failures 0' ]] &&
+  umount /proc/chos && rmmod chos && [[ -z $(chos_vm_dmesg_problems) ]]
+}
+chos_vm_check reload reload
+exit 0
