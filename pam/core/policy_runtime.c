@@ -177,7 +177,8 @@ int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options 
 	JS_SetMaxStackSize(sb->rt, sb->stack_bytes);
 	JS_SetInterruptHandler(sb->rt, interrupt_handler, sb);
 	/* The runtime lives for one evaluation: reference counting frees most garbage, and a cycle
-	 * collection while the bundle loads only costs time. Collect when half the limit is used. */
+	 * collection while the bundle loads only costs time. Collect when half the limit is used.
+	 */
 	JS_SetGCThreshold(sb->rt, sb->memory_bytes / 2);
 	sb->ctx = JS_NewContextRaw(sb->rt);
 	if (!sb->ctx || add_globals(sb) < 0) {
