@@ -125,15 +125,17 @@ bool Flag(const Napi::Object &o, const char *name)
 	return v.IsBoolean() && v.As<Napi::Boolean>().Value();
 }
 
-// An optional positive number option; 0 (the core's default) when absent.
-double Number(Napi::Env env, const Napi::Object &o, const char *name)
+// An optional positive integer option (a limit); 0, the core's default, when absent.
+double Limit(Napi::Env env, const Napi::Object &o, const char *name)
 {
 	Napi::Value v = o.Get(name);
 	if (v.IsUndefined())
 		return 0;
-	if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() <= 0)
-		throw Napi::TypeError::New(env, std::string(name) + " must be a positive number");
-	return v.As<Napi::Number>().DoubleValue();
+	double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0;
+	if (!(d >= 1 && d <= 4294967295.0) || d != (double)(uint32_t)d)
+		throw Napi::TypeError::New(env, std::string(name) +
+						    " must be an integer from 1 to 2^32-1");
+	return d;
 }
 
 void Collect(void *userdata, int, const char *line)
@@ -175,9 +177,9 @@ Napi::Value Decide(const Napi::CallbackInfo &info)
 	chos_policy_options opts{};
 	opts.bundle_path = bundle.c_str();
 	opts.trust_flags = trust;
-	opts.memory_bytes = (size_t)Number(env, o, "memoryBytes");
-	opts.stack_bytes = (size_t)Number(env, o, "stackBytes");
-	opts.timeout_ms = (unsigned)Number(env, o, "timeoutMs");
+	opts.memory_bytes = (size_t)Limit(env, o, "memoryBytes");
+	opts.stack_bytes = (size_t)Limit(env, o, "stackBytes");
+	opts.timeout_ms = (unsigned)Limit(env, o, "timeoutMs");
 	opts.prefer_source = Flag(o, "preferSource");
 	opts.log = &log;
 	chos_decision d;

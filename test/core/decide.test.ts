@@ -65,6 +65,7 @@ describe("decide", () => {
       expect(() => decide(dir, { site: "return null;" }, { context: { ...ALICE, user: { ...ALICE.user, uid: -1 } } })).toThrow(
         "context.user.uid must be an integer from 0 to 2^32-1",
       );
+      expect(() => decide(dir, { site: "return null;" }, { timeoutMs: 0.5 })).toThrow("timeoutMs must be an integer from 1 to 2^32-1");
       const requested = { env: "../x", from: "env" as const };
       expect(() => decide(dir, { site: "return null;" }, { context: { ...ALICE, requested } })).toThrow(
         "context.requested.env is not a valid environment name",
