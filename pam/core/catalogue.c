@@ -146,7 +146,11 @@ int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *ou
 		if (n == 0 || line[0] == '#')
 			continue;
 		if (line[0] == '%') {
-			section = (n == 7 && memcmp(line, "%SHELLS", 7) == 0) ? SHELLS : OTHER;
+			/* The section is the first word: "%SHELLS  # trees" is still %SHELLS. */
+			size_t word = 1;
+			while (word < n && !is_blank(line[word]))
+				word++;
+			section = (word == 7 && memcmp(line, "%SHELLS", 7) == 0) ? SHELLS : OTHER;
 			continue;
 		}
 		if (section == OTHER)

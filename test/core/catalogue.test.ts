@@ -28,8 +28,8 @@ describe("catalogue", () => {
     ]);
   });
 
-  test("blanks, CRLF line ends, indentation and a second %SHELLS section are accepted", () => {
-    expect(parse("\r\n# c\n%SHELLS\r\n  a.b_c-1:/x \r\n%ENV\nnot:an entry\n%SHELLS\nb:/y")).toEqual([
+  test("blanks, CRLF line ends, indentation, a comment after a section name and a second %SHELLS section are accepted", () => {
+    expect(parse("\r\n# c\n%SHELLS\r\n  a.b_c-1:/x \r\n%ENV\nnot:an entry\n%SHELLS\t# more\nb:/y")).toEqual([
       { name: "a.b_c-1", path: "/x" },
       { name: "b", path: "/y" },
     ]);
