@@ -375,29 +375,82 @@ static int ensure_tree(struct run *r, const struct chos_env *env)
 	return 0;
 }
 
+/* The module lists at most 256 paths of PATH_MAX: this holds any list it can serve. */
+#define VALID_MAX_BYTES (256u * SETUP_PATH_MAX)
+
+/* True when path is one line of list (a NUL-terminated copy of /proc/chos/valid). */
+static int listed(const char *list, const char *path)
+{
+	size_t n = strlen(path);
+
+	for (const char *p = list; (p = strstr(p, path)); p++)
+		if ((p == list || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* Lines of list, to notice paths the catalogue no longer has. */
+static size_t count_lines(const char *list)
+{
+	size_t n = 0;
+
+	for (const char *p = list; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
 /* kmod: setchos accepts only paths listed in /proc/chos/valid; list exactly the catalogue's. */
 static int ensure_valid(struct run *r, const struct chos_catalogue *cat)
 {
-	char valid[SETUP_PATH_MAX];
+	char valid[SETUP_PATH_MAX], *list;
+	size_t distinct = 0, missing = 0;
+	ssize_t n;
 	int fd;
 
 	join(valid, CHOS_KMOD_DIR, "valid");
 	if (access(valid, F_OK) < 0)
 		return problem(r, "load the module (modprobe chos) or use --backend namespace",
 			       "%s is missing: the chos kernel module is not loaded", valid);
-	if (r->o->check)
+	if (!(list = calloc(1, VALID_MAX_BYTES + 1)))
+		return problem(r, "retry", "out of memory");
+	fd = open(valid, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, list, VALID_MAX_BYTES);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		free(list);
+		return problem(r, "run as root; check the module (dmesg)", "reading %s: %s", valid,
+			       strerror(errno));
+	}
+	for (size_t i = 0; i < cat->count; i++) {
+		int dup = 0;   /* `default` usually names another entry's tree */
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = !strcmp(cat->envs[j].path, cat->envs[i].path);
+		distinct += !dup;
+		if (!dup && !listed(list, cat->envs[i].path)) {
+			missing++;
+			if (r->o->check)
+				problem(r, "run `chos setup`", "%s is not listed in %s", cat->envs[i].path,
+					valid);
+		}
+	}
+	n = (ssize_t)count_lines(list);
+	free(list);
+	if (missing == 0 && (size_t)n == distinct)
 		return 0;
+	if (r->o->check)
+		return (size_t)n == distinct ? -1 : problem(r, "run `chos setup`",
+			"%s lists paths the catalogue does not", valid);
 	fd = open(valid, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "-", 1) != 1)
 		goto fail;
 	for (size_t i = 0; i < cat->count; i++) {
-		size_t n = strlen(cat->envs[i].path);
-		if (write(fd, cat->envs[i].path, n) != (ssize_t)n)
+		size_t len = strlen(cat->envs[i].path);
+		if (write(fd, cat->envs[i].path, len) != (ssize_t)len)
 			goto fail;
 	}
 	close(fd);
-	done(r, "listed %zu trees in %s", cat->count, valid);
-	return 0;
+	return done(r, "listed %zu trees in %s", distinct, valid);
 fail:
 	problem(r, "check the module (dmesg)", "writing %s: %s", valid, strerror(errno));
 	if (fd >= 0)
