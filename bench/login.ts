@@ -45,13 +45,13 @@ function freePort(): Promise<number> {
 }
 
 /** The site: catalogue, policy, PAM stacks (for the driver and for sshd), keys, sshd configs. */
-function writeSite(dir: string, ports: Record<Variant, number>): void {
+function writeSite(dir: string, root: string, ports: Record<Variant, number>): void {
   // scripts/make-trees prints `name path` lines (the cached trees' real paths).
   const made = execFileSync(path.join(REPO, 'scripts/make-trees'), [path.join(dir, 'trees')], { encoding: 'utf8' });
   const trees = Object.fromEntries(made.trim().split('\n').map((l) => l.split(' ')));
   buildPolicy(dir);
   fs.writeFileSync(path.join(dir, 'catalogue'), `%SHELLS\ntrixie:${trees.trixie}\ntiny:${trees.tiny}\ndefault:${trees.trixie}\n`, { mode: 0o644 });
-  const chos = `session requisite ${NATIVE}/pam_chos.so catalogue=${dir}/catalogue policy=${dir}/policy.js root=${dir}/root backend=namespace\n`;
+  const chos = `session requisite ${NATIVE}/pam_chos.so catalogue=${dir}/catalogue policy=${dir}/policy.js root=${root} backend=namespace\n`;
   const stacks: Record<Variant, string> = {
     with: `account required pam_unix.so\n${chos}session required pam_unix.so\n`,
     without: 'account required pam_unix.so\nsession required pam_unix.so\n',
@@ -79,11 +79,11 @@ function writeSite(dir: string, ports: Record<Variant, number>): void {
 }
 
 /** The part inside the namespaces: setup, the PAM rounds, then both sshd until stdin closes. */
-function innerScript(dir: string, ports: Record<Variant, number>): string {
+function innerScript(dir: string, root: string, ports: Record<Variant, number>): string {
   const driver = (v: Variant) => `${q(`${NATIVE}/chos-bench-pam`)} ${q(`${dir}/pam.d`)} ${PAM_SERVICES[v]} ${USER} ${PAM_PER_ROUND} | sed 's/^/pam ${v} /'`;
   return [
     'set -euo pipefail',
-    `${q(`${NATIVE}/chos`)} setup --root ${q(`${dir}/root`)} --catalogue ${q(`${dir}/catalogue`)} --policy ${q(`${dir}/policy.js`)} --sysconfig ${q(`${dir}/sysconfig`)} --backend namespace >/dev/null`,
+    `${q(`${NATIVE}/chos`)} setup --root ${q(root)} --catalogue ${q(`${dir}/catalogue`)} --policy ${q(`${dir}/policy.js`)} --sysconfig ${q(`${dir}/sysconfig`)} --backend namespace >/dev/null`,
     `for round in $(seq ${ROUNDS}); do ${driver('with')}; ${driver('without')}; done`,
     'mkdir -p /run/sshd',
     ...(['with', 'without'] as const).map((v) => `${q(`${dir}/${PAM_SERVICES[v]}`)} -D -f ${q(`${dir}/sshd_config.${v}`)} &`),
@@ -107,10 +107,10 @@ function sshOnce(dir: string, port: number): number {
   return ms;
 }
 
-async function measure(dir: string, ports: Record<Variant, number>) {
+async function measure(dir: string, root: string, ports: Record<Variant, number>) {
   const pam: Record<Variant, number[]> = { with: [], without: [] };
   const ssh: Record<Variant, number[]> = { with: [], without: [] };
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--', 'bash', '-c', innerScript(dir, ports)], {
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--', 'bash', '-c', innerScript(dir, root, ports)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -172,14 +172,18 @@ async function main(): Promise<void> {
   // Under /run, not /tmp: sshd's StrictModes refuses keys below a world-writable directory.
   const dir = fs.mkdtempSync('/run/chos-bench-');
   fs.chmodSync(dir, 0o755);
+  // The root must lie outside the directories chos setup binds into it (home, tmp, run...).
+  const rootDir = fs.mkdtempSync('/var/lib/chos-bench-');
+  fs.chmodSync(rootDir, 0o755);
+  const root = path.join(rootDir, 'root');
   try {
     const ports = { with: await freePort(), without: await freePort() };
-    writeSite(dir, ports);
-    const { pam, ssh } = await measure(dir, ports);
+    writeSite(dir, root, ports);
+    const { pam, ssh } = await measure(dir, root, ports);
     report(pam, ssh);
   } finally {
     for (const service of Object.values(PAM_SERVICES)) fs.rmSync(`/etc/pam.d/${service}`, { force: true });
-    execFileSync('rm', ['-rf', '--one-file-system', dir]);
+    execFileSync('rm', ['-rf', '--one-file-system', dir, rootDir]);
     release();
   }
 }

@@ -68,12 +68,16 @@ export function makeSite(policyDir: string): Site {
   execFileSync('cp', ['-p', path.join(policyDir, 'policy.js'), path.join(policyDir, 'policy.js.qbc'), dir]);
   const catalogue = path.join(dir, 'catalogue');
   fs.writeFileSync(catalogue, `%SHELLS\ntrixie:${trees.trixie}\ntiny:${tiny}\ndefault:${trees.trixie}\n`, { mode: 0o644 });
-  return { dir, chos, catalogue, policy: path.join(dir, 'policy.js'), root: path.join(dir, 'root'), tiny, trixie: trees.trixie };
+  // The root must lie outside the directories chos setup binds into it (home, tmp, run...).
+  const rootDir = fs.mkdtempSync('/var/lib/chos-cmd-root-');
+  fs.chmodSync(rootDir, 0o755); // users reach the root through it
+  const root = path.join(rootDir, 'root');
+  return { dir, chos, catalogue, policy: path.join(dir, 'policy.js'), root, tiny, trixie: trees.trixie };
 }
 
 export function removeSite(site: Site): void {
   // Nothing is mounted here in the host's namespace (every mount lived in a scenario's).
-  execFileSync('rm', ['-rf', '--one-file-system', site.dir]);
+  execFileSync('rm', ['-rf', '--one-file-system', site.dir, path.dirname(site.root)]);
 }
 
 /** `chos SUB --catalogue ... --policy ... --root ... ARGS...` as a bash word list. */
