@@ -93,8 +93,11 @@ int chos_policy_decide(const struct chos_policy_options *opts, const struct chos
 		       const struct chos_context *ctx, struct chos_decision *out);
 
 /* Compiles the bundle at bundle_path to QuickJS bytecode and writes BUNDLE + CHOS_BYTECODE_SUFFIX
- * (atomically, mode 0644) with a header binding it to the QuickJS version and the bundle's size,
- * mtime and content hash, so a stale or foreign file is never used. Reports the size written. */
+ * (atomically, mode 0644) with a header binding it to the QuickJS version and the bundle's size
+ * and content hash, so a stale or foreign file is never used (its mtime is not bound: copying
+ * both files keeps the bytecode fresh). The bundle is read with the trust rule's mode checks
+ * only: whoever builds may own it; the full rule applies where it is loaded. Reports the size
+ * written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
 const char *chos_layer_name(enum chos_layer layer);   /* "site", "group", "request", ... */

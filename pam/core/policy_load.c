@@ -4,12 +4,14 @@
  * The bundle (.js) is always read, through the trust rule: it is the authority, and its bytes
  * decide whether the bytecode file beside it (BUNDLE.qbc) may stand in for it. That file is
  * used only when it passes the trust rule too and its header matches: magic, the QuickJS
- * version it was compiled by, and the bundle's size, mtime and content hash as compiled. The
- * hash guards against accidents (an edit that keeps size and mtime, `cp -p`), not attackers:
- * both files are root-owned, so it is a fast 64-bit hash, not a cryptographic one (a 50 KB
- * bundle hashes in microseconds; the whole cold load from bytecode is meant to stay under
- * 0.5 ms). A missing, stale, untrusted or unreadable bytecode file is logged and the source
- * is used: the outcome is the same, only slower.
+ * version it was compiled by, and the bundle's size and content hash as compiled. Not its
+ * mtime: copying both files (cp, install, a package) must not make the bytecode stale, and the
+ * hash already says whether the bytes are the same. The hash guards against accidents (a
+ * bundle edited or replaced without rebuilding), not attackers: both files are root-owned, so
+ * it is a fast 64-bit hash, not a cryptographic one (a 50 KB bundle hashes in microseconds;
+ * the whole cold load from bytecode is meant to stay under 0.5 ms). A missing, stale,
+ * untrusted or unreadable bytecode file is logged and the source is used: the outcome is the
+ * same, only slower.
  *
  * Compiling source needs QuickJS's eval machinery, which the sandbox context must not have
  * (it would hand `eval` and `new Function` to policies). So source is compiled in a second,
@@ -19,8 +21,8 @@
  *
  * Header layout (host byte order; the file is only ever read on the machine that wrote it, and
  * QuickJS checks its own bytecode version):
- *   "CHOSQBC1" | QuickJS version, 16 bytes NUL-padded | bundle size u64 | mtime s i64 |
- *   mtime ns i64 | bundle hash u64 | bytecode size u64 | bytecode */
+ *   "CHOSQBC2" | QuickJS version, 16 bytes NUL-padded | bundle size u64 | bundle hash u64 |
+ *   bytecode size u64 | bytecode */
 #include "log.h"
 #include "policy_internal.h"
 #include "trust.h"
@@ -29,19 +31,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 /* A site bundle is tens of KB; this caps what a broken build can make a login read. */
 #define BUNDLE_MAX (16u << 20)
-#define QBC_MAGIC "CHOSQBC1"
+#define QBC_MAGIC "CHOSQBC2"
 
 struct qbc_header {
 	char magic[8];
 	char quickjs[16];
 	uint64_t bundle_size;
-	int64_t mtime_sec;
-	int64_t mtime_nsec;
 	uint64_t bundle_hash;
 	uint64_t bytecode_size;
 };
@@ -65,15 +66,12 @@ static uint64_t content_hash(const char *data, size_t n)
 	return h ^ (h >> 33);
 }
 
-static void fill_header(struct qbc_header *h, const char *src, size_t len, const struct stat *st,
-			size_t bytecode_size)
+static void fill_header(struct qbc_header *h, const char *src, size_t len, size_t bytecode_size)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, QBC_MAGIC, sizeof(h->magic));
 	strncpy(h->quickjs, CHOS_QUICKJS_VERSION, sizeof(h->quickjs));
 	h->bundle_size = len;
-	h->mtime_sec = st->st_mtim.tv_sec;
-	h->mtime_nsec = st->st_mtim.tv_nsec;
 	h->bundle_hash = content_hash(src, len);
 	h->bytecode_size = bytecode_size;
 }
@@ -87,12 +85,11 @@ static const char *base_name(const char *path)
 
 /* Reads the bytecode file into *fn when fresh; 1 used, 0 not (logged why). */
 static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_options *opts,
-			const char *src, size_t len, const struct stat *st, JSValue *fn)
+			const char *src, size_t len, JSValue *fn)
 {
 	char path[4096];
 	struct chos_error err = {0};
 	struct qbc_header want, *have;
-	struct stat qst;
 	char *data;
 	size_t size;
 	int r;
@@ -100,7 +97,7 @@ static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_option
 	if ((size_t)snprintf(path, sizeof(path), "%s%s", opts->bundle_path, CHOS_BYTECODE_SUFFIX) >=
 	    sizeof(path))
 		return 0;
-	r = chos_read_trusted_stat(path, opts->trust_flags, BUNDLE_MAX, &data, &size, &qst, &err);
+	r = chos_read_trusted(path, opts->trust_flags, BUNDLE_MAX, &data, &size, &err);
 	if (r == -ENOENT) {
 		chos_log(sb->log, LOG_DEBUG, "%s: no bytecode file; using the source", path);
 		return 0;
@@ -111,7 +108,7 @@ static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_option
 	}
 	have = (struct qbc_header *)data;
 	if (size >= sizeof(want))
-		fill_header(&want, src, len, st, size - sizeof(want));
+		fill_header(&want, src, len, size - sizeof(want));
 	if (size < sizeof(want) || memcmp(have, &want, sizeof(want)) != 0) {
 		chos_log(sb->log, LOG_NOTICE,
 			 "%s: stale or foreign (not built from this bundle by QuickJS %s); using "
@@ -195,7 +192,6 @@ int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *
 		     struct chos_decision *out)
 {
 	struct chos_error err = {0};
-	struct stat st;
 	char *src;
 	size_t len;
 	int r;
@@ -204,11 +200,10 @@ int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *
 	if (!opts->bundle_path)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL,
 					 "no policy bundle configured");
-	r = chos_read_trusted_stat(opts->bundle_path, opts->trust_flags, BUNDLE_MAX, &src, &len,
-				   &st, &err);
+	r = chos_read_trusted(opts->bundle_path, opts->trust_flags, BUNDLE_MAX, &src, &len, &err);
 	if (r < 0)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, r, "%s", err.message);
-	if (!opts->prefer_source && try_bytecode(sb, opts, src, len, &st, fn)) {
+	if (!opts->prefer_source && try_bytecode(sb, opts, src, len, fn)) {
 		out->from_bytecode = 1;
 		chos_log(sb->log, LOG_DEBUG, "%s: loaded from bytecode", opts->bundle_path);
 		r = 0;
@@ -267,7 +262,6 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 {
 	char path[4096];
 	struct qbc_header h;
-	struct stat st;
 	JSRuntime *rt;
 	JSContext *ctx;
 	uint8_t *bytes;
@@ -279,8 +273,7 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 	    sizeof(path))
 		return chos_fail(err, -ENAMETOOLONG, "%s: path too long", bundle_path);
 	/* Whoever builds may own the bundle; the trust rule applies where it is loaded. */
-	r = chos_read_trusted_stat(bundle_path, CHOS_TRUST_ANY_OWNER, BUNDLE_MAX, &src, &len, &st,
-				   err);
+	r = chos_read_trusted(bundle_path, CHOS_TRUST_ANY_OWNER, BUNDLE_MAX, &src, &len, err);
 	if (r < 0)
 		return r;
 	rt = JS_NewRuntime();
@@ -312,7 +305,7 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 		JS_FreeValue(ctx, exc);
 		goto free_ctx;
 	}
-	fill_header(&h, src, len, &st, size);
+	fill_header(&h, src, len, size);
 	r = write_bytecode(path, &h, bytes, size, err);
 	js_free(ctx, bytes);
 	if (r == 0)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int chos_open_trusted(const char *path, unsigned flags, struct chos_error *err)
@@ -46,9 +47,10 @@ close_fd:
 	return r;
 }
 
-int chos_read_trusted_stat(const char *path, unsigned flags, size_t max, char **data, size_t *len,
-			   struct stat *st, struct chos_error *err)
+int chos_read_trusted(const char *path, unsigned flags, size_t max, char **data, size_t *len,
+		      struct chos_error *err)
 {
+	struct stat st;
 	size_t have = 0;
 	char *buf;
 	int fd, r;
@@ -56,22 +58,22 @@ int chos_read_trusted_stat(const char *path, unsigned flags, size_t max, char **
 	fd = chos_open_trusted(path, flags, err);
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		r = chos_fail(err, -errno, "%s: %s", path, strerror(errno));
 		goto close_fd;
 	}
-	if ((size_t)st->st_size > max) {
+	if ((size_t)st.st_size > max) {
 		r = chos_fail(err, -EFBIG, "%s: larger than %zu bytes", path, max);
 		goto close_fd;
 	}
 	/* One byte more than the size says, to notice a file that grows while read. */
-	buf = malloc((size_t)st->st_size + 2);
+	buf = malloc((size_t)st.st_size + 2);
 	if (!buf) {
 		r = chos_fail(err, -ENOMEM, "%s: out of memory", path);
 		goto close_fd;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf + have, (size_t)st->st_size + 1 - have);
+		ssize_t n = read(fd, buf + have, (size_t)st.st_size + 1 - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -81,7 +83,7 @@ int chos_read_trusted_stat(const char *path, unsigned flags, size_t max, char **
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		if (have > (size_t)st->st_size) {
+		if (have > (size_t)st.st_size) {
 			r = chos_fail(err, -EAGAIN, "%s: changed while being read", path);
 			goto free_buf;
 		}
@@ -96,12 +98,4 @@ free_buf:
 close_fd:
 	close(fd);
 	return r;
-}
-
-int chos_read_trusted(const char *path, unsigned flags, size_t max, char **data, size_t *len,
-		      struct chos_error *err)
-{
-	struct stat st;
-
-	return chos_read_trusted_stat(path, flags, max, data, len, &st, err);
 }

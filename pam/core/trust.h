@@ -4,7 +4,6 @@
  * path, so a swap between check and read is impossible. */
 #pragma once
 #include <stddef.h>
-#include <sys/stat.h>
 #include "error.h"
 
 /* Tests that do not run as root relax the owner check (and only that one). */
@@ -15,7 +14,3 @@ int chos_open_trusted(const char *path, unsigned flags, struct chos_error *err);
 /* Reads a whole trusted file (NUL-terminated copy, at most max bytes) into *data. */
 int chos_read_trusted(const char *path, unsigned flags, size_t max, char **data, size_t *len,
 		      struct chos_error *err);
-/* chos_read_trusted, also returning the fstat of the fd it read (size and mtime of those very
- * bytes: the bytecode header binds them). */
-int chos_read_trusted_stat(const char *path, unsigned flags, size_t max, char **data, size_t *len,
-			   struct stat *st, struct chos_error *err);

@@ -43,7 +43,7 @@ describe("bytecode", () => {
       }
     }));
 
-  test("stale bytecode (the bundle changed, even keeping its size and mtime) is ignored", () =>
+  test("stale bytecode (the bundle changed, even keeping its size and mtime) is ignored with a notice", () =>
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
@@ -58,11 +58,24 @@ describe("bytecode", () => {
       ]);
     }));
 
+  test("copying bundle and bytecode (new mtimes) keeps the bytecode fresh", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const built = writeFile(path.join(dir, "built.js"), bundleSource({ site: 'return { env: "sl7" };' }));
+      native.compile(built);
+      const bundle = path.join(dir, "policy.js");
+      fs.copyFileSync(built, bundle);
+      fs.copyFileSync(`${built}.qbc`, `${bundle}.qbc`);
+      const past = new Date(2000, 0, 1);
+      fs.utimesSync(bundle, past, past);
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: true, logs: [] });
+    }));
+
   test("a truncated or foreign bytecode file is ignored", () =>
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
-      writeFile(`${bundle}.qbc`, "CHOSQBC1 not really");
+      writeFile(`${bundle}.qbc`, "CHOSQBC2 not really");
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
       native.compile(bundle);
       const qbc = fs.readFileSync(`${bundle}.qbc`);
