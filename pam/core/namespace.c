@@ -43,8 +43,8 @@ static int check_dir(const char *path, const char *what, int follow, struct chos
 	struct stat st;
 
 	if ((follow ? stat(path, &st) : lstat(path, &st)) < 0)
-		return chos_fail(err, -errno, "namespace backend: %s %s: %s", what, path,
-				 strerror(errno));
+		return chos_fail(err, -errno, "namespace backend: %s %s: %s; run `chos setup`", what,
+				 path, strerror(errno));
 	if (S_ISLNK(st.st_mode))
 		return chos_fail(err, -ENOTDIR,
 				 "namespace backend: %s %s is a symbolic link (a kmod layout?); run "
@@ -78,9 +78,11 @@ int chos_namespace_apply(const char *root, const char *tree, const char *home,
 		return r;
 	/* The tree may be reached through a symlink (an admin's alias); it must end in a directory. */
 	if (stat(tree, &st) < 0)
-		return step_failed(err, -errno, "tree", tree);
+		return chos_fail(err, -errno, "namespace backend: tree %s: %s; create it or fix the "
+				 "catalogue", tree, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return step_failed(err, -ENOTDIR, "tree", tree);
+		return chos_fail(err, -ENOTDIR, "namespace backend: tree %s: not a directory; fix the "
+				 "catalogue", tree);
 
 	if (unshare(CLONE_NEWNS) < 0)
 		return step_failed(err, -errno, "unshare(CLONE_NEWNS) for", root);

@@ -200,7 +200,7 @@ describe('a listed tree that is missing is an apply fault', () => {
   test('on_error=host: alice (physics -> trixie) stays on the host, the log names the path', async () => {
     const o = await open('alice', [`catalogue=${catalogueWithMissingTrixie()}`]);
     expectOpenedIn(o, PRETTY.host);
-    expect(o.log).toMatch(/failed=apply on_error=host error="namespace backend: tree \/nonexistent\/trixie: No such file or directory"/);
+    expect(o.log).toMatch(/failed=apply on_error=host error="namespace backend: tree \/nonexistent\/trixie: No such file or directory; create it or fix the catalogue"/);
   });
 
   test('on_error=default: alice lands in the default (tiny here)', async () => {
@@ -278,7 +278,7 @@ describe('the root and the backend', () => {
   test('/chos missing (root= nonexistent): host, and the log says what to run', async () => {
     const o = await open('alice', [`root=${path.join(site.dir, 'no-root')}`]);
     expectOpenedIn(o, PRETTY.host);
-    expect(o.log).toMatch(/failed=apply on_error=host error="namespace backend: root .*no-root: No such file or directory"/);
+    expect(o.log).toMatch(/failed=apply on_error=host error="namespace backend: root .*no-root: No such file or directory; run `chos setup`"/);
   });
 
   test('/chos missing with on_error=deny: refused', async () => {
