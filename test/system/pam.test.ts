@@ -130,6 +130,25 @@ describe('the user request: $CHOS and ~/.chos', () => {
   });
 });
 
+describe('module arguments', () => {
+  test('backend=namespace is the backend auto picks on a host without /proc/chos', async () => {
+    const mark = site.ns.syslogMark();
+    const r = pamtester(site, service([...site.moduleArgs(), 'backend=namespace']), 'bob');
+    expect(r.status).toBe(0);
+    expect(r.pretty).toBe(PRETTY.tiny);
+    expect(await site.ns.syslogSince(mark, /user="bob"/)).toMatch(/user="bob" env=tiny .* backend=namespace us=\d+/);
+  });
+
+  test('debug adds LOG_DEBUG lines (the request and where it came from); without it there are none', async () => {
+    let mark = site.ns.syslogMark();
+    expect(pamtester(site, service(site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
+    expect(await site.ns.syslogSince(mark, /user="alice"/)).not.toContain('.debug');
+    mark = site.ns.syslogMark();
+    expect(pamtester(site, service([...site.moduleArgs(), 'debug']), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
+    expect(await site.ns.syslogSince(mark, /user="alice" env=/)).toMatch(/authpriv\.debug .*user "alice": requests "tiny" from \$CHOS/);
+  });
+});
+
 describe('root', () => {
   test('uid 0 stays on the host without allow_root', async () => {
     const mark = site.ns.syslogMark();
