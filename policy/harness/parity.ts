@@ -19,6 +19,8 @@ export const PARITY_PRELUDE = `(() => {
   const kinds = [
     Function.prototype,
     Object.getPrototypeOf(function* () {}),
+    Object.getPrototypeOf(async function () {}),
+    Object.getPrototypeOf(async function* () {}),
   ];
   for (const proto of kinds) {
     const real = proto.constructor;
@@ -32,7 +34,8 @@ export const PARITY_PRELUDE = `(() => {
   Object.defineProperty(globalThis, "Function", { ...Object.getOwnPropertyDescriptor(globalThis, "Function"), value: Function.prototype.constructor });
 
   // Newer than 2025-04-26: the Iterator global and the iterator helpers, Set methods,
-  // getOrInsert, Error.isError, Math.f16round/sumPrecise, RegExp.escape and the v flag's getter.
+  // getOrInsert, Error.isError, Math.f16round/sumPrecise, Promise.try, RegExp.escape and the v
+  // flag's getter.
   const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
   for (const key of Reflect.ownKeys(iteratorPrototype)) {
     if (key !== Symbol.iterator) delete iteratorPrototype[key];
@@ -46,6 +49,7 @@ export const PARITY_PRELUDE = `(() => {
     delete WeakMap.prototype[key];
   }
   delete Error.isError;
+  delete Promise.try;
   delete Math.f16round;
   delete Math.sumPrecise;
   delete RegExp.escape;

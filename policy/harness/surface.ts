@@ -24,6 +24,8 @@ export const SURFACE_EXPRESSION = `(() => {
     ArrayIterator: Object.getPrototypeOf([][Symbol.iterator]()),
     IteratorPrototype: Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
     GeneratorFunction: Object.getPrototypeOf(function* () {}),
+    AsyncFunction: Object.getPrototypeOf(async function () {}),
+    AsyncGeneratorFunction: Object.getPrototypeOf(async function* () {}),
     RegExpStringIterator: Object.getPrototypeOf("a".matchAll(/a/g)),
   };
   for (const [label, object] of Object.entries(reach)) add(label, object);

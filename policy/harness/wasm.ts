@@ -33,6 +33,7 @@ const INTRINSICS = {
   RegExpCompiler: true,
   JSON: true,
   MapSet: true,
+  Promise: true,
 } as const;
 
 /** An engine fault: the classes the engine itself detects, without validation. */
@@ -95,18 +96,64 @@ function faulted(error: WasmFault, logs: string[]): WasmOutcome {
   return { env: null, reason: error.message, decidedBy: "fault", fromBytecode: false, error, logs };
 }
 
+// What the host calls inside the VM, made before the bundle runs so it holds the original
+// built-ins. It reads only own data properties (never a getter, and there is no Proxy): like the
+// C validator it runs no policy code while reading what the policy returned.
+const HOST_KIT = `(() => {
+  "use strict";
+  const gopd = Object.getOwnPropertyDescriptor, ownKeys = Reflect.ownKeys, apply = Reflect.apply;
+  const stringify = JSON.stringify, parse = JSON.parse, global = globalThis;
+  const data = (o, k) => {
+    if (o === null || (typeof o !== "object" && typeof o !== "function")) return undefined;
+    const d = gopd(o, k);
+    return d !== undefined && "value" in d ? d.value : undefined;
+  };
+  const plain = (v, depth) => {
+    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+    if (typeof v !== "object" || depth > 8) return { "[not data]": typeof v };
+    const out = {};
+    for (const k of ownKeys(v)) {
+      const d = gopd(v, k);
+      if (typeof k !== "string" || !d.enumerable) continue;
+      out[k] = "value" in d ? plain(d.value, depth + 1) : { "[not data]": "getter" };
+    }
+    return out;
+  };
+  const chos = () => data(global, "__chos");
+  return {
+    loaded: () => typeof data(chos(), "decide") === "function",
+    decide: (json) => apply(data(chos(), "decide"), chos(), [parse(json)]),
+    current: () => { const c = data(chos(), "current"); return typeof c === "string" ? c : undefined; },
+    read: (r) => {
+      const value = data(r, "value");
+      return stringify({ layer: data(r, "layer"), group: data(r, "group"), file: data(r, "file"),
+        value: plain(value, 0), at: data(value, "__at") });
+    },
+  };
+})()`;
+
+/** What the kit's read() returns. */
+interface Envelope {
+  readonly layer?: unknown;
+  readonly group?: unknown;
+  readonly file?: unknown;
+  readonly value?: unknown;
+  readonly at?: unknown;
+}
+
 /** One loaded bundle in one runtime: `call` may run many times (the warm path). */
 export class WasmSession {
   readonly logs: string[] = [];
   private interrupted = false;
   private deadline = Infinity;
   private readonly vm: QuickJSContext;
+  private readonly kit: QuickJSHandle;
   private readonly dispose: () => void;
 
-  private constructor(mod: QuickJSWASMModule, limits: WasmLimits) {
+  private constructor(mod: QuickJSWASMModule, private readonly limits: Required<WasmLimits>) {
     const runtime = mod.newRuntime();
-    runtime.setMemoryLimit(limits.memoryBytes ?? WASM_DEFAULTS.memoryBytes);
-    runtime.setMaxStackSize(Math.min(limits.stackBytes ?? WASM_DEFAULTS.stackBytes, WASM_STACK_MAX));
+    runtime.setMemoryLimit(limits.memoryBytes);
+    runtime.setMaxStackSize(limits.stackBytes);
     runtime.setInterruptHandler(() => {
       if (Date.now() > this.deadline) this.interrupted = true;
       return this.interrupted;
@@ -114,10 +161,6 @@ export class WasmSession {
     // The C sandbox's intrinsics (pam/core/policy_runtime.c), plus Eval, without which
     // quickjs-emscripten cannot run a script at all; the prelude takes eval back out.
     this.vm = runtime.newContext({ intrinsics: INTRINSICS });
-    this.dispose = () => {
-      this.vm.dispose();
-      runtime.dispose();
-    };
     // console.log/info/warn/error as the C sandbox writes them: "policy: " and the arguments
     // joined by spaces, plain objects and arrays as JSON.
     const console = this.vm.newObject();
@@ -135,28 +178,48 @@ export class WasmSession {
     this.vm.setProp(this.vm.global, "console", console);
     console.dispose();
     this.vm.unwrapResult(this.vm.evalCode(PARITY_PRELUDE, "prelude.js")).dispose();
+    this.kit = this.vm.unwrapResult(this.vm.evalCode(HOST_KIT, "kit.js"));
+    this.dispose = () => {
+      this.kit.dispose();
+      this.vm.dispose();
+      runtime.dispose();
+    };
   }
 
-  /** Starts a runtime and loads the bundle's source; a load fault comes back as `error`. */
+  /** Starts a runtime and runs the bundle's source; a fault while loading comes back as `error`.
+   *  The deadline starts here and, as in the C sandbox, covers loading and the first call. */
   static async open(source: string, limits: WasmLimits = {}): Promise<{ session: WasmSession; error?: WasmFault }> {
-    const session = new WasmSession(await wasmModule(), limits);
-    const error = session.run(limits, () => session.vm.evalCode(source, FILENAME), "load");
-    return error === undefined ? { session } : { session, error: error };
+    const session = new WasmSession(await wasmModule(), {
+      memoryBytes: limits.memoryBytes ?? WASM_DEFAULTS.memoryBytes,
+      stackBytes: Math.min(limits.stackBytes ?? WASM_DEFAULTS.stackBytes, WASM_STACK_MAX),
+      timeoutMs: limits.timeoutMs ?? WASM_DEFAULTS.timeoutMs,
+    });
+    session.startDeadline();
+    const loaded = session.vm.evalCode(source, FILENAME);
+    if (loaded.error !== undefined) return { session, error: session.fault(loaded.error, source) };
+    loaded.value.dispose();
+    if (session.kitCall("loaded") !== true) {
+      return { session, error: { fault: "load", message: "the bundle does not set globalThis.__chos.decide: build it with `chos-policy build`" } };
+    }
+    return { session };
   }
 
-  /** Calls `__chos.decide(ctx)` and reports the raw outcome. */
-  call(ctx: unknown, limits: WasmLimits = {}): WasmOutcome {
-    let result: QuickJSHandle | undefined;
-    const error = this.run(limits, () => {
-      const call = this.vm.evalCode(`__chos.decide(JSON.parse(${JSON.stringify(JSON.stringify(ctx))}))`, "<call>");
-      if ("value" in call && call.value !== undefined) result = call.value;
-      return call;
-    }, "throw", true);
-    if (error !== undefined || result === undefined) return faulted(error ?? { fault: "throw", message: "no result" }, this.logs);
+  /** Calls `__chos.decide(ctx)` and reports the raw outcome; `sameDeadline` continues the
+   *  deadline open() started (one cold evaluation), else a new one starts (a warm call). */
+  call(ctx: unknown, sameDeadline = false): WasmOutcome {
+    if (!sameDeadline) this.startDeadline();
+    const json = this.vm.newString(JSON.stringify(ctx));
+    const decide = this.vm.getProp(this.kit, "decide");
+    const called = this.vm.callFunction(decide, this.vm.undefined, json);
+    decide.dispose();
+    json.dispose();
+    if (called.error !== undefined) return faulted(this.fault(called.error), this.logs);
     try {
-      return this.read(result);
+      const read = this.kitCall("read", called.value);
+      return this.outcome(JSON.parse(String(read)) as Envelope);
     } finally {
-      result.dispose();
+      called.value.dispose();
+      this.deadline = Infinity;
     }
   }
 
@@ -164,82 +227,82 @@ export class WasmSession {
     try {
       this.dispose();
     } catch (e) {
-      // QuickJS asserts when freeing a runtime in which an async function was created without
-      // the Promise intrinsic (it leaks; the C build, with NDEBUG, leaks silently). The outcome
-      // was read already and the WASM module stays usable, so only a plain Error escapes here
-      // for anything else (quickjs-emscripten's errors hold the WASM heap).
-      if (!/gc_obj_list/.test(String((e as Error).message))) throw new Error(String((e as Error).message));
+      // quickjs-emscripten's errors hold the WASM heap: only a plain Error escapes.
+      throw new Error(String((e as Error).message));
     }
   }
 
-  private run(limits: WasmLimits, body: () => ReturnType<QuickJSContext["evalCode"]>, fault: "load" | "throw",
-    keep = false): WasmFault | undefined {
+  private startDeadline(): void {
     this.interrupted = false;
-    this.deadline = Date.now() + (limits.timeoutMs ?? WASM_DEFAULTS.timeoutMs);
-    const outcome = body();
-    this.deadline = Infinity;
-    if (!("error" in outcome) || outcome.error === undefined) {
-      if (!keep) outcome.value.dispose();
-      return undefined;
-    }
-    // Copied out as plain data: the handle's Error holds the WASM heap.
-    const dumped = this.vm.dump(outcome.error) as { name?: string; message?: string; stack?: string } | string;
-    outcome.error.dispose();
-    // "NAME: message", as the C sandbox words it.
-    const message =
-      typeof dumped === "object" && dumped !== null
-        ? `${dumped.name ?? "Error"}${dumped.message ? `: ${dumped.message}` : ""}`
-        : `threw ${String(dumped)}`;
-    const stack = typeof dumped === "object" && dumped !== null ? dumped.stack : undefined;
-    const cls = classify(message, this.interrupted);
-    const current = this.current();
-    return {
-      fault: fault === "load" && cls === "throw" ? "load" : cls,
-      message,
-      ...(current !== undefined ? { file: current } : {}),
-      ...position(stack),
-    };
+    this.deadline = Date.now() + this.limits.timeoutMs;
   }
 
-  private current(): string | undefined {
-    const got = this.vm.evalCode("globalThis.__chos && __chos.current", "<current>");
-    if ("error" in got && got.error) {
-      got.error.dispose();
-      return undefined;
-    }
-    const value = this.vm.dump(got.value);
-    got.value.dispose();
-    return typeof value === "string" ? value : undefined;
-  }
-
-  private read(result: QuickJSHandle): WasmOutcome {
-    const text = (h: QuickJSHandle, key: string): string | undefined => {
-      const prop = this.vm.getProp(h, key);
-      const v = this.vm.dump(prop);
-      prop.dispose();
-      return typeof v === "string" ? v : undefined;
-    };
-    const layer = text(result, "layer") as LayerKind | undefined;
-    const group = text(result, "group");
-    const file = text(result, "file");
-    const valueHandle = this.vm.getProp(result, "value");
-    let value: unknown;
-    let at: string | undefined;
+  /** Calls a kit function (which runs no policy code) and returns its result as plain data. */
+  private kitCall(name: string, ...args: QuickJSHandle[]): unknown {
+    const fn = this.vm.getProp(this.kit, name);
     try {
-      value = this.vm.dump(valueHandle);
-      if (this.vm.typeof(valueHandle) === "object") at = text(valueHandle, "__at");
+      const result = this.vm.callFunction(fn, this.vm.undefined, ...args);
+      if (result.error !== undefined) {
+        const message = String(this.vm.dump(result.error));
+        result.error.dispose();
+        throw new Error(`WASM harness: ${name} failed: ${message}`);
+      }
+      const value: unknown = this.vm.dump(result.value);
+      result.value.dispose();
+      return value;
     } finally {
-      valueHandle.dispose();
+      fn.dispose();
     }
-    const [line, column] = (at ?? "").split(":").map(Number);
-    const plain = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-    const env = typeof plain?.env === "string" ? plain.env : null;
-    const deny = typeof plain?.deny === "string" ? plain.deny : undefined;
+  }
+
+  /** The pending exception as a fault, worded as the C sandbox words it (policy_fault.c). */
+  private fault(handle: QuickJSHandle, loadedSource?: string): WasmFault {
+    // Copied out as plain data: the handle's Error holds the WASM heap.
+    const dumped = this.vm.dump(handle) as { name?: string; message?: string; stack?: string } | string;
+    handle.dispose();
+    const error = typeof dumped === "object" && dumped !== null ? dumped : undefined;
+    const text = error ? `${error.name ?? "Error"}${error.message ? `: ${error.message}` : ""}` : `threw ${String(dumped)}`;
+    this.deadline = Infinity;
+    let fault = classify(text, this.interrupted);
+    // A bundle that does not compile is a load fault; one whose top level throws is a throw.
+    if (fault === "throw" && loadedSource !== undefined && error?.name === "SyntaxError") {
+      const compiled = this.vm.evalCode(loadedSource, FILENAME, { compileOnly: true });
+      if (compiled.error !== undefined) fault = "load";
+      (compiled.error ?? compiled.value).dispose();
+    }
+    const message =
+      fault === "timeout" ? `the policy ran longer than ${this.limits.timeoutMs} ms`
+        : fault === "memory" ? `the policy used more than ${this.limits.memoryBytes} bytes of memory`
+          : fault === "stack" ? `the policy overflowed its ${this.limits.stackBytes}-byte stack`
+            : text;
+    // Reading __chos.current needs some room after an out-of-memory fault.
+    const current = (() => {
+      try {
+        return this.kitCall("current");
+      } catch {
+        return undefined;
+      }
+    })();
     return {
-      env,
+      fault,
+      message,
+      ...(typeof current === "string" ? { file: current } : {}),
+      ...position(error?.stack),
+    };
+  }
+
+  private outcome(envelope: Envelope): WasmOutcome {
+    const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+    const value = envelope.value;
+    const plain = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+    const [line, column] = (str(envelope.at) ?? "").split(":").map(Number);
+    const deny = str(plain?.deny);
+    const file = str(envelope.file);
+    return {
+      env: str(plain?.env) ?? null,
       ...(deny !== undefined ? { deny } : {}),
-      reason: deny ?? (typeof plain?.reason === "string" ? plain.reason : ""),
-      decidedBy: layerName(layer, group),
+      reason: deny ?? str(plain?.reason) ?? "",
+      decidedBy: layerName(str(envelope.layer) as LayerKind | undefined, str(envelope.group)),
       ...(file !== undefined ? { file } : {}),
       ...(line ? { line, column } : {}),
       value,
@@ -254,7 +317,7 @@ export async function wasmDecide(source: string, ctx: unknown, limits: WasmLimit
   const { session, error } = await WasmSession.open(source, limits);
   try {
     if (error !== undefined) return faulted(error, session.logs);
-    return session.call(ctx, limits);
+    return session.call(ctx, true);
   } finally {
     session.close();
   }

@@ -11,7 +11,7 @@ import { wasmDecide } from "../../policy/harness/wasm";
 import { runCases } from "../../policy/cli/test";
 import type { NativeDecision } from "../../policy/cli/engine";
 import type { WasmOutcome } from "../../policy/harness/wasm";
-import { EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
+import { context, EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
 
 const FAULTY: Record<string, string> = {
   throw: `export default () => { throw new TypeError("bad"); };\n`,
@@ -56,6 +56,28 @@ describe("native vs WASM agreement", () => {
       fs.writeFileSync(path.join(dir, "cases.json"), JSON.stringify({ catalogue: "chos.conf", users, cases }));
       const report = await runCases(policy, path.join(dir, "cases.json"));
       expect(report.results.map((r) => [r.name, r.status, r.fault])).toEqual(Object.keys(FAULTY).map((f) => [f, "PASS", f]));
+    }));
+
+  // Hand-written bundles: what `chos-policy build` never makes, but a bundle file can hold.
+  const RAW: [string, string, string | undefined][] = [
+    ["a bundle that sets no __chos is a load fault", `var x = 1;`, "load"],
+    ["a bundle that does not compile is a load fault", `globalThis.__chos = {`, "load"],
+    ["a bundle whose top level throws is a throw", `throw new Error("at load");`, "throw"],
+    ["an async policy's Promise is a shape fault",
+      `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: (async () => ({ env: "trixie" }))() }; } };`, "shape"],
+    ["a getter in a decision is never run (the C validator calls it a shape fault)",
+      `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: { env: "trixie", get reason() { for (;;) {} } } }; } };`, "shape"],
+  ];
+
+  test.each(RAW)("%s, in both engines", (_name, source, fault) =>
+    withTemp(async (dir) => {
+      const bundle = path.join(dir, "policy.js");
+      fs.writeFileSync(bundle, source);
+      const ctx = context();
+      const native = addon().decide({ bundle, catalogue: writeCatalogue(dir, ["trixie"]), context: ctx, trustAnyOwner: true });
+      const wasm = await wasmDecide(source, { ...ctx, environments: ["trixie"] });
+      expect(native.error?.fault).toBe(fault);
+      expect(disagreement(native, wasm)).toBeUndefined();
     }));
 
   test("a different fault class or decision is a disagreement", () => {

@@ -59,7 +59,7 @@ describe("WASM harness", () => {
       const r = await runWasm(dir, {
         "index.ts": `export default () => {\n  console.log("hello", 42);\n  console.log(typeof eval, typeof Proxy, typeof Promise);\n  try { new Function("return 1"); return { env: "trixie", reason: "function worked" }; } catch (e) { return { env: "tiny", reason: String(e) }; }\n};\n`,
       });
-      expect(r.logs).toEqual(["policy: hello 42", "policy: undefined undefined undefined"]);
+      expect(r.logs).toEqual(["policy: hello 42", "policy: undefined undefined function"]);
       expect(r).toMatchObject({ env: "tiny", reason: "TypeError: eval is not supported" });
     }));
 });
