@@ -26,12 +26,6 @@ static int fail(const struct chos_error *err)
  * the session's tree on /.chos-link. rslave first, as everywhere, so nothing leaks outwards. */
 static int rebind_link(const char *tree, struct chos_error *err)
 {
-	struct stat st;
-
-	if (stat(tree, &st) < 0 || !S_ISDIR(st.st_mode))
-		return chos_fail(err, -ENOENT, "the tree %s is not visible inside this session: an "
-				 "admin can make it so by keeping the trees under a directory "
-				 "bound into the root (BINDMOUNT in /etc/sysconfig/chos)", tree);
 	if (unshare(CLONE_NEWNS) < 0)
 		return chos_fail(err, -errno, "unshare(CLONE_NEWNS): %s", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -40,6 +34,18 @@ static int rebind_link(const char *tree, struct chos_error *err)
 		return chos_fail(err, -errno, "bind %s on /%s: %s", tree, CHOS_LINK_NAME,
 				 strerror(errno));
 	return 0;
+}
+
+/* Inside a view the host's root is gone: TREE must be reachable at its catalogue path. */
+static int check_visible_here(const char *tree, struct chos_error *err)
+{
+	struct stat st;
+
+	if (stat(tree, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	return chos_fail(err, -ENOENT, "the tree %s is not visible inside this session: an admin "
+			 "can make it so by keeping the trees under a directory bound into the root "
+			 "(BINDMOUNT in /etc/sysconfig/chos)", tree);
 }
 
 /* Unprivileged callers get their CAP_SYS_ADMIN from a user namespace of their own. */
@@ -59,10 +65,11 @@ int chos_cmd_enter(const char *root, const char *tree)
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "%s", home ? home : "/");
 	if (lstat("/" CHOS_LINK_NAME, &st) == 0) {
-		/* Inside a session's view. */
-		if (S_ISLNK(st.st_mode))
-			return chos_kmod_set(tree, &err) < 0 ? fail(&err) : 0;
-		if (gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
+		/* Inside a session's view: kmod layout (a symlink) switches with one write. */
+		if (check_visible_here(tree, &err) < 0)
+			return fail(&err);
+		if (S_ISLNK(st.st_mode) ? chos_kmod_set(tree, &err) < 0
+					: gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
 			return fail(&err);
 	} else {
 		/* On the host's view: enter ROOT as the PAM module would. */
