@@ -57,10 +57,15 @@ static int write_file(const char *path, const char *text)
 	size_t len = strlen(text);
 	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
 
+	ssize_t n;
+
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		r = errno ? -errno : -EIO;
+	n = write(fd, text, len);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EIO;
 	close(fd);
 	return r;
 }
