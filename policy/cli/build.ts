@@ -7,7 +7,10 @@ import { parseArgs, positionals } from "./args";
 import { native } from "./engine";
 import type { Output } from "./io";
 
-export const BUILD_USAGE = "build DIR [-o OUT]       bundle DIR (index.ts + policy.d/*.ts) to OUT (default ./policy.js) and OUT.qbc";
+export const BUILD_USAGE = [
+  "build DIR [-o OUT]",
+  "bundle DIR (index.ts, policy.d/*.ts) to OUT (default ./policy.js), OUT.map and OUT.qbc",
+];
 
 /** Writes OUT, OUT.map and OUT.qbc; returns their sizes in bytes. */
 export async function buildPolicy(dir: string, out: string): Promise<{ bundle: number; map: number; bytecode: number }> {

@@ -11,7 +11,10 @@ import type { Output } from "./io";
 import { envLiterals } from "./sites";
 import { typeCheck } from "./typecheck";
 
-export const CHECK_USAGE = "check DIR [--catalogue FILE] [--trust-any-owner]   type-check DIR; warn about unlisted envs and missing groups";
+export const CHECK_USAGE = [
+  "check DIR [--catalogue FILE] [--trust-any-owner]",
+  "type-check DIR; warn about unlisted environments and groups this host lacks",
+];
 
 function groupExists(group: string): boolean {
   try {

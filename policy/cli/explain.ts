@@ -12,9 +12,11 @@ import { CONTEXT_OPTIONS, contextFromArgs, type ContextInput } from "./context";
 import { native, showPosition, tsPosition, type NativeDecision, type TsPosition } from "./engine";
 import type { Output } from "./io";
 
-export const EXPLAIN_USAGE =
-  "explain DIR|BUNDLE --user NAME [--catalogue FILE] [--uid N --gid N --groups a,b --home H --shell S]\n" +
-  "        [--host H] [--service S] [--requested ENV] [--json] [--trust-any-owner]";
+export const EXPLAIN_USAGE = [
+  "explain DIR|BUNDLE --user NAME [--catalogue FILE] [--uid N] [--gid N] [--groups a,b] [--home H]\n" +
+    "        [--shell S] [--host H] [--service S] [--requested ENV] [--json] [--trust-any-owner]",
+  "where NAME lands and why (facts from NSS, flags override); a policy fault exits 1",
+];
 
 /** The report of one explanation; `--json` prints exactly this object. */
 export interface Explanation {

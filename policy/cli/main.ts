@@ -16,7 +16,10 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ["test", test],
 ]);
 
-const HELP = ["usage: chos-policy COMMAND ...", ...[BUILD_USAGE, CHECK_USAGE, EXPLAIN_USAGE, TEST_USAGE].map((u) => `  ${u}`)];
+const HELP = [
+  "usage: chos-policy COMMAND ...",
+  ...[BUILD_USAGE, CHECK_USAGE, EXPLAIN_USAGE, TEST_USAGE].flatMap(([usage, what]) => [`  ${usage}`, `      ${what}`]),
+];
 
 /** Runs one command line; returns the exit code (0 ok, 1 failure or fault, 2 misuse). */
 export async function run(argv: readonly string[], io: Output): Promise<number> {

@@ -18,7 +18,10 @@ import { native, showPosition, tsPosition, type NativeDecision, type TsPosition 
 import type { Output } from "./io";
 import { decisionSites, policyFiles, type DecisionSite } from "./sites";
 
-export const TEST_USAGE = "test DIR [CASES] [--verbose] [--json]   run CASES (default DIR/cases.json) on both engines";
+export const TEST_USAGE = [
+  "test DIR [CASES] [--verbose] [--json]",
+  "run CASES (default DIR/cases.json) on the native and the WASM engine",
+];
 
 type Status = "PASS" | "FAIL" | "ERROR";
 

@@ -103,6 +103,9 @@ describe("chos-policy explain", () => {
       'chos-policy explain: no user "nosuchuser-chos" on this host: give --uid, --gid and --groups (see chos-policy help)',
     ]);
     expect((await cli("explain", EXAMPLE, "--colour")).stderr).toEqual(["chos-policy explain: unknown option --colour (see chos-policy help)"]);
+    const help = await cli("help");
+    expect([help.code, help.stdout[0], help.stdout.length]).toEqual([0, "usage: chos-policy COMMAND ...", 10]);
+    expect((await cli()).code).toBe(2);
     expect((await cli("frobnicate")).stderr).toEqual([
       'chos-policy: unknown command "frobnicate" (commands: build, check, explain, test; see chos-policy help)',
     ]);
