@@ -56,7 +56,6 @@ static int write_file(const char *path, const char *text)
 {
 	size_t len = strlen(text);
 	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
 	ssize_t n;
 
 	if (fd < 0)
