@@ -104,7 +104,7 @@ describe("chos-policy explain", () => {
     ]);
     expect((await cli("explain", EXAMPLE, "--colour")).stderr).toEqual(["chos-policy explain: unknown option --colour (see chos-policy help)"]);
     const help = await cli("help");
-    expect([help.code, help.stdout[0], help.stdout.length]).toEqual([0, "usage: chos-policy COMMAND ...", 10]);
+    expect([help.code, help.stdout[0], help.stdout.length]).toEqual([0, "usage: chos-policy COMMAND ...", 9]);
     expect((await cli()).code).toBe(2);
     expect((await cli("frobnicate")).stderr).toEqual([
       'chos-policy: unknown command "frobnicate" (commands: build, check, explain, test; see chos-policy help)',
