@@ -7,7 +7,7 @@ import * as path from "path";
 import { withDir } from "./lib";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const SECONDS = 20;
+const SECONDS = 15;
 
 function runFuzzer(name: string, corpus: string): void {
   withDir((dir) => {
@@ -25,6 +25,10 @@ function runFuzzer(name: string, corpus: string): void {
 describe("fuzz targets", () => {
   test(`fuzz_catalogue runs ${SECONDS} s without a crash`, () => {
     runFuzzer("catalogue", path.join(ROOT, "pam", "fuzz", "corpus", "catalogue"));
+  });
+
+  test(`fuzz_context runs ${SECONDS} s: the login context's JSON always parses`, () => {
+    runFuzzer("context", path.join(ROOT, "pam", "fuzz", "corpus", "context"));
   });
 
   test(`fuzz_decision runs ${SECONDS} s without a crash`, () => {
