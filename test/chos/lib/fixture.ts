@@ -64,8 +64,7 @@ export function makeSite(policyDir: string): Site {
   const chos = path.join(dir, 'chos');
   fs.copyFileSync(CHOS, chos);
   fs.chmodSync(chos, 0o755);
-  // -p: the bytecode file is bound to the bundle's mtime; a fresh mtime would make it stale.
-  execFileSync('cp', ['-p', path.join(policyDir, 'policy.js'), path.join(policyDir, 'policy.js.qbc'), dir]);
+  for (const f of ['policy.js', 'policy.js.qbc']) fs.copyFileSync(path.join(policyDir, f), path.join(dir, f));
   const catalogue = path.join(dir, 'catalogue');
   fs.writeFileSync(catalogue, `%SHELLS\ntrixie:${trees.trixie}\ntiny:${tiny}\ndefault:${trees.trixie}\n`, { mode: 0o644 });
   // The root must lie outside the directories chos setup binds into it (home, tmp, run...).
