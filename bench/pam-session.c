@@ -10,13 +10,13 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <inttypes.h>
+#include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <security/pam_appl.h>
 
 /* Nothing in a session stack should ask the user anything; if a module does, fail it. */
 static int no_conversation(int n, const struct pam_message **msg, struct pam_response **resp,

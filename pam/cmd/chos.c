@@ -3,10 +3,11 @@
  * could do with its own rights (consult the policy, which reads root-owned world-readable
  * files; write /proc/chos/setchos, which the kernel module offers to everyone; create an
  * unprivileged user namespace). `chos setup` is the admin's and checks for root itself. */
+#include "commands.h"
 #include <stdio.h>
 #include <string.h>
-#include "commands.h"
 
+/* clang-format off: one subcommand per line reads better than a packed table */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -17,6 +18,7 @@ static const struct {
 	{"run", chos_cmd_run},
 	{"shell", chos_cmd_shell},
 };
+/* clang-format on */
 
 static void usage(FILE *out)
 {

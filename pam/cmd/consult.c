@@ -26,22 +26,22 @@ int chos_consult_ask(const struct chos_cmd_options *opts, const char *name,
 		return -1;
 	}
 	struct chos_session_options sopts = {
-		.user = pw->pw_name,
-		.service = "chos",
-		.tty = tty,
-		/* The command line's name, passed as $CHOS would be: the file is not read. */
-		.request = {.pam_env = name, .log = &log},
-		.catalogue = opts->catalogue,
-		.policy = opts->policy,
-		.root = opts->root,
-		.on_error = CHOS_ON_ERROR_HOST,
-		.allow_root = 1,
-		.log = &log,
+	    .user = pw->pw_name,
+	    .service = "chos",
+	    .tty = tty,
+	    /* The command line's name, passed as $CHOS would be: the file is not read. */
+	    .request = {.pam_env = name, .log = &log},
+	    .catalogue = opts->catalogue,
+	    .policy = opts->policy,
+	    .root = opts->root,
+	    .on_error = CHOS_ON_ERROR_HOST,
+	    .allow_root = 1,
+	    .log = &log,
 	};
 	memset(res, 0, sizeof(*res));
 	if (chos_session_decide(&sopts, res) < 0 || res->failed != CHOS_STAGE_NONE) {
-		snprintf(why, why_len, "%s", res->error.message[0] ? res->error.message
-								     : "the decision failed");
+		snprintf(why, why_len, "%s",
+			 res->error.message[0] ? res->error.message : "the decision failed");
 		return -1;
 	}
 	switch (res->outcome) {

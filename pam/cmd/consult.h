@@ -6,9 +6,9 @@
  * carries the policy's own reason. uid 0 is asked like anyone else (allow_root): root running
  * `chos run` asked for it explicitly. */
 #pragma once
-#include <stddef.h>
 #include "options.h"
 #include "session.h"
+#include <stddef.h>
 
 /* Asks for NAME. Returns 1 granted (res->path is the tree), 0 refused (why says why), -1 when
  * the set-up failed (catalogue, policy fault...; why says what to fix). */

@@ -4,6 +4,9 @@
  *   view: chos|host   whether "/" is a chos root (it has the link entry, see layout.h)
  *   link: PATH        with the kernel module: what /proc/chos/link points to for this process
  * It reads no configuration, so it works inside any tree. */
+#include "commands.h"
+#include "layout.h"
+#include "options.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,9 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "commands.h"
-#include "layout.h"
-#include "options.h"
 
 int chos_cmd_current(int argc, char **argv)
 {

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "enter.h"
+#include "error.h"
+#include "kmod_backend.h"
+#include "layout.h"
+#include "namespace.h"
+#include "userns.h"
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
@@ -10,11 +15,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "error.h"
-#include "kmod_backend.h"
-#include "layout.h"
-#include "namespace.h"
-#include "userns.h"
 
 static int fail(const struct chos_error *err)
 {
@@ -43,9 +43,12 @@ static int check_visible_here(const char *tree, struct chos_error *err)
 
 	if (stat(tree, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
-	return chos_fail(err, -ENOENT, "the tree %s is not visible inside this session: an admin "
-			 "can make it so by keeping the trees under a directory bound into the root "
-			 "(BINDMOUNT in /etc/sysconfig/chos)", tree);
+	return chos_fail(
+	    err, -ENOENT,
+	    "the tree %s is not visible inside this session: an admin "
+	    "can make it so by keeping the trees under a directory bound into the root "
+	    "(BINDMOUNT in /etc/sysconfig/chos)",
+	    tree);
 }
 
 /* Unprivileged callers get their CAP_SYS_ADMIN from a user namespace of their own. */
@@ -68,8 +71,9 @@ int chos_cmd_enter(const char *root, const char *tree)
 		/* Inside a session's view: kmod layout (a symlink) switches with one write. */
 		if (check_visible_here(tree, &err) < 0)
 			return fail(&err);
-		if (S_ISLNK(st.st_mode) ? chos_kmod_set(tree, &err) < 0
-					: gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
+		if (S_ISLNK(st.st_mode)
+			? chos_kmod_set(tree, &err) < 0
+			: gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
 			return fail(&err);
 	} else {
 		/* On the host's view: enter ROOT as the PAM module would. */
@@ -89,7 +93,8 @@ int chos_cmd_enter(const char *root, const char *tree)
 				: chos_namespace_apply(root, tree, cwd, &err) < 0)
 			return fail(&err);
 	}
-	/* Re-resolve the working directory in the new view (it may have been inside the old tree). */
+	/* Re-resolve the working directory in the new view (it may have been inside the old tree).
+	 */
 	if (chdir(cwd) < 0 && (!home || chdir(home) < 0))
 		(void)!chdir("/");
 	return 0;

@@ -3,10 +3,10 @@
  * catalogue order (see consult.h for the rule). --all also prints the others, each with
  * `<TAB>refused: WHY`. A failure of the set-up (catalogue, policy fault) is an error, not an
  * empty list. */
-#include <stdio.h>
-#include <string.h>
 #include "commands.h"
 #include "consult.h"
+#include <stdio.h>
+#include <string.h>
 
 int chos_cmd_list(int argc, char **argv)
 {

@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "options.h"
+#include "layout.h"
 #include <getopt.h>
 #include <stdio.h>
-#include "layout.h"
 
 int chos_cmd_options_parse(int argc, char **argv, int allow_all, struct chos_cmd_options *opts)
 {
 	static const struct option long_options[] = {
-		{"catalogue", required_argument, NULL, 'c'},
-		{"policy", required_argument, NULL, 'p'},
-		{"root", required_argument, NULL, 'r'},
-		{"debug", no_argument, NULL, 'd'},
-		{"all", no_argument, NULL, 'a'},
-		{0},
+	    {"catalogue", required_argument, NULL, 'c'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"all", no_argument, NULL, 'a'},
+	    {0},
 	};
 	*opts = (struct chos_cmd_options){
-		.catalogue = CHOS_CATALOGUE_DEFAULT,
-		.policy = CHOS_POLICY_BUNDLE_DEFAULT,
-		.root = CHOS_ROOT_DEFAULT,
+	    .catalogue = CHOS_CATALOGUE_DEFAULT,
+	    .policy = CHOS_POLICY_BUNDLE_DEFAULT,
+	    .root = CHOS_ROOT_DEFAULT,
 	};
 	optind = 1;
 	/* "+": stop at the first operand, so `run ENV -- CMD -x` leaves CMD's options alone. */

@@ -13,7 +13,7 @@ struct chos_cmd_options {
 	const char *policy;
 	const char *root;
 	int debug;
-	int all;          /* --all, which only `chos list` accepts */
+	int all; /* --all, which only `chos list` accepts */
 };
 
 /* Parses leading options of argv (argv[0] is the subcommand name) and stops at the first

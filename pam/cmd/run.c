@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos run ENV [--] CMD [ARG...]`: CMD in environment ENV, if the policy grants ENV to the
  * caller (consult.h), with the environment the tree's %ENV list keeps and CHOS=ENV. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include "commands.h"
 #include "consult.h"
 #include "enter.h"
 #include "launch.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int chos_cmd_run(int argc, char **argv)
 {

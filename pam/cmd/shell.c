@@ -3,16 +3,16 @@
  * environment, if the policy grants it (consult.h). As login(1) does, HOME, USER, LOGNAME and
  * SHELL come from the passwd entry; the rest of the environment is what the tree's %ENV list
  * keeps. The shell is the user's; a tree without it gets /bin/sh, and a note saying so. */
+#include "commands.h"
+#include "consult.h"
+#include "enter.h"
+#include "launch.h"
 #include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "commands.h"
-#include "consult.h"
-#include "enter.h"
-#include "launch.h"
 
 /* 256: "-" plus a shell's base name; longer names are cut, which only changes $0. */
 static char login_argv0[256];
@@ -34,8 +34,9 @@ int chos_cmd_shell(int argc, char **argv)
 		return 2;
 	}
 	if (!name || !*name) {
-		fputs("chos: CHOS is not set: name an environment (chos shell ENV; see chos list)\n",
-		      stderr);
+		fputs(
+		    "chos: CHOS is not set: name an environment (chos shell ENV; see chos list)\n",
+		    stderr);
 		return 2;
 	}
 	if (!(pw = getpwuid(getuid()))) {
@@ -54,7 +55,8 @@ int chos_cmd_shell(int argc, char **argv)
 	}
 	free(tree);
 	if (access(shell, X_OK) < 0) {
-		fprintf(stderr, "chos: your shell %s is not in %s; starting /bin/sh\n", shell, name);
+		fprintf(stderr, "chos: your shell %s is not in %s; starting /bin/sh\n", shell,
+			name);
 		shell = "/bin/sh";
 	}
 	if (chdir(home) < 0)
@@ -62,6 +64,7 @@ int chos_cmd_shell(int argc, char **argv)
 	snprintf(login_argv0, sizeof(login_argv0), "-%s", basename(strdupa(shell)));
 	args[0] = login_argv0;
 	args[1] = NULL;
-	const char *const set[] = {"HOME", home, "USER", user, "LOGNAME", user, "SHELL", shell, NULL};
+	const char *const set[] = {"HOME", home,    "USER", user, "LOGNAME",
+				   user,   "SHELL", shell,  NULL};
 	return chos_cmd_launch(name, shell, args, set);
 }

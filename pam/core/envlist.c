@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The %ENV list of a tree's /etc/chos.conf (envlist.h). */
+#include "envlist.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "envlist.h"
 
 /* ASCII only, whatever the locale: variable names are bytes. */
 static bool name_start(char c)
@@ -68,8 +68,10 @@ int chos_envlist_parse(const char *text, size_t len, struct chos_envlist *out,
 			continue;
 		if (!name_valid(s, n)) {
 			chos_envlist_free(out);
-			return chos_fail(err, -EINVAL, "%s line %zu: not a variable name (expected "
-					 "NAME or PREFIX*)", CHOS_ENVLIST_CONF, line + 1);
+			return chos_fail(err, -EINVAL,
+					 "%s line %zu: not a variable name (expected "
+					 "NAME or PREFIX*)",
+					 CHOS_ENVLIST_CONF, line + 1);
 		}
 		if (add(out, s, n) < 0) {
 			chos_envlist_free(out);

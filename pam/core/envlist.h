@@ -10,17 +10,17 @@
  * Surrounding spaces and tabs are ignored. Anything else in %ENV (a value, a space inside, a
  * NUL) is an error naming the line. A file without %ENV keeps every variable. */
 #pragma once
+#include "error.h"
 #include <stdbool.h>
 #include <stddef.h>
-#include "error.h"
 
 /* The file lives in a tree; it is small. This caps what a broken one makes us read. */
 #define CHOS_ENVLIST_MAX_BYTES (64u << 10)
 #define CHOS_ENVLIST_CONF "/etc/chos.conf"
 
 struct chos_envlist {
-	bool present;     /* the file had a %ENV section: only listed variables survive */
-	char **names;     /* a trailing '*' makes the entry a prefix */
+	bool present; /* the file had a %ENV section: only listed variables survive */
+	char **names; /* a trailing '*' makes the entry a prefix */
 	size_t count;
 };
 

@@ -9,6 +9,8 @@
  *   6. pivot_root into ROOT, the old root detached: the host's root is out of reach and the
  *               session may still create user namespaces
  *   7. chdir    to the home, or "/" */
+#include "kmod_backend.h"
+#include "layout.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -19,8 +21,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "kmod_backend.h"
-#include "layout.h"
 
 #define KMOD_SETCHOS CHOS_KMOD_DIR "/setchos"
 #define KMOD_RESETCHOS CHOS_KMOD_DIR "/resetchos"
@@ -58,11 +58,15 @@ int chos_kmod_set(const char *tree, struct chos_error *err)
 	if (r == 0)
 		return 0;
 	if (r == -ENOENT && !chos_kmod_available())
-		return chos_fail(err, r, "kmod backend: %s is missing: load the module and run "
-				 "`chos setup`", KMOD_SETCHOS);
+		return chos_fail(err, r,
+				 "kmod backend: %s is missing: load the module and run "
+				 "`chos setup`",
+				 KMOD_SETCHOS);
 	if (r == -ENOENT)
-		return chos_fail(err, r, "kmod backend: %s is not listed in %s/valid: run `chos "
-				 "setup` after changing the catalogue", tree, CHOS_KMOD_DIR);
+		return chos_fail(err, r,
+				 "kmod backend: %s is not listed in %s/valid: run `chos "
+				 "setup` after changing the catalogue",
+				 tree, CHOS_KMOD_DIR);
 	return step_failed(err, r, "write setchos", tree);
 }
 
@@ -84,10 +88,12 @@ int chos_kmod_check_visible(const char *root, const char *tree, struct chos_erro
 		goto out; /* before Linux 5.6: no way to ask; the tests run on 6.1 */
 	if (fd < 0 || fstat(fd, &inside) < 0 || inside.st_dev != host.st_dev ||
 	    inside.st_ino != host.st_ino)
-		r = chos_fail(err, -ENOENT,
-			      "kmod backend: tree %s is not visible inside %s at the same path: keep "
-			      "the trees under a directory bound into the root (BINDMOUNT in "
-			      "/etc/sysconfig/chos) and run `chos setup`", tree, root);
+		r = chos_fail(
+		    err, -ENOENT,
+		    "kmod backend: tree %s is not visible inside %s at the same path: keep "
+		    "the trees under a directory bound into the root (BINDMOUNT in "
+		    "/etc/sysconfig/chos) and run `chos setup`",
+		    tree, root);
 	if (fd >= 0)
 		close(fd);
 out:
@@ -139,9 +145,12 @@ int chos_kmod_apply(const char *root, const char *tree, const char *home, struct
 	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link))
 		return chos_fail(err, -ENAMETOOLONG, "kmod backend: root path too long");
 	if (lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
-		return chos_fail(err, -ENOTDIR, "kmod backend: %s is not the link to %s (a namespace "
-				 "layout?); run `chos setup`", link, CHOS_KMOD_LINK);
-	if ((r = chos_kmod_check_visible(root, tree, err)) < 0 || (r = chos_kmod_set(tree, err)) < 0)
+		return chos_fail(err, -ENOTDIR,
+				 "kmod backend: %s is not the link to %s (a namespace "
+				 "layout?); run `chos setup`",
+				 link, CHOS_KMOD_LINK);
+	if ((r = chos_kmod_check_visible(root, tree, err)) < 0 ||
+	    (r = chos_kmod_set(tree, err)) < 0)
 		return r;
 	if ((r = chos_kmod_enter(root, home, err)) < 0)
 		/* Back to the host view: the caller stays on the host's root with a clean link. */

@@ -17,8 +17,8 @@
  * into ROOT (the seed's BINDMOUNT list in /etc/sysconfig/chos, e.g. /os). chos_kmod_apply checks
  * this before changing anything. */
 #pragma once
-#include <stdbool.h>
 #include "error.h"
+#include <stdbool.h>
 
 /* True when the module is loaded and its filesystem mounted (/proc/chos/setchos exists). */
 bool chos_kmod_available(void);

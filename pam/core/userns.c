@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Unprivileged user namespaces (userns.h). */
+#include "userns.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "userns.h"
 
 /* Each setting that can forbid unprivileged user namespaces, and the value that forbids it. */
 static const struct {
@@ -14,10 +14,10 @@ static const struct {
 	const char *name;
 	char forbids;
 } switches[] = {
-	{"/proc/sys/kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", '0'},
-	{"/proc/sys/user/max_user_namespaces", "user.max_user_namespaces", '0'},
-	{"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-	 "kernel.apparmor_restrict_unprivileged_userns", '1'},
+    {"/proc/sys/kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", '0'},
+    {"/proc/sys/user/max_user_namespaces", "user.max_user_namespaces", '0'},
+    {"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+     "kernel.apparmor_restrict_unprivileged_userns", '1'},
 };
 
 /* The first byte of a sysctl and whether the whole value is that one byte; -1 when absent. */
@@ -43,11 +43,12 @@ int chos_userns_check(struct chos_error *err)
 		char first;
 
 		if (sysctl_value(switches[i].path, &first) == 1 && first == switches[i].forbids)
-			return chos_fail(err, -EPERM,
-					 "this host does not allow unprivileged user namespaces "
-					 "(%s = %c): switching without root is impossible here; ask "
-					 "an admin, or choose the environment at login (~/.chos)",
-					 switches[i].name, switches[i].forbids);
+			return chos_fail(
+			    err, -EPERM,
+			    "this host does not allow unprivileged user namespaces "
+			    "(%s = %c): switching without root is impossible here; ask "
+			    "an admin, or choose the environment at login (~/.chos)",
+			    switches[i].name, switches[i].forbids);
 	}
 	return 0;
 }
@@ -84,11 +85,14 @@ int chos_userns_enter(struct chos_error *err)
 	if (unshare(CLONE_NEWUSER) < 0) {
 		r = -errno;
 		if (r == -EPERM)
-			return chos_fail(err, r, "cannot create a user namespace (EPERM): this "
-					 "process may be chrooted, or a security module forbids it; "
-					 "switching without root is impossible here");
+			return chos_fail(
+			    err, r,
+			    "cannot create a user namespace (EPERM): this "
+			    "process may be chrooted, or a security module forbids it; "
+			    "switching without root is impossible here");
 		if (r == -ENOSPC || r == -EUSERS)
-			return chos_fail(err, r, "cannot create a user namespace: the limit "
+			return chos_fail(err, r,
+					 "cannot create a user namespace: the limit "
 					 "user.max_user_namespaces is reached");
 		return chos_fail(err, r, "cannot create a user namespace: %s", strerror(-r));
 	}
