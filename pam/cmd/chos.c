@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* clang-format off: one subcommand per line reads better than a packed table */
+/* One subcommand per line reads better than clang-format's packed table. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
