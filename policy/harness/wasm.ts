@@ -73,9 +73,13 @@ export function wasmModule(): Promise<QuickJSWASMModule> {
   return modulePromise;
 }
 
+// The innermost frame in the bundle: "at NAME (policy.js:L:C)", or "at policy.js:L:C" for
+// the position of a syntax error.
+const FRAME = new RegExp(`(?:\\(|at )${FILENAME}:(\\d+):(\\d+)\\)?$`);
+
 function position(stack: string | undefined): { line?: number; column?: number } {
   for (const frame of (stack ?? "").split("\n")) {
-    const m = new RegExp(`\\(${FILENAME}:(\\d+):(\\d+)\\)`).exec(frame);
+    const m = FRAME.exec(frame);
     if (m) return { line: Number(m[1]), column: Number(m[2]) };
   }
   return {};
@@ -102,7 +106,7 @@ function faulted(error: WasmFault, logs: string[]): WasmOutcome {
 const HOST_KIT = `(() => {
   "use strict";
   const gopd = Object.getOwnPropertyDescriptor, ownKeys = Reflect.ownKeys, apply = Reflect.apply;
-  const stringify = JSON.stringify, parse = JSON.parse, global = globalThis;
+  const stringify = JSON.stringify, parse = JSON.parse, global = globalThis, Error = global.Error;
   const data = (o, k) => {
     if (o === null || (typeof o !== "object" && typeof o !== "function")) return undefined;
     const d = gopd(o, k);
@@ -122,6 +126,7 @@ const HOST_KIT = `(() => {
   const chos = () => data(global, "__chos");
   return {
     loaded: () => typeof data(chos(), "decide") === "function",
+    isError: (e) => e instanceof Error,
     decide: (json) => apply(data(chos(), "decide"), chos(), [parse(json)]),
     current: () => { const c = data(chos(), "current"); return typeof c === "string" ? c : undefined; },
     read: (r) => {
@@ -258,10 +263,15 @@ export class WasmSession {
   /** The pending exception as a fault, worded as the C sandbox words it (policy_fault.c). */
   private fault(handle: QuickJSHandle, loadedSource?: string): WasmFault {
     // Copied out as plain data: the handle's Error holds the WASM heap.
-    const dumped = this.vm.dump(handle) as { name?: string; message?: string; stack?: string } | string;
+    const isError = this.vm.typeof(handle) === "object" && this.kitCall("isError", handle) === true;
+    const dumped: unknown = this.vm.dump(handle);
     handle.dispose();
-    const error = typeof dumped === "object" && dumped !== null ? dumped : undefined;
-    const text = error ? `${error.name ?? "Error"}${error.message ? `: ${error.message}` : ""}` : `threw ${String(dumped)}`;
+    const error = isError ? (dumped as { name?: string; message?: string; stack?: string }) : undefined;
+    const text = error
+      ? `${error.name ?? "Error"}${error.message ? `: ${error.message}` : ""}`
+      : typeof dumped === "object" && dumped !== null
+        ? "threw a value that is not an Error"
+        : `threw ${String(dumped)}`;
     this.deadline = Infinity;
     let fault = classify(text, this.interrupted);
     // A bundle that does not compile is a load fault; one whose top level throws is a throw.

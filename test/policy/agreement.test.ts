@@ -61,8 +61,9 @@ describe("native vs WASM agreement", () => {
   // Hand-written bundles: what `chos-policy build` never makes, but a bundle file can hold.
   const RAW: [string, string, string | undefined][] = [
     ["a bundle that sets no __chos is a load fault", `var x = 1;`, "load"],
-    ["a bundle that does not compile is a load fault", `globalThis.__chos = {`, "load"],
+    ["a bundle that does not compile is a load fault", `var a = 1;\nglobalThis.__chos = {;`, "load"],
     ["a bundle whose top level throws is a throw", `throw new Error("at load");`, "throw"],
+    ["a thrown non-Error is a throw", `globalThis.__chos = { decide() { throw { a: 1 }; } };`, "throw"],
     ["an async policy's Promise is a shape fault",
       `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: (async () => ({ env: "trixie" }))() }; } };`, "shape"],
     ["a getter in a decision is never run (the C validator calls it a shape fault)",
@@ -78,6 +79,8 @@ describe("native vs WASM agreement", () => {
       const wasm = await wasmDecide(source, { ...ctx, environments: ["trixie"] });
       expect(native.error?.fault).toBe(fault);
       expect(disagreement(native, wasm)).toBeUndefined();
+      // Engine faults are worded and placed alike too (only C knows the bundle's path).
+      if (fault === "throw" || source.includes("{;")) expect(wasm.error).toEqual(native.error);
     }));
 
   test("a different fault class or decision is a disagreement", () => {
