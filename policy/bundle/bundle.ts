@@ -80,7 +80,10 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   const payload = JSON.parse(map.text) as { sources: string[] };
   payload.sources = payload.sources.map((s) => displayName(path.resolve(path.dirname(outFile), s), policy.dir, sdk));
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, js.contents);
-  fs.writeFileSync(`${outFile}.map`, JSON.stringify(payload));
+  // 0644 whatever the umask: the PAM module refuses a group- or world-writable bundle.
+  for (const [file, data] of [[outFile, js.contents], [`${outFile}.map`, JSON.stringify(payload)]] as const) {
+    fs.writeFileSync(file, data);
+    fs.chmodSync(file, 0o644);
+  }
   return { bundle: outFile, map: `${outFile}.map`, policy };
 }

@@ -16,7 +16,8 @@ describe("chos-policy build", () => {
   test("writes the bundle, its map and bytecode, and reports their sizes", () =>
     withTemp(async (dir) => {
       const out = path.join(dir, "etc", "policy.js");
-      const r = await cli("build", EXAMPLE, "-o", out);
+      const umask = process.umask(0o002);
+      const r = await cli("build", EXAMPLE, "-o", out).finally(() => process.umask(umask));
       expect(r.code).toBe(0);
       const kb = (file: string): string => `${(fs.statSync(file).size / 1024).toFixed(1)} KB`;
       const pad = out.length + ".qbc".length + 2;
@@ -25,6 +26,7 @@ describe("chos-policy build", () => {
         `map      ${`${out}.map`.padEnd(pad)}${kb(`${out}.map`).padStart(9)}`,
         `bytecode ${`${out}.qbc`.padEnd(pad)}${kb(`${out}.qbc`).padStart(9)}`,
       ]);
+      for (const file of [out, `${out}.map`, `${out}.qbc`]) expect(fs.statSync(file).mode & 0o777).toBe(0o644);
       const js = fs.readFileSync(out, "utf8");
       expect(js.startsWith("(() => {")).toBe(true);
       expect(js).toContain("globalThis.__chos = precedence(");
