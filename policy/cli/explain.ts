@@ -57,7 +57,7 @@ function explanation(ctx: ContextInput, d: NativeDecision, map: BundleMap | unde
 }
 
 function printText(e: Explanation, io: Output): void {
-  for (const line of e.logs) io.out(`log: ${line}`);
+  for (const line of e.logs) io.out(line);
   if (e.error) {
     const where = e.error.file === null ? "" : ` in ${showPosition({ file: e.error.file, line: e.error.line })}`;
     io.err(`error: ${e.error.fault}${where}: ${e.error.message}`);
@@ -65,7 +65,7 @@ function printText(e: Explanation, io: Output): void {
   }
   const outcome = e.deny !== undefined ? "denied" : (e.env ?? "host (no switch)");
   io.out(`${e.user} on ${e.host} (${e.service}): ${outcome}`);
-  io.out(`  reason     ${e.deny ?? e.reason}`);
+  io.out(`  reason     ${e.deny ?? (e.reason || "(none given)")}`);
   io.out(`  decidedBy  ${e.decidedBy}`);
   if (e.file !== null) io.out(`  source     ${showPosition({ file: e.file, line: e.line })}`);
   io.out(`  loaded     ${e.fromBytecode ? "bytecode" : "source"}`);

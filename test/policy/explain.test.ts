@@ -59,6 +59,19 @@ describe("chos-policy explain", () => {
       expect(JSON.parse(r.stdout.join("\n"))).toMatchObject({ env: "default", decidedBy: "default", file: null, line: null, fromBytecode: true });
     }));
 
+  test("shows what the policy logged, before the decision", () =>
+    withTemp(async (dir) => {
+      const policy = writePolicy(dir, { "index.ts": `export default (ctx: { user: { name: string } }) => {\n  console.log("deciding for", ctx.user.name, { n: 1 });\n  return null;\n};\n` });
+      const r = await cli("explain", policy, "--catalogue", writeCatalogue(dir, ["trixie"]), ...carol(), "--host", "n01", "--trust-any-owner");
+      expect(r.stdout).toEqual([
+        'policy: deciding for carol {"n":1}',
+        "carol on n01 (sshd): host (no switch)",
+        "  reason     (none given)",
+        "  decidedBy  host",
+        "  loaded     source",
+      ]);
+    }));
+
   test("takes a real user's facts from NSS, and flags override them", async () => {
     const facts = JSON.parse((await cli("explain", EXAMPLE, "--catalogue", CATALOGUE, "--user", "root", "--host", "n01", "--json", "--trust-any-owner")).stdout.join("\n"));
     expect(facts).toMatchObject({ user: "root", env: "default", decidedBy: "default" });
