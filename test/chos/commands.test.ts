@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { prepareTrees } from '../system/lib/trees';
 import { acquireTestUsers } from '../system/lib/users';
 import { asUser, buildPolicy, chosCmd, makeSite, q, removeSite, scenario, userWords, type Site } from './lib/fixture';
 
@@ -19,7 +20,9 @@ beforeAll(() => {
   releaseUsers = acquireTestUsers();
   policyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chos-cmd-policy-'));
   buildPolicy(policyDir);
-});
+  // The first run on a machine debootstraps trixie (about 40 s): here, not inside a test.
+  prepareTrees(path.join(policyDir, 'trees'));
+}, 900_000);
 
 afterAll(() => {
   fs.rmSync(policyDir, { recursive: true, force: true });
