@@ -212,7 +212,7 @@ static void put_json_string(struct buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str);
-	char esc[8];
+	char esc[8]; /* "\\u00XX" and its NUL */
 
 	put(b, "\"", 1);
 	for (size_t i = 0; i < n;) {
@@ -247,7 +247,7 @@ static void put_json_string_or_null(struct buf *b, const char *s)
 char *chos_context_to_json(const struct chos_context *ctx, const struct chos_catalogue *cat)
 {
 	struct buf b = {0};
-	char num[32];
+	char num[32]; /* `,"uid":` and a 32-bit number */
 
 	puts_(&b, "{\"user\":{\"name\":");
 	put_json_string(&b, ctx->user ? ctx->user : "");

@@ -67,7 +67,7 @@ static void position_from_stack(const char *stack, struct chos_decision *out)
 	for (const char *line = stack; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[256];
+		char buf[256]; /* one frame; a longer one (a huge function name) is cut */
 		if (n >= sizeof(buf))
 			n = sizeof(buf) - 1;
 		memcpy(buf, line, n);
@@ -142,7 +142,7 @@ int chos_policy_fault_from_exception(struct chos_sandbox *sb, bool is_load,
 {
 	JSContext *ctx = sb->ctx;
 	JSValue exc = JS_GetException(ctx);
-	char msg[CHOS_ERROR_MAX], name[64];
+	char msg[CHOS_ERROR_MAX], name[64]; /* error class names are short; longer is cut */
 	int r;
 
 	/* Headroom to describe the error and read __chos.current after running out of memory;
@@ -150,7 +150,7 @@ int chos_policy_fault_from_exception(struct chos_sandbox *sb, bool is_load,
 	JS_SetMemoryLimit(sb->rt, sb->memory_bytes + CHOS_POLICY_FAULT_HEADROOM);
 	describe(ctx, exc, msg, sizeof(msg), name, sizeof(name));
 	if (JS_IsError(ctx, exc)) {
-		char stack[2048] = "";
+		char stack[2048] = ""; /* the innermost frames, where the position is */
 		copy_string_prop(ctx, exc, "stack", stack, sizeof(stack));
 		position_from_stack(stack, out);
 	}

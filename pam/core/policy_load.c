@@ -87,7 +87,7 @@ static const char *base_name(const char *path)
 static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_options *opts,
 			const char *src, size_t len, JSValue *fn)
 {
-	char path[4096];
+	char path[4096]; /* PATH_MAX; longer bundle paths simply get no bytecode */
 	struct chos_error err = {0};
 	struct qbc_header want, *have;
 	char *data;
@@ -232,7 +232,7 @@ static int write_all(int fd, const void *buf, size_t n)
 static int write_bytecode(const char *path, const struct qbc_header *h, const uint8_t *bytes,
 			  size_t size, struct chos_error *err)
 {
-	char tmp[4096];
+	char tmp[4096]; /* PATH_MAX */
 	int fd, r;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
@@ -260,7 +260,7 @@ static int write_bytecode(const char *path, const struct qbc_header *h, const ui
 
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err)
 {
-	char path[4096];
+	char path[4096]; /* PATH_MAX */
 	struct qbc_header h;
 	JSRuntime *rt;
 	JSContext *ctx;

@@ -282,7 +282,7 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 	static const char *const keys[] = {"layer", "group", "file", "value", NULL};
 	static const char *const layers[] = {"site", "group", "request", "default", "host"};
 	const char *what = "the result of __chos.decide";
-	char layer[16];
+	char layer[16]; /* the longest layer name, "default", fits; longer is a shape fault */
 	size_t len;
 	JSValue value;
 	int r;
