@@ -24,6 +24,9 @@ export const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, tim
 // More than 256 KiB overflows the WASM engine's own stack before QuickJS notices (FACTS.md).
 const WASM_STACK_MAX = 256 << 10;
 const FILENAME = "policy.js";
+// pam/core/policy_runtime.c CONSOLE_LINE_MAX and policy_internal.h CHOS_CONSOLE_LINES_MAX.
+const CONSOLE_LINE_MAX = 1000;
+const CONSOLE_LINES_MAX = 64;
 const INTRINSICS = {
   BaseObjects: true,
   Date: true,
@@ -149,6 +152,7 @@ interface Envelope {
 /** One loaded bundle in one runtime: `call` may run many times (the warm path). */
 export class WasmSession {
   readonly logs: string[] = [];
+  private consoleLines = 0;
   private interrupted = false;
   private deadline = Infinity;
   private readonly vm: QuickJSContext;
@@ -166,16 +170,24 @@ export class WasmSession {
     // The C sandbox's intrinsics (pam/core/policy_runtime.c), plus Eval, without which
     // quickjs-emscripten cannot run a script at all; the prelude takes eval back out.
     this.vm = runtime.newContext({ intrinsics: INTRINSICS });
-    // console.log/info/warn/error as the C sandbox writes them: "policy: " and the arguments
-    // joined by spaces, plain objects and arrays as JSON.
+    // console.log/info/warn/error as the C sandbox writes them (policy_runtime.c): "policy: "
+    // and the arguments joined by spaces, plain objects and arrays as JSON, each line cut at
+    // CONSOLE_LINE_MAX bytes, at most CONSOLE_LINES_MAX lines.
     const console = this.vm.newObject();
     for (const name of ["log", "info", "warn", "error"]) {
       const fn = this.vm.newFunction(name, (...args: QuickJSHandle[]) => {
+        if (++this.consoleLines > CONSOLE_LINES_MAX) {
+          if (this.consoleLines === CONSOLE_LINES_MAX + 1) {
+            this.logs.push(`policy: more than ${CONSOLE_LINES_MAX} console lines; the rest is dropped`);
+          }
+          return;
+        }
         const text = args.map((a) => {
           const v: unknown = this.vm.dump(a);
           return typeof v === "object" && v !== null && this.vm.typeof(a) !== "function" ? JSON.stringify(v) : String(v);
         });
-        this.logs.push(`policy: ${text.join(" ")}`);
+        const line = Buffer.from(text.join(" ")).subarray(0, CONSOLE_LINE_MAX).toString();
+        this.logs.push(`policy: ${line}`);
       });
       this.vm.setProp(console, name, fn);
       fn.dispose();

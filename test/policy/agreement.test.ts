@@ -83,6 +83,21 @@ describe("native vs WASM agreement", () => {
       if (fault === "throw" || source.includes("{;")) expect(wasm.error).toEqual(native.error);
     }));
 
+  test("both engines log alike, including the line cut and the line cap", () =>
+    withTemp(async (dir) => {
+      const source = `globalThis.__chos = { decide() {
+        console.warn("x".repeat(1200));
+        for (let i = 0; i < 70; i++) console.log("line", i, { i }, [i]);
+        return { layer: "host", value: null };
+      } };`;
+      const bundle = path.join(dir, "policy.js");
+      fs.writeFileSync(bundle, source);
+      const native = addon().decide({ bundle, catalogue: writeCatalogue(dir, ["trixie"]), context: context(), trustAnyOwner: true });
+      const wasm = await wasmDecide(source, { ...context(), environments: ["trixie"] });
+      expect(native.logs).toHaveLength(65);
+      expect(wasm.logs).toEqual(native.logs);
+    }));
+
   test("a different fault class or decision is a disagreement", () => {
     const native = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: true, logs: [] } as NativeDecision;
     const same: WasmOutcome = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: false, logs: [] };
