@@ -81,11 +81,14 @@ describe('chos list', () => {
 });
 
 describe('chos current', () => {
-  test('on the host it says no environment and the host view', () => {
+  test('on the host it says no environment and the host view, for a user and for root', () => {
     withSite((site) => {
       const r = scenario(site, asUser('alice', `${q(site.chos)} current`));
       expect(r.stdout).toBe('env: none\nview: host\n');
       expect(r.status).toBe(0);
+      const root = scenario(site, `env -u CHOS ${q(site.chos)} current`);
+      expect(root.stdout).toBe('env: none\nview: host\n');
+      expect(root.status).toBe(0);
     });
   });
 
