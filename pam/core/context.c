@@ -212,7 +212,7 @@ static void put_json_string(struct buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str);
-	char esc[8]; /* "\\u00XX" and its NUL */
+	char esc[8]; /* the escape \u00XX and its NUL */
 
 	put(b, "\"", 1);
 	for (size_t i = 0; i < n;) {
