@@ -1,7 +1,7 @@
 // The catalogue parser (pam/core/catalogue.c) through parseCatalogue: the seed's format, and an
 // exact error naming the file and line for every kind of malformed line.
 import * as path from "path";
-import { native, withDir, writeCatalogue, SEED_CATALOGUE } from "./lib";
+import { ALICE, native, withDir, writeCatalogue, SEED_CATALOGUE } from "./lib";
 
 function parse(text: string): ReturnType<typeof native.parseCatalogue> {
   return withDir((dir) => native.parseCatalogue(writeCatalogue(dir, text)));
@@ -70,7 +70,7 @@ describe("catalogue", () => {
     withDir((dir) => {
       const catalogue = writeCatalogue(dir, "%SHELLS\nbroken\n");
       expect(() =>
-        native.decide({ bundle: path.join(dir, "none.js"), catalogue, context: require("./lib").ALICE }),
+        native.decide({ bundle: path.join(dir, "none.js"), catalogue, context: ALICE }),
       ).toThrow(`${catalogue}: line 2: expected NAME:PATH, got "broken"`);
     }));
 });

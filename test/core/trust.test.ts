@@ -1,5 +1,6 @@
 // The trust rule (pam/core/trust.c) for the catalogue, the bundle and its bytecode: a regular
 // file, root-owned (unless trustAnyOwner), not group/world-writable, not a symlink.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile } from "./lib";
@@ -50,7 +51,7 @@ describe("trust rule", () => {
       expect(() => native.parseCatalogue(missing, { trustAnyOwner: true })).toThrow(`${missing}: No such file or directory`);
       expect(() => native.parseCatalogue(dir, { trustAnyOwner: true })).toThrow(`${dir}: not a regular file (not trusted)`);
       const fifo = path.join(dir, "fifo");
-      require("child_process").execFileSync("mkfifo", ["-m", "0644", fifo]);
+      execFileSync("mkfifo", ["-m", "0644", fifo]);
       expect(() => native.parseCatalogue(fifo, { trustAnyOwner: true })).toThrow(`${fifo}: not a regular file (not trusted)`);
     }));
 
