@@ -124,6 +124,22 @@ describe("chos-policy explain", () => {
     ]);
   });
 
+  test("a catalogue that is missing, malformed or untrusted is an error naming it, exit 1", () =>
+    withTemp(async (dir) => {
+      const missing = await cli("explain", EXAMPLE, "--catalogue", `${dir}/none`, ...carol());
+      expect(missing).toEqual({ code: 1, stdout: [], stderr: [`chos-policy explain: ${dir}/none: No such file or directory`] });
+      const bad = `${dir}/bad`;
+      fs.writeFileSync(bad, "%SHELLS\nbad line\n");
+      expect((await cli("explain", EXAMPLE, "--catalogue", bad, ...carol(), "--trust-any-owner")).stderr).toEqual([
+        `chos-policy explain: ${bad}: line 2: expected NAME:PATH, got "bad line"`,
+      ]);
+      const open = writeCatalogue(dir, ["trixie"]);
+      fs.chmodSync(open, 0o666);
+      expect((await cli("explain", EXAMPLE, "--catalogue", open, ...carol())).stderr).toEqual([
+        `chos-policy explain: ${open}: writable by group or others, mode 0666 (not trusted)`,
+      ]);
+    }));
+
   test("the built command never hangs on a looping policy and exits 1", () =>
     withTemp(async (dir) => {
       const cli = path.resolve(__dirname, "../../dist/chos-policy.js");
