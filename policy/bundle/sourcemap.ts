@@ -35,8 +35,3 @@ export class BundleMap {
     return { file: entry.originalSource, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
   }
 }
-
-/** "policy.d/physics.ts:12" for a position, for messages. */
-export function formatPosition(pos: SourcePosition): string {
-  return `${pos.file}:${pos.line}`;
-}

@@ -20,7 +20,7 @@ export interface WasmLimits {
   readonly timeoutMs?: number;
 }
 
-export const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs: 100 } as const;
+const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs: 100 } as const;
 // More than 256 KiB overflows the WASM engine's own stack before QuickJS notices (FACTS.md).
 const WASM_STACK_MAX = 256 << 10;
 const FILENAME = "policy.js";
