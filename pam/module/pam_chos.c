@@ -151,7 +151,8 @@ PAM_CHOS_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		return PAM_SESSION_ERR;
 	}
 	chos_session_describe(&res, user, line, sizeof(line));
-	pam_syslog(pamh, res.failed != CHOS_STAGE_NONE ? LOG_ERR : LOG_INFO, "%s", line);
+	pam_syslog(pamh, res.failed != CHOS_STAGE_NONE ? LOG_ERR
+			 : res.outcome == CHOS_OUTCOME_DENY ? LOG_NOTICE : LOG_INFO, "%s", line);
 	if (res.outcome == CHOS_OUTCOME_DENY)
 		return PAM_PERM_DENIED;
 	if (res.outcome == CHOS_OUTCOME_ENV) {

@@ -270,7 +270,7 @@ describe('a policy fault: on_error decides, host by default', () => {
     writeConfig(f, rawBundle('return { layer: "site", file: "index.ts", value: { deny: "closed for maintenance" } };'));
     const o = await open('bob', [`policy=${f}`]);
     expectRefused(o);
-    expect(o.log).toMatch(/user="bob" env=\(denied\) .*reason="closed for maintenance" layer=site/);
+    expect(o.log).toMatch(/authpriv\.notice .*user="bob" env=\(denied\) .*reason="closed for maintenance" layer=site/);
   });
 });
 
