@@ -55,14 +55,27 @@ static int parse_on_error(const char *v, enum chos_on_error *out)
 	return 0;
 }
 
+/* An absolute path argument: a relative one would depend on the service's cwd. */
+static int set_path(const char *v, const char **out)
+{
+	if (*v != '/')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* One parser; anything it does not know is an error (a typo must not silently weaken a site). */
 static int parse_one(const char *arg, struct args *a)
 {
 	struct chos_session_options *s = &a->session;
 	const char *v;
 
-	if ((v = value_of(arg, "user_conf_file")))
-		return chos_request_conf_valid(v) ? (s->request.user_conf = v, 0) : -EINVAL;
+	if ((v = value_of(arg, "user_conf_file"))) {
+		if (!chos_request_conf_valid(v))
+			return -EINVAL;
+		s->request.user_conf = v;
+		return 0;
+	}
 	if ((v = value_of(arg, "fail_to_default"))) {
 		if (strcmp(v, "0") && strcmp(v, "1"))
 			return -EINVAL;
@@ -76,17 +89,20 @@ static int parse_one(const char *arg, struct args *a)
 	}
 	if ((v = value_of(arg, "backend")))
 		return parse_backend(v, &s->backend);
-	/* Paths must be absolute: a relative one would depend on the service's cwd. */
 	if ((v = value_of(arg, "policy")))
-		return *v == '/' ? (s->policy = v, 0) : -EINVAL;
+		return set_path(v, &s->policy);
 	if ((v = value_of(arg, "catalogue")))
-		return *v == '/' ? (s->catalogue = v, 0) : -EINVAL;
+		return set_path(v, &s->catalogue);
 	if ((v = value_of(arg, "root")))
-		return *v == '/' ? (s->root = v, 0) : -EINVAL;
-	if (!strcmp(arg, "allow_root"))
-		return s->allow_root = 1, 0;
-	if (!strcmp(arg, "debug"))
-		return a->debug = 1, 0;
+		return set_path(v, &s->root);
+	if (!strcmp(arg, "allow_root")) {
+		s->allow_root = 1;
+		return 0;
+	}
+	if (!strcmp(arg, "debug")) {
+		a->debug = 1;
+		return 0;
+	}
 	return -ENOENT;
 }
 
