@@ -1,0 +1,49 @@
+// ssh logins with the kmod backend inside Debian 12's kernel under QEMU: sshd on the VM's
+// loopback with pam_chos backend=kmod, the example policy (policy/examples/site) built here
+// with the real CLI, `chos setup` laying out /chos. Sequence: test/vm/suites/ssh.sh.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkOutput, repoRoot, runVm, VmResult } from './lib/vm';
+
+let result: VmResult;
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chos-vm-ssh-'));
+  try {
+    // run copies extra files under their base names: /mnt/chos/chos-vm-policy in the VM.
+    const policy = path.join(dir, 'chos-vm-policy');
+    fs.mkdirSync(policy);
+    execFileSync(
+      'node',
+      [path.join(repoRoot, 'dist/chos-policy.js'), 'build', path.join(repoRoot, 'policy/examples/site'), '-o', path.join(policy, 'policy.js')],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    result = await runVm('test/vm/suites/ssh.sh', [policy]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 600_000);
+
+function expectCheck(name: string): void {
+  const verdict = result.checks.get(name);
+  if (verdict !== 'ok') {
+    throw new Error(`in-VM check ${name}: ${verdict ?? 'never ran'}\n${checkOutput(result, name)}`);
+  }
+}
+
+test('the ssh suite ran to the end inside the VM with no kernel warnings', () => {
+  expect(result.output).toContain('dmesg problems: 0\n');
+  expect(result.status).toBe(0);
+});
+test('chos setup lays out /chos for the kmod backend and --check passes', () => expectCheck('setup-check-passes'));
+test('ssh users land in the tree their policy picks (alice trixie, bob tiny) with backend=kmod', () =>
+  expectCheck('ssh-lands-in-policy-tree'));
+test('two ssh sessions at once each stay in their own tree', () => expectCheck('ssh-concurrent-sessions'));
+test('chos switches trees mid-session and /etc/os-release follows; the session shell stays', () =>
+  expectCheck('ssh-chos-switches-mid-session'));
+test('a switch the policy refuses mid-session fails and leaves the session in its tree', () =>
+  expectCheck('ssh-switch-refused-by-policy'));
+test('chos setup --check says the module is not loaded after rmmod', () =>
+  expectCheck('setup-check-says-module-unloaded'));

@@ -1,0 +1,143 @@
+# Logins over ssh with the kmod backend, in Debian 12's kernel with chos.ko (run by
+# test/vm/ssh.test.ts: test/vm/run test/vm/suites/ssh.sh POLICYDIR, the example policy built on
+# the host). Each check prints "CHOS-CHECK <name> ok|fail".
+#
+# sshd runs inside the VM on loopback with pam_chos backend=kmod. Two trees, /os/trixie and
+# /os/tiny, are the VM's own /usr with their own os-release, under /os, which BINDMOUNT binds
+# into /chos (the link's target must resolve inside the session's root). The example policy:
+# alice (physics) gets trixie and may ask for tiny; bob (chemistry) gets tiny only.
+. /mnt/chos/lib/vm.sh
+set -u
+conf=/os/conf
+opts=(--catalogue "$conf/chos" --policy "$conf/policy.js" --root /chos)
+
+make_tree() {
+  local t=/os/$1 f
+  mkdir -p "$t/etc" "$t/usr" "$t/root"
+  mount --bind /usr "$t/usr"
+  for f in bin sbin lib lib64; do ln -sfn "usr/$f" "$t/$f"; done
+  printf 'ID=chos-vm-%s\nPRETTY_NAME="chos vm %s"\n' "$1" "$1" >"$t/etc/os-release"
+  # Targets for the host's identity files, which chos setup binds over them.
+  for f in passwd group shadow gshadow hosts resolv.conf nsswitch.conf localtime; do : >"$t/etc/$f"; done
+}
+
+prepare() {
+  # Shared mounts, as on every systemd host (the VM's start private).
+  mount --make-rshared /
+  make_tree trixie && make_tree tiny || return 1
+  mkdir -p "$conf/keys"
+  printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos"
+  cp /mnt/chos/chos-vm-policy/policy.js /mnt/chos/chos-vm-policy/policy.js.qbc "$conf/" || return 1
+  echo 'BINDMOUNT=/os' >"$conf/sysconfig"
+  chmod 0644 "$conf"/chos "$conf"/policy.js* "$conf"/sysconfig
+  groupadd physics && groupadd chemistry && usermod -g physics alice && usermod -g chemistry bob || return 1
+  # The module as an admin loads it: modprobe (vm-init installed it), then the filesystem.
+  modprobe chos && mount -t chosfs chosfs /proc/chos
+}
+prepare || { echo "prepare failed"; exit 1; }
+
+setup_passes() {
+  chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" &&
+  chos setup --check --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig"
+}
+chos_vm_check setup-check-passes setup_passes
+
+start_sshd() {
+  ssh-keygen -q -t ed25519 -N '' -f "$conf/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$conf/client_key" &&
+  cp "$conf/client_key.pub" "$conf/keys/alice" && cp "$conf/client_key.pub" "$conf/keys/bob" || return 1
+  cat >"$conf/sshd_config" <<EOT
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $conf/host_key
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile $conf/keys/%u
+StrictModes no
+PidFile /run/chos-sshd.pid
+EOT
+  # sshd names its PAM service after its program name.
+  cat >/etc/pam.d/chos-sshd <<EOT
+auth required pam_permit.so
+account include common-account
+session include common-session
+session requisite pam_chos.so catalogue=$conf/chos policy=$conf/policy.js root=/chos backend=kmod
+EOT
+  ln -sf /usr/sbin/sshd /usr/local/sbin/chos-sshd
+  /usr/local/sbin/chos-sshd -f "$conf/sshd_config" || return 1
+  for _ in $(seq 50); do ss -ltn | grep -q '127.0.0.1:2222' && return 0; sleep 0.2; done
+  return 1
+}
+start_sshd || { echo "sshd did not start"; exit 1; }
+
+# ssh USER COMMAND: a non-interactive login on loopback.
+as_ssh() {
+  ssh -F /dev/null -i "$conf/client_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o BatchMode=yes -o LogLevel=ERROR -p 2222 "$1@127.0.0.1" "$2"
+}
+id_of() { sed -n 's/^ID=//p'; }
+
+lands_in_policy_tree() {
+  local a b
+  a=$(as_ssh alice 'cat /etc/os-release; readlink /proc/chos/link; readlink /usr') || return 1
+  b=$(as_ssh bob 'cat /etc/os-release; readlink /proc/chos/link') || return 1
+  echo "$a"; echo "$b"
+  [[ $(id_of <<<"$a") == chos-vm-trixie && $a == *$'\n/os/trixie\n'* ]] &&
+  [[ $(id_of <<<"$b") == chos-vm-tiny && $b == *$'\n/os/tiny' ]]
+}
+chos_vm_check ssh-lands-in-policy-tree lands_in_policy_tree
+
+# Two sessions at once: alice's stays in trixie while bob logs in to tiny.
+concurrent_sessions() {
+  local out
+  as_ssh alice 'sleep 3; . /etc/os-release; echo "alice $ID"' >/tmp/alice.out &
+  out=$(as_ssh bob '. /etc/os-release; echo "bob $ID"')
+  wait $! || return 1
+  echo "$out"; cat /tmp/alice.out
+  [[ $out == "bob chos-vm-tiny" && $(cat /tmp/alice.out) == "alice chos-vm-trixie" ]]
+}
+chos_vm_check ssh-concurrent-sessions concurrent_sessions
+
+# Inside a session, `chos` switches with one setchos write and os-release follows; the
+# session's shell stays where it was.
+switch_mid_session() {
+  local out
+  out=$(as_ssh alice ". /etc/os-release; echo \$ID
+    chos run ${opts[*]} tiny -- sh -c '. /etc/os-release; echo \$ID; readlink /proc/chos/link'
+    . /etc/os-release; echo \$ID") || return 1
+  echo "$out"
+  [[ $out == $'chos-vm-trixie\nchos-vm-tiny\n/os/tiny\nchos-vm-trixie' ]]
+}
+chos_vm_check ssh-chos-switches-mid-session switch_mid_session
+
+refused_mid_session() {
+  local out
+  out=$(as_ssh bob "chos run ${opts[*]} trixie -- true; echo status \$?; . /etc/os-release; echo \$ID" 2>&1)
+  echo "$out"
+  [[ $out == *"status 1"* || $out == *"status 2"* ]] && [[ $out == *$'\nchos-vm-tiny' ]] &&
+  [[ $out == *"refused"* ]]
+}
+chos_vm_check ssh-switch-refused-by-policy refused_mid_session
+
+# With no session left, unmount every chosfs (the /chos binds carry copies) and unload.
+check_says_unloaded() {
+  local out mount
+  kill "$(cat /run/chos-sshd.pid)"
+  # Shared propagation: one umount may take its copies with it, so ask again each time.
+  for _ in $(seq 20); do
+    mount=$(findmnt -rn -t chosfs -o TARGET | tail -n1)
+    [[ -z $mount ]] && break
+    umount "$mount" || return 1
+  done
+  rmmod chos || return 1
+  out=$(chos setup --check --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" 2>&1) && return 1
+  echo "$out"
+  [[ $out == *"not loaded"* ]]
+}
+chos_vm_check setup-check-says-module-unloaded check_says_unloaded
+
+problems=$(chos_vm_dmesg_problems)
+echo "dmesg problems: $(grep -c . <<<"$problems")"
+[[ -z $problems ]] || echo "$problems"
+exit 0
