@@ -160,7 +160,8 @@ static ssize_t chos_valid_write(struct file *file, const char __user *ubuf, size
 	buf = chos_copy_write(ubuf, count, ppos);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	if (!strcmp(buf, "-") || !strcmp(buf, "-\n")) {
+	/* Compared by length: "-" followed by a NUL and more is malformed, not a clear. */
+	if ((count == 1 || (count == 2 && buf[1] == '\n')) && buf[0] == '-') {
 		chos_valid_clear();
 		err = 0;
 		goto out_free;

@@ -117,6 +117,8 @@ int main(void)
 		{ CHOS_VALID, "/srv/x\n/srv/y\n", 14, "valid two lines" },
 		{ CHOS_VALID, "/srv/x\0y", 8, "valid embedded NUL" },
 		{ CHOS_VALID, "--", 2, "valid --" },
+		{ CHOS_VALID, "-\0x", 3, "valid - with a NUL and more" },
+		{ CHOS_VALID, "-\n\n", 3, "valid - with two newlines" },
 		{ CHOS_RESETCHOS, "", 0, "resetchos empty" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
