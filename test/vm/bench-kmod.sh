@@ -6,7 +6,8 @@
 #         `chos setup` does (pam/core/layout.h: /chos/usr -> .chos-link/usr, /chos/.chos-link ->
 #         /proc/chos/link), vs. an alternative layout with the same chosfs also mounted at
 #         /chos/.chosfs and /chos/usr -> .chosfs/link/usr: one symlink fewer, and no /proc
-#         lookup (/proc's entries leave the RCU path walk: proc_misc_d_revalidate).
+#         lookup (/proc's entries leave the RCU path walk: proc_misc_d_revalidate); and
+#         through /proc/chos/link/usr itself, without the /chos symlinks.
 # Guest time runs on QEMU's instruction counter (the line below), so figures count the work
 # done, not the host's load; caches and atomics are not modelled, so read them as instruction
 # costs. The conditions alternate, 5 times each; each figure is the median of those 5 medians
@@ -46,7 +47,7 @@ unload() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-fork_none=() fork_loaded=() fork_link=() stat_direct=() stat_proc=() stat_outside=()
+fork_none=() fork_loaded=() fork_link=() stat_direct=() stat_proc=() stat_outside=() stat_link=()
 for _ in $(seq $iterations); do
   fork_none+=("$(bench fork $forks)")
   load
@@ -56,6 +57,7 @@ for _ in $(seq $iterations); do
   stat_direct+=("$(bench stat $stats "$tree/usr" "${files[@]}")")
   stat_proc+=("$(bench stat $stats /chos/usr "${files[@]}")")
   stat_outside+=("$(bench stat $stats /chos-alt/usr "${files[@]}")")
+  stat_link+=("$(bench stat $stats /proc/chos/link/usr "${files[@]}")")
   [[ $(readlink /proc/chos/link) == "$tree" ]]
   unload
 done
@@ -76,4 +78,5 @@ row "fork+exit+wait, module loaded, caller has a link" "$(median "${fork_link[@]
 row "stat, ${#files[@]} files by direct path in the tree (baseline)" "$(median "${stat_direct[@]}")" 1
 row "stat, via /chos/usr, chos setup layout (/proc/chos)" "$(median "${stat_proc[@]}")" "$(ratio stat_direct stat_proc)"
 row "stat, via /chos/usr -> .chosfs/link/usr (alternative)" "$(median "${stat_outside[@]}")" "$(ratio stat_direct stat_outside)"
+row "stat, via /proc/chos/link/usr (no /chos symlinks)" "$(median "${stat_link[@]}")" "$(ratio stat_direct stat_link)"
 echo "targets: fork with a link < 1.05x; /chos/usr <= 1.3x direct"
