@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup [--root DIR] [--backend auto|kmod|namespace] [--check] [--catalogue FILE]
- *             [--sysconfig FILE] [--policy FILE]`
- * The admin's command: lays out ROOT (pam/core/setup.c does the work), or with --check reports
- * every problem and what to do. Exit status: 0 all right, 1 problems remain, 2 misuse. */
+ *             [--sysconfig FILE] [--policy FILE] [--module FILE]`
+ * The admin's command: lays out ROOT (pam/core/setup.c does the work; for the kmod backend it
+ * loads the module with modprobe, else from --module's chos.ko, and mounts /proc/chos), or with
+ * --check reports every problem and what to do. Exit status: 0 all right, 1 problems remain,
+ * 2 misuse. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +16,8 @@ static int usage(const char *what)
 {
 	fprintf(stderr, "chos setup: %s\n"
 		"usage: chos setup [--root DIR] [--backend auto|kmod|namespace] [--check]\n"
-		"                  [--catalogue FILE] [--sysconfig FILE] [--policy FILE]\n", what);
+		"                  [--catalogue FILE] [--sysconfig FILE] [--policy FILE] [--module FILE]\n",
+		what);
 	return 2;
 }
 
@@ -39,7 +42,7 @@ int chos_cmd_setup(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--root") && strcmp(a, "--backend") && strcmp(a, "--catalogue") &&
-		    strcmp(a, "--sysconfig") && strcmp(a, "--policy"))
+		    strcmp(a, "--sysconfig") && strcmp(a, "--policy") && strcmp(a, "--module"))
 			return usage(a[0] == '-' ? "unknown option" : "unexpected operand");
 		if (!v)
 			return usage("option needs a value");
@@ -56,6 +59,8 @@ int chos_cmd_setup(int argc, char **argv)
 			o.sysconfig = v;
 		else if (!strcmp(a, "--policy"))
 			o.policy = v;
+		else if (!strcmp(a, "--module"))
+			o.module = v;
 	}
 	if (!o.check && geteuid() != 0) {
 		fputs("chos setup: must run as root (mounts and /proc/chos/valid); --check does not\n",

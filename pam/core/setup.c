@@ -1,9 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup` (setup.h). One pass over the layout of layout.h, in this order:
- *   ROOT itself -> ROOT/.chos-link (kind depends on the backend) -> OS directories (relative
- *   symlinks through the link) -> site directories (bind mounts of the host's) -> per tree: the
- *   host's identity files bound over the tree's copy -> kmod: the catalogue's paths listed in
- *   /proc/chos/valid -> the policy bundle passes the trust rule (checked only).
+ *   kmod: the module loaded and mounted (setup_kmod.c) -> ROOT itself -> ROOT/.chos-link (kind
+ *   depends on the backend) -> OS directories (relative symlinks through the link) -> per tree:
+ *   the host's files served (below) -> site directories (recursive binds of the host's) ->
+ *   kmod: chosfs seen in ROOT/proc, per tree the same files seen through ROOT, the catalogue's
+ *   paths listed in /proc/chos/valid -> the policy bundle passes the trust rule (checked only).
+ *
+ * Served files, bound from the host over each tree's copy: the identity files (CHOS_HOST_FILES,
+ * read-write as the seed had them), and read-only the site's chos configuration, so the `chos`
+ * command inside a session, whose /etc is the tree's, reads the host's: the catalogue setup
+ * reads (--catalogue, default /etc/chos) at the tree's /etc/chos, and the policy bundle's
+ * directory (--policy's, default /etc/chos.d) at the tree's /etc/chos.d. A directory, not the
+ * bundle's file: `chos-policy build` replaces the file, which a bind of the old one would hide.
+ * A tree that lacks the mount point (an empty file or directory) gets one, as for identity
+ * files: trees are the admin's, and a tree that cannot take one (read-only image) is a problem.
+ * A bind whose source was replaced since (useradd renames /etc/passwd) shows the old file: it is
+ * a problem, and setup binds the new one.
+ *
+ * Why trees before site directories: the kmod link resolves a tree at its catalogue path inside
+ * ROOT, through a BINDMOUNT directory bound recursively. On a host whose mounts are private (no
+ * systemd), a bind made on the tree after that copy does not propagate into it; made before, the
+ * recursive bind carries it along. Trees added later are served through ROOT directly.
+ *
  * Each step looks first and changes only what is wrong, so a second run is a no-op. Under
  * --check nothing changes and everything wrong is a problem line. */
 #include <errno.h>
@@ -13,30 +31,14 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
-#include "layout.h"
-#include "setup.h"
-#include "trust.h"
-#if __has_include("kmod_backend.h")
 #include "kmod_backend.h"
-#define CHOS_HAVE_KMOD 1
-#else
-#define CHOS_HAVE_KMOD 0
-#endif
+#include "layout.h"
+#include "setup_internal.h"
+#include "trust.h"
 
-/* PATH_MAX: a longer path under ROOT is reported, not cut. */
-#define SETUP_PATH_MAX 4096
-
-struct run {
-	const struct chos_setup_options *o;
-	const char *root;
-	enum chos_backend backend;
-	int problems;
-};
-
-/* Returns -1, so a step writes `return problem(...)`. */
-static __attribute__((format(printf, 3, 4))) int problem(struct run *r, const char *fix,
-							  const char *fmt, ...)
+int setup_problem(struct setup_run *r, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,7 +51,7 @@ static __attribute__((format(printf, 3, 4))) int problem(struct run *r, const ch
 	return -1;
 }
 
-static __attribute__((format(printf, 2, 3))) int done(struct run *r, const char *fmt, ...)
+int setup_done(struct setup_run *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,7 +96,7 @@ static int mkdir_p(const char *path, mode_t mode)
 	return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-static int ensure_root(struct run *r)
+static int ensure_root(struct setup_run *r)
 {
 	struct stat st;
 
@@ -102,9 +104,9 @@ static int ensure_root(struct run *r)
 	    S_ISDIR(st.st_mode) && !(st.st_mode & 022))
 		return 0;
 	if (stat(r->root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return problem(r, "run `chos setup`", "%s is not a directory", r->root);
+		return setup_problem(r, "run `chos setup`", "%s is not a directory", r->root);
 	if (st.st_uid != 0 || (st.st_mode & 022))
-		return problem(r, "chown root and chmod 755 it", "%s is not root-owned mode 755",
+		return setup_problem(r, "chown root and chmod 755 it", "%s is not root-owned mode 755",
 			       r->root);
 	return 0;
 }
@@ -117,24 +119,24 @@ static int is_under(const char *path, const char *dir)
 }
 
 /* ROOT under a directory it binds (ROOT in /tmp, say) would contain a copy of itself. */
-static int ensure_outside_site_dirs(struct run *r, const struct chos_bindmounts *b)
+static int ensure_outside_site_dirs(struct setup_run *r, const struct chos_bindmounts *b)
 {
 	char dir[SETUP_PATH_MAX];
 
 	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
 		snprintf(dir, sizeof(dir), "/%s", CHOS_SITE_DIRS[i]);
 		if (is_under(r->root, dir))
-			return problem(r, "choose a --root outside the directories it binds",
+			return setup_problem(r, "choose a --root outside the directories it binds",
 				       "%s is inside %s, which is bound into it", r->root, dir);
 	}
 	for (size_t i = 0; i < b->count; i++)
 		if (is_under(r->root, b->paths[i]))
-			return problem(r, "choose a --root outside the directories it binds",
+			return setup_problem(r, "choose a --root outside the directories it binds",
 				       "%s is inside %s, which is bound into it", r->root, b->paths[i]);
 	return 0;
 }
 
-static int ensure_link(struct run *r)
+static int ensure_link(struct setup_run *r)
 {
 	char link[SETUP_PATH_MAX], target[SETUP_PATH_MAX];
 	int want_symlink = r->backend == CHOS_BACKEND_KMOD;
@@ -142,7 +144,7 @@ static int ensure_link(struct run *r)
 	ssize_t n;
 
 	if (join(link, r->root, CHOS_LINK_NAME) < 0)
-		return problem(r, "use a shorter --root", "%s: path too long", r->root);
+		return setup_problem(r, "use a shorter --root", "%s: path too long", r->root);
 	if (lstat(link, &st) == 0) {
 		n = S_ISLNK(st.st_mode) ? readlink(link, target, sizeof(target) - 1) : -1;
 		if (n >= 0)
@@ -150,22 +152,22 @@ static int ensure_link(struct run *r)
 		if (want_symlink ? n >= 0 && !strcmp(target, CHOS_KMOD_LINK) : S_ISDIR(st.st_mode))
 			return 0;
 		if (r->o->check)
-			return problem(r, "run `chos setup` with the backend you use",
+			return setup_problem(r, "run `chos setup` with the backend you use",
 				       "%s is laid out for the %s backend", link,
 				       want_symlink ? "namespace" : "kmod");
 		if ((S_ISDIR(st.st_mode) ? rmdir(link) : unlink(link)) < 0)
-			return problem(r, "move it away and run `chos setup` again", "%s: %s", link,
+			return setup_problem(r, "move it away and run `chos setup` again", "%s: %s", link,
 				       strerror(errno));
 	} else if (r->o->check) {
-		return problem(r, "run `chos setup`", "%s is missing", link);
+		return setup_problem(r, "run `chos setup`", "%s is missing", link);
 	}
 	if (want_symlink ? symlink(CHOS_KMOD_LINK, link) : mkdir(link, 0755))
-		return problem(r, "check that ROOT is writable by root", "%s: %s", link,
+		return setup_problem(r, "check that ROOT is writable by root", "%s: %s", link,
 			       strerror(errno));
-	return done(r, "%s %s", link, want_symlink ? "-> " CHOS_KMOD_LINK : "(directory)");
+	return setup_done(r, "%s %s", link, want_symlink ? "-> " CHOS_KMOD_LINK : "(directory)");
 }
 
-static int ensure_os_dir(struct run *r, const char *name)
+static int ensure_os_dir(struct setup_run *r, const char *name)
 {
 	char path[SETUP_PATH_MAX], want[SETUP_PATH_MAX], have[SETUP_PATH_MAX];
 	struct stat st;
@@ -175,186 +177,232 @@ static int ensure_os_dir(struct run *r, const char *name)
 	join(want, CHOS_LINK_NAME, name);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISLNK(st.st_mode))
-			return problem(r, "move it away: OS directories come from the tree",
+			return setup_problem(r, "move it away: OS directories come from the tree",
 				       "%s is not a symlink to %s", path, want);
 		n = readlink(path, have, sizeof(have) - 1);
 		if (n >= 0 && (have[n] = '\0', !strcmp(have, want)))
 			return 0;
 		if (r->o->check)
-			return problem(r, "run `chos setup`", "%s does not point to %s", path, want);
+			return setup_problem(r, "run `chos setup`", "%s does not point to %s", path, want);
 		unlink(path);
 	} else if (r->o->check) {
-		return problem(r, "run `chos setup`", "%s is missing", path);
+		return setup_problem(r, "run `chos setup`", "%s is missing", path);
 	}
 	if (symlink(want, path) < 0)
-		return problem(r, "check that ROOT is writable by root", "%s: %s", path,
+		return setup_problem(r, "check that ROOT is writable by root", "%s: %s", path,
 			       strerror(errno));
-	return done(r, "%s -> %s", path, want);
+	return setup_done(r, "%s -> %s", path, want);
 }
 
 /* host: an absolute host directory, bound at the same path under ROOT. */
-static int ensure_site_dir(struct run *r, const char *host)
+static int ensure_site_dir(struct setup_run *r, const char *host)
 {
 	char path[SETUP_PATH_MAX];
 	struct stat st;
 
 	if (join(path, r->root, host) < 0)
-		return problem(r, "use a shorter path", "%s: path too long", host);
+		return setup_problem(r, "use a shorter path", "%s: path too long", host);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++) {
 		char os[SETUP_PATH_MAX];
 		snprintf(os, sizeof(os), "/%s", CHOS_OS_DIRS[i]);
 		if (is_under(host, os))
-			return problem(r, "remove it from BINDMOUNT: OS directories come from the tree",
+			return setup_problem(r, "remove it from BINDMOUNT: OS directories come from the tree",
 				       "site directory %s is inside the OS directory %s", host, os);
 	}
 	if (stat(host, &st) < 0 || !S_ISDIR(st.st_mode))
-		return problem(r, "create it on the host, or remove it from BINDMOUNT",
+		return setup_problem(r, "create it on the host, or remove it from BINDMOUNT",
 			       "site directory %s is not a directory on the host", host);
 	if (is_mount_root(path))
 		return 0;
 	if (r->o->check)
-		return problem(r, "run `chos setup` (binds do not survive a reboot)",
+		return setup_problem(r, "run `chos setup` (binds do not survive a reboot)",
 			       "%s is not bound from the host's %s", path, host);
 	int e = mkdir_p(path, 0755);
 	/* Recursive: mounts under the host's directory (dev/pts, an NFS home) come along. */
 	if (e < 0 || mount(host, path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return problem(r, "check the path and that you are root", "bind %s on %s: %s", host,
+		return setup_problem(r, "check the path and that you are root", "bind %s on %s: %s", host,
 			       path, strerror(e < 0 ? -e : errno));
-	return done(r, "bound %s on %s", host, path);
+	return setup_done(r, "bound %s on %s", host, path);
 }
 
-static int ensure_host_file(struct run *r, const char *tree, const char *file)
+/* A file or directory of the host served at the same place in every tree. */
+struct served {
+	const char *where;   /* relative to a tree */
+	const char *host;    /* absolute, on the host; NULL: the same path ("/" where) */
+	int read_only;
+};
+
+/* True when path already shows host's very file (a bind of it, made earlier). */
+static int shows(const char *path, const struct stat *host)
 {
-	char host[SETUP_PATH_MAX], path[SETUP_PATH_MAX];
 	struct stat st;
-
-	snprintf(host, sizeof(host), "/%s", file);
-	if (stat(host, &st) < 0)
-		return 0;   /* the host has none (no gshadow, say): nothing to serve */
-	if (join(path, tree, file) < 0)
-		return problem(r, "use a shorter tree path", "%s: path too long", tree);
-	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode))
-			return problem(r, "replace the symlink with a regular file",
-				       "%s is a symlink: the host's %s cannot be bound over it", path,
-				       host);
-		if (!S_ISREG(st.st_mode))
-			return problem(r, "replace it with a regular file", "%s is not a regular file",
-				       path);
-		if (is_mount_root(path))
-			return 0;
-	}
-	if (r->o->check)
-		return problem(r, "run `chos setup`", "%s does not show the host's %s", path, host);
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || close(fd) < 0 || mount(host, path, NULL, MS_BIND, NULL) < 0)
-		return problem(r, "check the tree's etc directory", "bind %s on %s: %s", host, path,
-			       strerror(errno));
-	return done(r, "bound %s on %s", host, path);
+	return is_mount_root(path) && stat(path, &st) == 0 && st.st_dev == host->st_dev &&
+	       st.st_ino == host->st_ino;
 }
 
-static int ensure_tree(struct run *r, const struct chos_env *env)
+static int is_read_only(const char *path)
+{
+	struct statvfs vfs;
+	return statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+}
+
+/* The mount point a bind of host needs at path: same kind, never a symlink. */
+static int check_target(struct setup_run *r, const char *path, const char *from,
+			const struct stat *host)
 {
 	struct stat st;
 
-	if (stat(env->path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return problem(r, "create the tree (debootstrap, scripts/make-trees) or fix the catalogue",
-			       "tree %s of \"%s\" is not a directory", env->path, env->name);
-	for (size_t i = 0; CHOS_HOST_FILES[i]; i++)
-		ensure_host_file(r, env->path, CHOS_HOST_FILES[i]);
-#if CHOS_HAVE_KMOD
-	struct chos_error err = {0};
-	if (r->backend == CHOS_BACKEND_KMOD && chos_kmod_check_visible(r->root, env->path, &err) < 0)
-		problem(r, "bind the trees' parent directory into ROOT with BINDMOUNT", "%s",
-			err.message);
-#endif
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode))
+		return setup_problem(r, S_ISDIR(host->st_mode) ? "replace the symlink with a directory" :
+				     "replace the symlink with a regular file",
+				     "%s is a symlink: the host's %s cannot be bound over it", path, from);
+	if (S_ISDIR(host->st_mode) ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return setup_problem(r, S_ISDIR(host->st_mode) ? "replace it with a directory" :
+				     "replace it with a regular file",
+				     "%s is not a %s", path,
+				     S_ISDIR(host->st_mode) ? "directory" : "regular file");
 	return 0;
 }
 
-/* The module lists at most 256 paths of PATH_MAX: this holds any list it can serve. */
-#define VALID_MAX_BYTES (256u * SETUP_PATH_MAX)
-
-/* True when path is one line of list (a NUL-terminated copy of /proc/chos/valid). */
-static int listed(const char *list, const char *path)
+static int bind_served(struct setup_run *r, const char *path, const char *from, int read_only,
+		       const struct stat *host)
 {
-	size_t n = strlen(path);
+	int fd;
 
-	for (const char *p = list; (p = strstr(p, path)); p++)
-		if ((p == list || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+	if (S_ISDIR(host->st_mode)) {
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			goto fail;
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 || close(fd) < 0)
+			goto fail;
+	}
+	if (mount(from, path, NULL, MS_BIND, NULL) < 0)
+		goto fail;
+	/* A bind takes its flags from the source: read-only is a remount of the bind itself. */
+	if (read_only &&
+	    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		goto fail;
+	return setup_done(r, "bound %s on %s%s", from, path, read_only ? " (read-only)" : "");
+fail:
+	return setup_problem(r, "check the tree's etc directory", "bind %s on %s: %s", from, path,
+			     strerror(errno));
+}
+
+/* tree: where the tree is seen (its catalogue path, or that path inside ROOT). */
+static int ensure_served(struct setup_run *r, const char *tree, const struct served *f)
+{
+	char path[SETUP_PATH_MAX], from[SETUP_PATH_MAX];
+	struct stat host;
+
+	snprintf(from, sizeof(from), "%s%s", f->host ? "" : "/", f->host ? f->host : f->where);
+	if (stat(from, &host) < 0)
+		return 0;   /* the host has none (no gshadow, say): nothing to serve */
+	if (join(path, tree, f->where) < 0)
+		return setup_problem(r, "use a shorter tree path", "%s: path too long", tree);
+	if (check_target(r, path, from, &host) < 0)
+		return -1;
+	if (shows(path, &host) && (!f->read_only || is_read_only(path)))
+		return 0;
+	if (is_mount_root(path)) {
+		if (r->o->check)
+			return setup_problem(r, "run `chos setup`",
+					     "%s shows an old copy of the host's %s (replaced since it was bound)",
+					     path, from);
+		/* Detached, not unmounted: a session may hold the old copy open. */
+		if (umount2(path, MNT_DETACH) < 0)
+			return setup_problem(r, "check the mounts on it", "unmount %s: %s", path,
+					     strerror(errno));
+	} else if (r->o->check) {
+		return setup_problem(r, "run `chos setup`", "%s does not show the host's %s", path,
+				     from);
+	}
+	return bind_served(r, path, from, f->read_only, &host);
+}
+
+/* Every served file of this run, NULL-where-terminated: identity files, then the site's chos
+ * configuration (policy_dir NULL: none to serve). */
+static struct served *served_list(struct setup_run *r, const char *policy_dir)
+{
+	size_t n = 0, i = 0;
+	struct served *list;
+
+	while (CHOS_HOST_FILES[n])
+		n++;
+	if (!(list = calloc(n + 3, sizeof(*list))))
+		return NULL;
+	for (; i < n; i++)
+		list[i] = (struct served){CHOS_HOST_FILES[i], NULL, 0};
+	list[i++] = (struct served){"etc/chos",
+				    r->o->catalogue ? r->o->catalogue : CHOS_DEFAULT_CATALOGUE, 1};
+	if (policy_dir)
+		list[i++] = (struct served){"etc/chos.d", policy_dir, 1};
+	return list;
+}
+
+/* True when an earlier entry names the same tree (`default` usually does): served once. */
+static int seen_before(const struct chos_catalogue *cat, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(cat->envs[j].path, cat->envs[i].path))
 			return 1;
 	return 0;
 }
 
-/* Lines of list, to notice paths the catalogue no longer has. */
-static size_t count_lines(const char *list)
+/* Serves the list in one tree: at its catalogue path, or (kmod) at that path inside ROOT. */
+static void serve_tree(struct setup_run *r, const char *tree, const struct served *list)
 {
-	size_t n = 0;
-
-	for (const char *p = list; *p; p++)
-		n += *p == '\n';
-	return n;
+	for (const struct served *f = list; f->where; f++)
+		ensure_served(r, tree, f);
 }
 
-/* kmod: setchos accepts only paths listed in /proc/chos/valid; list exactly the catalogue's. */
-static int ensure_valid(struct run *r, const struct chos_catalogue *cat)
+static int tree_exists(struct setup_run *r, const struct chos_env *env)
 {
-	char valid[SETUP_PATH_MAX], *list;
-	size_t distinct = 0, missing = 0;
-	ssize_t n;
-	int fd;
+	struct stat st;
 
-	join(valid, CHOS_KMOD_DIR, "valid");
-	if (access(valid, F_OK) < 0)
-		return problem(r, "load the module (modprobe chos) or use --backend namespace",
-			       "%s is missing: the chos kernel module is not loaded", valid);
-	if (!(list = calloc(1, VALID_MAX_BYTES + 1)))
-		return problem(r, "retry", "out of memory");
-	fd = open(valid, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, list, VALID_MAX_BYTES);
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		free(list);
-		return problem(r, "run as root; check the module (dmesg)", "reading %s: %s", valid,
-			       strerror(errno));
-	}
-	for (size_t i = 0; i < cat->count; i++) {
-		int dup = 0;   /* `default` usually names another entry's tree */
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = !strcmp(cat->envs[j].path, cat->envs[i].path);
-		distinct += !dup;
-		if (!dup && !listed(list, cat->envs[i].path)) {
-			missing++;
-			if (r->o->check)
-				problem(r, "run `chos setup`", "%s is not listed in %s", cat->envs[i].path,
-					valid);
-		}
-	}
-	n = (ssize_t)count_lines(list);
-	free(list);
-	if (missing == 0 && (size_t)n == distinct)
-		return 0;
-	if (r->o->check)
-		return (size_t)n == distinct ? -1 : problem(r, "run `chos setup`",
-			"%s lists paths the catalogue does not", valid);
-	fd = open(valid, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "-", 1) != 1)
-		goto fail;
-	for (size_t i = 0; i < cat->count; i++) {
-		size_t len = strlen(cat->envs[i].path);
-		if (write(fd, cat->envs[i].path, len) != (ssize_t)len)
-			goto fail;
-	}
-	close(fd);
-	return done(r, "listed %zu trees in %s", distinct, valid);
-fail:
-	problem(r, "check the module (dmesg)", "writing %s: %s", valid, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (stat(env->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 1;
+	setup_problem(r, "create the tree (debootstrap, scripts/make-trees) or fix the catalogue",
+		      "tree %s of \"%s\" is not a directory", env->path, env->name);
+	return 0;
 }
 
-static int load_binds(struct run *r, struct chos_bindmounts *b)
+/* kmod: the link's target resolves inside ROOT, so the tree must show there, served too. */
+static void serve_tree_in_root(struct setup_run *r, const struct chos_env *env,
+			       const struct served *list)
+{
+	char seen[SETUP_PATH_MAX];
+	struct chos_error err = {0};
+
+	if (chos_kmod_check_visible(r->root, env->path, &err) < 0) {
+		setup_problem(r, "bind the trees' parent directory into ROOT with BINDMOUNT", "%s",
+			      err.message);
+		return;
+	}
+	if (join(seen, r->root, env->path) == 0)
+		serve_tree(r, seen, list);
+}
+
+/* The bundle's directory, served at /etc/chos.d; NULL (and a problem) when it is not one of its
+ * own: serving / or /etc there would put the whole host's configuration in every tree. */
+static char *policy_dir(struct setup_run *r, const char *policy)
+{
+	char *dir = strdup(policy), *slash;
+
+	if (!dir || !(slash = strrchr(dir, '/')))
+		return free(dir), NULL;
+	*slash = '\0';
+	if (!dir[0] || !strcmp(dir, "/etc")) {
+		setup_problem(r, "keep the bundle in a directory of its own, such as /etc/chos.d",
+			      "policy %s: its directory is served to every tree at /etc/chos.d", policy);
+		return free(dir), NULL;
+	}
+	return dir;
+}
+
+static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 {
 	const char *path = r->o->sysconfig ? r->o->sysconfig : CHOS_DEFAULT_SYSCONFIG;
 	struct chos_error err = {0};
@@ -365,39 +413,81 @@ static int load_binds(struct run *r, struct chos_bindmounts *b)
 	if (e == -ENOENT)
 		return 0;
 	if (e < 0 || chos_bindmounts_parse(text, len, b, &err) < 0)
-		problem(r, "fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)", "%s: %s",
+		setup_problem(r, "fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)", "%s: %s",
 			path, err.message);
 	free(text);
 	return 0;
 }
 
+/* AUTO: kmod when the module is loaded, when ROOT is already laid out for it (a module that
+ * failed to load is then a problem, not a silent switch), when --module names one, or when
+ * `modprobe chos` succeeds (an installed module); else namespace. --check loads nothing. */
+static enum chos_backend resolve_backend(struct setup_run *r)
+{
+	char link[SETUP_PATH_MAX], target[SETUP_PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (r->o->backend != CHOS_BACKEND_AUTO)
+		return r->o->backend;
+	if (stat(CHOS_KMOD_DIR, &st) == 0 || r->o->module)
+		return CHOS_BACKEND_KMOD;
+	if (join(link, r->root, CHOS_LINK_NAME) == 0 &&
+	    (n = readlink(link, target, sizeof(target) - 1)) >= 0 &&
+	    (target[n] = '\0', !strcmp(target, CHOS_KMOD_LINK)))
+		return CHOS_BACKEND_KMOD;
+	if (!r->o->check && setup_kmod_try_load(r))
+		return CHOS_BACKEND_KMOD;
+	return CHOS_BACKEND_NAMESPACE;
+}
+
+static void ensure_policy(struct setup_run *r, const char *policy)
+{
+	struct chos_error err = {0};
+	int fd = chos_open_trusted(policy, 0, &err);
+
+	if (fd < 0)
+		setup_problem(r, "build it with `chos-policy build` and install it root-owned, mode 644",
+			      "policy: %s", err.message);
+	else
+		close(fd);
+}
+
 int chos_setup_run(const struct chos_setup_options *opts)
 {
-	struct run r = {.o = opts, .root = opts->root ? opts->root : CHOS_ROOT_DEFAULT};
+	struct setup_run r = {.o = opts, .root = opts->root ? opts->root : CHOS_ROOT_DEFAULT};
 	const char *policy = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY;
 	struct chos_catalogue cat = {0};
 	struct chos_bindmounts binds = {0};
 	struct chos_error err = {0};
-	struct stat st;
-	int have_cat, fd;
+	struct served *served = NULL;
+	char *pdir;
 
 	if (r.root[0] != '/' || !chos_site_path_valid(r.root, strlen(r.root)))
 		return -EINVAL;
-	r.backend = opts->backend;
-	if (r.backend == CHOS_BACKEND_AUTO)
-		r.backend = stat(CHOS_KMOD_DIR, &st) == 0 ? CHOS_BACKEND_KMOD : CHOS_BACKEND_NAMESPACE;
-	have_cat = chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE,
-				       0, &cat, &err) == 0;
-	if (!have_cat)
-		problem(&r, "make it root-owned, not group/world-writable, with `name:/path` lines "
-			"under %SHELLS", "catalogue: %s", err.message);
+	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, &cat,
+				&err) < 0)
+		setup_problem(&r, "make it root-owned, not group/world-writable, with `name:/path` lines "
+			      "under %SHELLS", "catalogue: %s", err.message);
 	load_binds(&r, &binds);
+	pdir = policy_dir(&r, policy);
+	if (!(served = served_list(&r, pdir))) {
+		free(pdir);
+		return -ENOMEM;
+	}
 
+	r.backend = resolve_backend(&r);
+	if (r.backend == CHOS_BACKEND_KMOD)
+		setup_kmod_ready(&r);
 	ensure_root(&r);
 	ensure_outside_site_dirs(&r, &binds);
 	ensure_link(&r);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++)
 		ensure_os_dir(&r, CHOS_OS_DIRS[i]);
+	/* Trees before site directories: see the header comment. */
+	for (size_t i = 0; i < cat.count; i++)
+		if (!seen_before(&cat, i) && tree_exists(&r, &cat.envs[i]))
+			serve_tree(&r, cat.envs[i].path, served);
 	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
 		char host[SETUP_PATH_MAX];
 		snprintf(host, sizeof(host), "/%s", CHOS_SITE_DIRS[i]);
@@ -405,18 +495,18 @@ int chos_setup_run(const struct chos_setup_options *opts)
 	}
 	for (size_t i = 0; i < binds.count; i++)
 		ensure_site_dir(&r, binds.paths[i]);
-	for (size_t i = 0; have_cat && i < cat.count; i++)
-		ensure_tree(&r, &cat.envs[i]);
-	if (have_cat && r.backend == CHOS_BACKEND_KMOD)
-		ensure_valid(&r, &cat);
+	if (r.backend == CHOS_BACKEND_KMOD) {
+		setup_kmod_in_root(&r);
+		for (size_t i = 0; i < cat.count; i++)
+			if (!seen_before(&cat, i) && access(cat.envs[i].path, F_OK) == 0)
+				serve_tree_in_root(&r, &cat.envs[i], served);
+		if (cat.count)
+			setup_kmod_valid(&r, &cat);
+	}
+	ensure_policy(&r, policy);
 
-	fd = chos_open_trusted(policy, 0, &err);
-	if (fd < 0)
-		problem(&r, "build it with `chos-policy build` and install it root-owned, mode 644",
-			"policy: %s", err.message);
-	else
-		close(fd);
-
+	free(served);
+	free(pdir);
 	chos_bindmounts_free(&binds);
 	chos_catalogue_free(&cat);
 	return r.problems;

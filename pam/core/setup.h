@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup`: lays out ROOT (layout.h) from the catalogue and the site's bind list, or with
  * check set, only reports what is wrong and what to do about it. Idempotent: what is already
- * right is left alone, so running it twice changes nothing.
+ * right is left alone, so running it twice changes nothing. For the kmod backend it also loads
+ * the module and mounts its filesystem on /proc/chos (kmod/README.md). What it binds into every
+ * tree (the host's identity files, the site's catalogue and policy): setup.c's header.
  *
  * The site's bind list: bindmounts.h. */
 #pragma once
@@ -17,6 +19,7 @@ struct chos_setup_options {
 	const char *sysconfig;   /* NULL: CHOS_DEFAULT_SYSCONFIG */
 	const char *policy;      /* NULL: CHOS_DEFAULT_POLICY (checked, never changed) */
 	enum chos_backend backend;
+	const char *module;      /* kmod: chos.ko to load when `modprobe chos` cannot; NULL: none */
 	int check;               /* report only; change nothing */
 	FILE *out;               /* one line per action or problem */
 };

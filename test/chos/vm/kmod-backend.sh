@@ -24,10 +24,7 @@ make_tree() {
 }
 
 prepare() {
-  # Shared, as on every systemd host: the VM's mounts start private. (With private mounts, the
-  # identity files chos setup binds into /os/<tree> after binding /os into /chos do not reach
-  # /chos/os: reported, see the chos helper's notes.)
-  mount --make-rshared /
+  # The VM's mounts stay private (no systemd), the harder case for chos setup's binds.
   make_tree trixie && make_tree tiny || return 1
   mkdir -p "$conf"
   printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos"
@@ -42,8 +39,7 @@ prepare() {
     getent group "$g" >/dev/null || groupadd "$g" || return 1
     if id "$u" >/dev/null 2>&1; then usermod -g "$g" "$u"; else useradd -m -g "$g" -s /bin/sh "$u"; fi || return 1
   done
-  # Loaded and mounted here, before chos setup, as kmod/README.md shows.
-  insmod /mnt/chos/dist/native/chos.ko && mount -t chosfs chosfs /proc/chos
+  # The module is neither loaded nor mounted: chos setup does both.
 }
 prepare || { echo "prepare failed"; exit 1; }
 
@@ -56,13 +52,48 @@ as() {
 }
 pretty() { sed -n 's/^PRETTY_NAME=//p'; }
 
+setup_args=(--backend kmod --root /chos --catalogue "$conf/chos" --sysconfig "$conf/sysconfig"
+  --policy "$conf/policy.js")
+# Exit status and output of one `chos setup` run, for the checks below.
+run_setup() {
+  out=$(chos setup "$@" 2>&1)
+  rc=$?
+  echo "\$ chos setup $* -> $rc"
+  echo "$out"
+}
+ko=/lib/modules/$(uname -r)/extra/chos.ko
+
+# chos setup loads the module (modprobe; else --module's file), mounts /proc/chos, lists the
+# trees; --check names what is missing; a second run changes nothing.
 setup() {
-  chos setup --backend kmod --root /chos --catalogue "$conf/chos" --sysconfig "$conf/sysconfig" \
-    --policy "$conf/policy.js" &&
+  run_setup --check "${setup_args[@]}"
+  ((rc == 1)) && [[ $out == *'problem: the chos kernel module is not loaded (/proc/chos is missing); fix: run `chos setup` (it loads it: modprobe chos, or --module PATH)'* ]] ||
+    return 1
+  # Not installed for modprobe: only --module loads it.
+  mv "$ko" /root/chos.ko.installed && depmod -a 2>/dev/null || return 1
+  run_setup "${setup_args[@]}"
+  ((rc == 1)) && [[ $out == *'problem: the chos kernel module is not loaded and `modprobe chos` failed (exit 1)'* ]] ||
+    return 1
+  run_setup "${setup_args[@]}" --module /mnt/chos/dist/native/chos.ko
+  ((rc == 0)) && [[ $out == *'done: loaded the chos kernel module from /mnt/chos/dist/native/chos.ko'* ]] &&
+    [[ $out == *'done: mounted chosfs on /proc/chos'* ]] || return 1
+  mv /root/chos.ko.installed "$ko" && depmod -a 2>/dev/null || return 1
+  # Unmounted and unloaded: the installed module comes back through modprobe.
+  umount /proc/chos || return 1
+  run_setup --check "${setup_args[@]}"
+  ((rc == 1)) && [[ $out == *'problem: the chos filesystem is not mounted on /proc/chos; fix: run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)'* ]] ||
+    return 1
+  # With private mounts the root's /proc holds its own chosfs mount: rmmod needs both gone.
+  umount /chos/proc/chos && rmmod chos || return 1
+  run_setup "${setup_args[@]}"
+  ((rc == 0)) && [[ $out == *'done: loaded the chos kernel module (modprobe chos)'* ]] &&
+    [[ $out == *'done: mounted chosfs on /chos/proc/chos'* ]] || return 1
   [[ $(readlink /chos/.chos-link) == /proc/chos/link ]] &&
-  grep -qx /os/tiny /proc/chos/valid && grep -qx /os/trixie /proc/chos/valid &&
-  chos setup --check --backend kmod --root /chos --catalogue "$conf/chos" \
-    --sysconfig "$conf/sysconfig" --policy "$conf/policy.js"
+  grep -qx /os/tiny /proc/chos/valid && grep -qx /os/trixie /proc/chos/valid || return 1
+  run_setup "${setup_args[@]}"
+  ((rc == 0)) && [[ $out == 'chos setup: done' ]] || return 1
+  run_setup --check "${setup_args[@]}"
+  ((rc == 0)) && [[ $out == 'chos setup: no problems' ]]
 }
 chos_vm_check setup setup
 
@@ -114,11 +145,16 @@ invisible() {
 chos_vm_check invisible invisible
 
 # pam_chos with backend=kmod: bob lands in tiny; in the session, user namespaces still work
-# (pivot_root, not chroot: a chrooted process gets EPERM).
+# (pivot_root, not chroot: a chrooted process gets EPERM), bob resolves through the host's
+# passwd served in the tree, and `chos list` reads the site's catalogue and policy served there.
 pam_kmod() {
   # pam_exec takes no shell quoting: the session's commands are a script in a bound directory.
-  printf '#!/bin/sh\ncat /etc/os-release; readlink /proc/chos/link; unshare -U true && echo userns-ok\n' \
-    >"$conf/session.sh"
+  cat >"$conf/session.sh" <<'EOT'
+#!/bin/sh
+cat /etc/os-release; readlink /proc/chos/link; unshare -U true && echo userns-ok
+echo "passwd: $(id -un bob)"
+setpriv --reuid=bob --regid="$(id -g bob)" --init-groups /usr/local/bin/chos list | sed 's/^/list: /'
+EOT
   chmod 0755 "$conf/session.sh"
   cat >/etc/pam.d/chos-kmod <<EOT
 auth required pam_permit.so
@@ -131,7 +167,7 @@ EOT
   local rc=$?
   echo "$out"
   ((rc == 0)) && [[ $out == *'PRETTY_NAME="chos vm tiny"'* ]] && [[ $out == *$'\n/os/tiny\n'* ]] &&
-    [[ $out == *userns-ok* ]]
+    [[ $out == *userns-ok* ]] && [[ $out == *$'\npasswd: bob\n'* ]] && [[ $out == *$'\nlist: tiny\t/os/tiny\n'* ]]
 }
 chos_vm_check pam-kmod pam_kmod
 

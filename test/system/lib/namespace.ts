@@ -37,10 +37,11 @@ export class TestNamespace {
     return this.holder.pid!;
   }
 
-  static async start(dir: string): Promise<TestNamespace> {
+  /** propagation 'private' reproduces a host without systemd (every mount private). */
+  static async start(dir: string, propagation: 'shared' | 'private' = 'shared'): Promise<TestNamespace> {
     fs.mkdirSync(dir, { recursive: true });
     // detached: its own process group, so stop() also ends syslogd and anything left inside.
-    const holder = spawn('unshare', ['-m', '--propagation', 'shared', INIT, dir], {
+    const holder = spawn('unshare', ['-m', '--propagation', propagation, INIT, dir], {
       stdio: ['ignore', 'ignore', 'inherit'],
       detached: true,
     });
