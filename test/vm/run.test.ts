@@ -12,7 +12,7 @@ test('run returns the in-VM script exit status and its output, as root in the De
     const extra = path.join(dir, 'extra.txt');
     fs.writeFileSync(script, 'echo "uid=$(id -u) kernel=$(uname -r)"; cat /mnt/chos/extra.txt; exit 7\n');
     fs.writeFileSync(extra, 'extra file arrived\n');
-    const result = await runVm(script, [extra]);
+    const result = await runVm(script, [extra], 240);
     expect(result.status).toBe(7);
     expect(result.output).toMatch(/^uid=0 kernel=6\.1\.\S+-amd64$/m);
     expect(result.output).toContain('extra file arrived\n');

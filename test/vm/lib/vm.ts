@@ -16,10 +16,18 @@ export interface VmResult {
   readonly checks: ReadonlyMap<string, 'ok' | 'fail'>;
 }
 
-/** Runs scriptPath (relative to the repository) in the VM; echoes its output when CHOS_VM_ECHO is set. */
-export function runVm(scriptPath: string, extraFiles: readonly string[] = []): Promise<VmResult> {
+/**
+ * Runs scriptPath (relative to the repository) in the VM; echoes its output when CHOS_VM_ECHO is
+ * set. The VM is stopped after timeoutSeconds, which callers keep below their jest timeout so a
+ * hung VM fails the test instead of outliving it.
+ */
+export function runVm(scriptPath: string, extraFiles: readonly string[] = [], timeoutSeconds = 500): Promise<VmResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(runner, [scriptPath, ...extraFiles], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(runner, [scriptPath, ...extraFiles], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CHOS_VM_TIMEOUT: String(timeoutSeconds) },
+    });
     let output = '';
     const collect = (chunk: Buffer): void => {
       output += chunk.toString();
