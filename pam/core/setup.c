@@ -14,8 +14,8 @@
  * bundle's file: `chos-policy build` replaces the file, which a bind of the old one would hide.
  * A tree that lacks the mount point (an empty file or directory) gets one, as for identity
  * files: trees are the admin's, and a tree that cannot take one (read-only image) is a problem.
- * A bind whose source was replaced since (useradd renames /etc/passwd) shows the old file: it is
- * a problem, and setup binds the new one.
+ * A bind whose source was replaced since (useradd renames /etc/passwd, editors rename the
+ * catalogue) still shows the old file: --check reports it, and setup binds the current one.
  *
  * Why trees before site directories: the kmod link resolves a tree at its catalogue path inside
  * ROOT, through a BINDMOUNT directory bound recursively. On a host whose mounts are private (no
@@ -309,8 +309,8 @@ static int ensure_served(struct setup_run *r, const char *tree, const struct ser
 	if (is_mount_root(path)) {
 		if (r->o->check)
 			return setup_problem(r, "run `chos setup`",
-					     "%s shows an old copy of the host's %s (replaced since it was bound)",
-					     path, from);
+					     "%s is not the host's current %s (replaced since it was bound, "
+					     "or bound from elsewhere)", path, from);
 		/* Detached, not unmounted: a session may hold the old copy open. */
 		if (umount2(path, MNT_DETACH) < 0)
 			return setup_problem(r, "check the mounts on it", "unmount %s: %s", path,

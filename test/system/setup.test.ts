@@ -217,10 +217,21 @@ describe('bad site configuration is reported, one problem line each', () => {
     expect(problems(w).join('\n')).toContain(`problem: catalogue: ${writable}: writable by group or others, mode 0664 (not trusted)`);
   });
 
+  test('a bundle directly in /etc or / is refused: its directory would be served in every tree', () => {
+    for (const policy of ['/etc/policy.js', '/policy.js']) {
+      const r = setupAt(site.root, '--check', '--policy', policy);
+      expect(problems(r)).toContain(
+        `problem: policy ${policy}: its directory is served to every tree at /etc/chos.d; fix: keep the bundle in a directory of its own, such as /etc/chos.d`,
+      );
+    }
+  });
+
   test('a missing policy bundle is reported with how to build one', () => {
-    const r = setupAt(site.root, '--check', '--policy', path.join(site.dir, 'none.js'));
+    // Beside the site's bundle: its directory is the one served at /etc/chos.d.
+    const none = path.join(path.dirname(site.policy), 'none.js');
+    const r = setupAt(site.root, '--check', '--policy', none);
     expect(problems(r)).toEqual([
-      `problem: policy: ${path.join(site.dir, 'none.js')}: No such file or directory; fix: build it with \`chos-policy build\` and install it root-owned, mode 644`,
+      `problem: policy: ${none}: No such file or directory; fix: build it with \`chos-policy build\` and install it root-owned, mode 644`,
     ]);
   });
 });

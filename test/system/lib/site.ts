@@ -63,8 +63,9 @@ export class TestSite {
   get catalogue(): string {
     return path.join(this.dir, 'chos');
   }
+  /** In a directory of its own: `chos setup` serves that directory at every tree's /etc/chos.d. */
   get policy(): string {
-    return path.join(this.dir, 'policy.js');
+    return path.join(this.dir, 'chos.d', 'policy.js');
   }
   get sysconfig(): string {
     return path.join(this.dir, 'sysconfig-chos');
@@ -80,6 +81,7 @@ export class TestSite {
     const site = new TestSite(dir, ns, trees);
     try {
       writeConfig(site.catalogue, opts.catalogue ?? exampleCatalogue(trees));
+      fs.mkdirSync(path.dirname(site.policy), { mode: 0o755 });
       if (opts.policy !== undefined) writeConfig(site.policy, opts.policy);
       else buildExamplePolicy(site.policy);
       if (opts.sysconfig !== undefined) writeConfig(site.sysconfig, opts.sysconfig);
