@@ -1,10 +1,10 @@
 /*
  * storm: a fork storm with a link set. Forks N short-lived children (default 20000), each
  * exiting at once, reaping as it goes; then waits for the live entries to come back to where
- * they were (chos_stat_settle), resets, and requires the entries of before the storm (0 when
- * nothing else holds a link) and no allocation failures.
- * Prints forks per second.
- * Usage: storm [N]   (TREE_A listed)
+ * they were (chos_stat_settle), resets, and requires the entries of before the storm and no
+ * allocation failures. Prints forks per second.
+ * Usage: storm [N [BEFORE]]   BEFORE: the live entries of other tasks (default 0), awaited
+ * first, since tasks of earlier tests may still be waiting to be freed. TREE_A listed.
  */
 #include <sys/wait.h>
 #include <time.h>
@@ -22,11 +22,14 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 20000, entries;
-	long failures = chos_stat("alloc_failures"), before = chos_stat("entries");
+	long before = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+	long failures = chos_stat("alloc_failures");
 	double start;
 	int status;
 
 	CHECK(strcmp(chos_link(), TREE_A), "starts without tree A");
+	entries = chos_stat_settle("entries", before);
+	CHECK(entries == before, "entries before the storm: %ld, want %ld", entries, before);
 	CHECK(chos_set(TREE_A) == 0, "setchos A");
 	CHECK(chos_stat("entries") == before + 1, "one more entry: this process");
 	start = now();

@@ -76,8 +76,7 @@ unload_after_storm() {
   echo /srv/trees/a >/proc/chos/valid || return 1
   sh -c 'echo /srv/trees/a >/proc/chos/setchos && exec sleep 30' &
   holder=$!
-  for _ in $(seq 100); do grep -qx 'entries 1' /proc/chos/stats && break; sleep 0.1; done
-  storm 3000 || { kill $holder; return 1; }
+  storm 3000 1 || { kill $holder; return 1; }
   grep -qx 'entries 1' /proc/chos/stats || { echo "the holder's entry is gone"; kill $holder; return 1; }
   # Children still being freed (RCU) while the module goes.
   echo /srv/trees/a >/proc/chos/setchos &&
