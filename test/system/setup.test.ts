@@ -118,21 +118,26 @@ test('--module names a file that is no module: the load error is reported, nothi
 });
 
 /** The kmod layout in a namespace whose mounts are private (a host without systemd): the trees
- * are bound at OS (a BINDMOUNT directory, so the link's target resolves inside ROOT). */
-async function withPrivateKmodSite(body: (ns: TestNamespace, root: string, os: string) => void): Promise<void> {
+ * are bound at OS (a BINDMOUNT directory, so the link's target resolves inside ROOT). body gets
+ * setup(trees), which writes a catalogue of those trees and runs `chos setup` again. */
+async function withPrivateKmodSite(
+  body: (ns: TestNamespace, root: string, os: string, setup: (trees: string[]) => void) => void,
+): Promise<void> {
   const dir = fs.mkdtempSync('/var/tmp/chos-test-private-');
   const os = fs.mkdtempSync('/mnt/chos-test-os-');
   const ns = await TestNamespace.start(path.join(dir, 'ns'), 'private');
-  try {
-    expect(ns.run(['mount', '--bind', path.dirname(site.trees.tiny), os]).status).toBe(0);
-    writeConfig(path.join(dir, 'chos'), `%SHELLS\ntiny:${os}/tiny\ntrixie:${os}/trixie\n`);
-    writeConfig(path.join(dir, 'sysconfig'), `BINDMOUNT=${os}\n`);
-    const root = path.join(dir, 'root');
+  const root = path.join(dir, 'root');
+  const setup = (trees: string[]): void => {
+    writeConfig(path.join(dir, 'chos'), `%SHELLS\n${trees.map((t) => `${t}:${os}/${t}\n`).join('')}`);
     const r = ns.run([CHOS, 'setup', '--backend', 'kmod', '--root', root, '--catalogue', path.join(dir, 'chos'),
       '--sysconfig', path.join(dir, 'sysconfig'), '--policy', site.policy]);
     // Everything but the module (not loadable on the test host) is laid out.
     expect(problems(r).filter((l) => !l.includes('kernel module'))).toEqual([]);
-    body(ns, root, os);
+  };
+  try {
+    expect(ns.run(['mount', '--bind', path.dirname(site.trees.tiny), os]).status).toBe(0);
+    writeConfig(path.join(dir, 'sysconfig'), `BINDMOUNT=${os}\n`);
+    body(ns, root, os, setup);
   } finally {
     ns.stop();
     for (let i = 0; i < 50 && fs.existsSync(dir); i++) {
@@ -146,12 +151,23 @@ async function withPrivateKmodSite(body: (ns: TestNamespace, root: string, os: s
   }
 }
 
+function servedThroughRoot(ns: TestNamespace, root: string, os: string, tree: string): string {
+  const r = ns.run(['cmp', '/etc/passwd', `${root}${os}/${tree}/etc/passwd`]);
+  return `${tree}: ${r.status} ${r.stdout}${r.stderr}`;
+}
+
 test('kmod layout with private mounts: trees seen through ROOT serve the host identity files', async () => {
-  await withPrivateKmodSite((ns, root, os) => {
-    for (const tree of ['tiny', 'trixie']) {
-      const r = ns.run(['cmp', '/etc/passwd', `${root}${os}/${tree}/etc/passwd`]);
-      expect(`${tree}: ${r.status} ${r.stdout}${r.stderr}`).toBe(`${tree}: 0 `);
-    }
+  await withPrivateKmodSite((ns, root, os, setup) => {
+    setup(['tiny', 'trixie']);
+    for (const tree of ['tiny', 'trixie']) expect(servedThroughRoot(ns, root, os, tree)).toBe(`${tree}: 0 `);
+  });
+});
+
+test('kmod layout with private mounts: a tree added to the catalogue later is served through ROOT too', async () => {
+  await withPrivateKmodSite((ns, root, os, setup) => {
+    setup(['tiny']);
+    setup(['tiny', 'trixie']);
+    expect(servedThroughRoot(ns, root, os, 'trixie')).toBe('trixie: 0 ');
   });
 });
 
