@@ -63,7 +63,8 @@ static char *group_name(gid_t gid)
 	return name;
 }
 
-/* Group names of user: the primary group first, then the others in NSS order, no duplicates. */
+/* Group ids and names of user: the primary group first, then the others in NSS order, no
+ * duplicates. */
 static int fill_groups(struct chos_context *ctx, struct chos_error *err)
 {
 	int n = 32;
@@ -98,15 +99,18 @@ static int fill_groups(struct chos_context *ctx, struct chos_error *err)
 		}
 	for (int i = 0; i < n; i++) {
 		bool seen = false;
-		for (int j = 0; j < i; j++)
+		/* The kept prefix: gids is compacted in place as it goes. */
+		for (size_t j = 0; j < ctx->gid_count; j++)
 			seen = seen || gids[j] == gids[i];
 		if (seen)
 			continue;
+		gids[ctx->gid_count++] = gids[i];
 		char *name = group_name(gids[i]);
 		if (name)
 			ctx->groups[ctx->group_count++] = name;
 	}
-	free(gids);
+	/* Kept for the ~/.chos reader: asking NSS twice costs a second lookup of every source. */
+	ctx->gids = gids;
 	return 0;
 }
 
@@ -304,6 +308,7 @@ void chos_context_free(struct chos_context *ctx)
 	for (size_t i = 0; i < ctx->group_count; i++)
 		free(ctx->groups[i]);
 	free(ctx->groups);
+	free(ctx->gids);
 	free(ctx->host);
 	free(ctx->service);
 	free(ctx->remote_host);

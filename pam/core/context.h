@@ -17,6 +17,9 @@ struct chos_context {
 	char *shell;
 	char **groups;        /* group names, primary group first, then the others in NSS order */
 	size_t group_count;
+	gid_t *gids;          /* the group ids NSS listed (primary first, no duplicates), for the
+			         ~/.chos reader's setgroups; NULL when not from NSS */
+	size_t gid_count;
 	char *host;           /* short host name */
 	char *service;        /* PAM service, or "chos" for the chos command */
 	char *remote_host;    /* NULL when none */
@@ -25,8 +28,8 @@ struct chos_context {
 	enum chos_request_source requested_from;
 };
 
-/* Fills user, uid, gid, home, shell and groups from NSS (getpwnam_r, getgrouplist); groups
- * whose gid has no name are left out. On failure too, free ctx with chos_context_free. */
+/* Fills user, uid, gid, home, shell, groups and gids from NSS (getpwnam_r, getgrouplist, once);
+ * groups whose gid has no name are left out of groups, not of gids. On failure too, free ctx with chos_context_free. */
 int chos_context_from_nss(const char *user, struct chos_context *ctx, struct chos_error *err);
 /* Sets host to the short host name (uname, cut at the first dot). */
 int chos_context_set_host(struct chos_context *ctx, struct chos_error *err);
