@@ -29,6 +29,21 @@ export interface DecideOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options of open(): those of decide() but the login, which each call of decide brings. */
+export type OpenOptions = Omit<DecideOptions, "context">;
+
+/** A policy loaded once for many evaluations (chos_policy_open): its runtime is kept, so what
+ *  the policy leaves in its globals is seen by the next call. Each call has its own deadline,
+ *  memory limit and console budget; after a timeout, memory or stack fault every later call is
+ *  a `load` fault saying the runtime was discarded. */
+export interface LoadedPolicy {
+  /** Evaluates the policy for one login (chos_policy_evaluate), as decide() would; the first
+   *  call's logs also hold the lines written while loading. Throws once closed. */
+  decide(context: LoginContextInput): Decision;
+  /** Frees the runtime now rather than when the handle is collected. */
+  close(): void;
+}
+
 /** A policy fault: reported, never turned into a decision (the caller applies on_error). */
 export interface PolicyFault {
   /** Its class. */
@@ -96,6 +111,9 @@ export interface ChosAddon {
   /** Evaluates a bundle for one login in a fresh sandbox (chos_policy_decide). Throws only for
    *  bad options or an unusable catalogue; policy faults come back in `error`. */
   decide(options: DecideOptions): Decision;
+  /** Loads a bundle and its catalogue once for warm calls. Throws for bad options, an
+   *  unusable catalogue, or a policy that cannot be loaded ("policy load: ..." and the like). */
+  open(options: OpenOptions): LoadedPolicy;
   /** Compiles a bundle to `bundlePath + ".qbc"` (chos_policy_compile_file). */
   compile(bundlePath: string): { bytes: number };
   /** Loads a catalogue with the trust rule; throws an Error naming the file and line. */

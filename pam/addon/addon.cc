@@ -5,7 +5,8 @@
 //
 // Bad arguments throw TypeError naming the field; core failures (catalogue, NSS, compile)
 // throw Error with the core's message. A policy fault is not an exception: decide() reports it
-// in `error`, as the PAM module would log it.
+// in `error`, as the PAM module would log it; only open() throws one, when the policy cannot be
+// loaded at all (a handle without a policy has nothing to evaluate).
 #include <napi.h>
 
 #include <string>
@@ -153,38 +154,36 @@ void SetPosition(Napi::Env env, Napi::Object &o, const char *file, int line, int
 	}
 }
 
-Napi::Value Decide(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	if (!info[0].IsObject())
-		throw Napi::TypeError::New(env, "decide(options): options must be an object");
-	Napi::Object o = info[0].As<Napi::Object>();
-	std::string bundle = String(env, o.Get("bundle"), "bundle");
-	std::string catalogue = String(env, o.Get("catalogue"), "catalogue");
-	if (!o.Get("context").IsObject())
-		throw Napi::TypeError::New(env, "context must be an object");
-	unsigned trust = Flag(o, "trustAnyOwner") ? CHOS_TRUST_ANY_OWNER : 0;
-
-	Catalogue cat;
-	chos_error err{};
-	if (chos_catalogue_load(catalogue.c_str(), trust, &cat.value, &err) < 0)
-		throw Napi::Error::New(env, err.message);
-	Context ctx;
-	ReadContext(env, o.Get("context").As<Napi::Object>(), &ctx.value);
-
-	std::vector<std::string> logs;
-	struct chos_log log{Collect, &logs, 0};
+// The policy options shared by decide() and open(); the strings live in owner.
+struct PolicyOptions {
+	std::string bundle, catalogue;
+	unsigned trust = 0;
 	chos_policy_options opts{};
-	opts.bundle_path = bundle.c_str();
-	opts.trust_flags = trust;
-	opts.memory_bytes = (size_t)Limit(env, o, "memoryBytes");
-	opts.stack_bytes = (size_t)Limit(env, o, "stackBytes");
-	opts.timeout_ms = (unsigned)Limit(env, o, "timeoutMs");
-	opts.prefer_source = Flag(o, "preferSource");
-	opts.log = &log;
-	chos_decision d;
-	chos_policy_decide(&opts, &cat.value, &ctx.value, &d);
+};
 
+void ReadPolicyOptions(Napi::Env env, const Napi::Object &o, PolicyOptions *p)
+{
+	p->bundle = String(env, o.Get("bundle"), "bundle");
+	p->catalogue = String(env, o.Get("catalogue"), "catalogue");
+	p->trust = Flag(o, "trustAnyOwner") ? CHOS_TRUST_ANY_OWNER : 0;
+	p->opts.bundle_path = p->bundle.c_str();
+	p->opts.trust_flags = p->trust;
+	p->opts.memory_bytes = (size_t)Limit(env, o, "memoryBytes");
+	p->opts.stack_bytes = (size_t)Limit(env, o, "stackBytes");
+	p->opts.timeout_ms = (unsigned)Limit(env, o, "timeoutMs");
+	p->opts.prefer_source = Flag(o, "preferSource");
+}
+
+void LoadCatalogue(Napi::Env env, const PolicyOptions &p, Catalogue *cat)
+{
+	chos_error err{};
+	if (chos_catalogue_load(p.catalogue.c_str(), p.trust, &cat->value, &err) < 0)
+		throw Napi::Error::New(env, err.message);
+}
+
+// A decision as decide() returns it; takes the log lines.
+Napi::Object DecisionObject(Napi::Env env, const chos_decision &d, std::vector<std::string> &logs)
+{
 	Napi::Object res = Napi::Object::New(env);
 	bool fault = d.fault != CHOS_FAULT_NONE;
 	res.Set("env", d.outcome == CHOS_OUTCOME_ENV && !fault ? Napi::Value(Napi::String::New(env, d.env))
@@ -210,7 +209,95 @@ Napi::Value Decide(const Napi::CallbackInfo &info)
 	for (size_t i = 0; i < logs.size(); i++)
 		out.Set(i, Napi::String::New(env, logs[i]));
 	res.Set("logs", out);
+	logs.clear();
 	return res;
+}
+
+Napi::Value Decide(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!info[0].IsObject())
+		throw Napi::TypeError::New(env, "decide(options): options must be an object");
+	Napi::Object o = info[0].As<Napi::Object>();
+	PolicyOptions p;
+	ReadPolicyOptions(env, o, &p);
+	if (!o.Get("context").IsObject())
+		throw Napi::TypeError::New(env, "context must be an object");
+
+	Catalogue cat;
+	LoadCatalogue(env, p, &cat);
+	Context ctx;
+	ReadContext(env, o.Get("context").As<Napi::Object>(), &ctx.value);
+
+	std::vector<std::string> logs;
+	struct chos_log log{Collect, &logs, 0};
+	p.opts.log = &log;
+	chos_decision d;
+	chos_policy_decide(&p.opts, &cat.value, &ctx.value, &d);
+	return DecisionObject(env, d, logs);
+}
+
+// open(options): a policy loaded once (chos_policy_open) and its catalogue; decide(context)
+// evaluates it warm (chos_policy_evaluate), close() frees it (the finalizer does too). A class,
+// so a method called without its object is a TypeError, never a use after free.
+class LoadedPolicy : public Napi::ObjectWrap<LoadedPolicy> {
+      public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "LoadedPolicy",
+				   {InstanceMethod<&LoadedPolicy::Decide>("decide"),
+				    InstanceMethod<&LoadedPolicy::Close>("close")});
+	}
+
+	LoadedPolicy(const Napi::CallbackInfo &info) : Napi::ObjectWrap<LoadedPolicy>(info)
+	{
+		Napi::Env env = info.Env();
+		if (!info[0].IsObject())
+			throw Napi::TypeError::New(env, "open(options): options must be an object");
+		ReadPolicyOptions(env, info[0].As<Napi::Object>(), &options_);
+		LoadCatalogue(env, options_, &catalogue_);
+		options_.opts.log = &log_;
+		chos_decision fault;
+		if (chos_policy_open(&options_.opts, &policy_, &fault) < 0)
+			throw Napi::Error::New(env, std::string("policy ") + chos_fault_name(fault.fault) +
+							    ": " + fault.fault_message);
+	}
+
+	~LoadedPolicy() { chos_policy_close(policy_); }
+
+      private:
+	Napi::Value Decide(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		if (!policy_)
+			throw Napi::Error::New(env, "decide: the policy is closed");
+		if (!info[0].IsObject())
+			throw Napi::TypeError::New(env, "decide(context): context must be an object");
+		Context ctx;
+		ReadContext(env, info[0].As<Napi::Object>(), &ctx.value);
+		chos_decision d;
+		chos_policy_evaluate(policy_, &catalogue_.value, &ctx.value, &d);
+		return DecisionObject(env, d, logs_); // the first call also gets open's lines
+	}
+
+	Napi::Value Close(const Napi::CallbackInfo &info)
+	{
+		chos_policy_close(policy_);
+		policy_ = nullptr;
+		return info.Env().Undefined();
+	}
+
+	PolicyOptions options_;
+	Catalogue catalogue_;
+	std::vector<std::string> logs_;
+	struct chos_log log_{Collect, &logs_, 0};
+	chos_policy *policy_ = nullptr;
+};
+
+Napi::Value Open(const Napi::CallbackInfo &info)
+{
+	Napi::FunctionReference *ctor = info.Env().GetInstanceData<Napi::FunctionReference>();
+	return ctor->New({info[0]});
 }
 
 Napi::Value Compile(const Napi::CallbackInfo &info)
@@ -281,6 +368,10 @@ Napi::Value HostName(const Napi::CallbackInfo &info)
 Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("decide", Napi::Function::New(env, Decide, "decide"));
+	Napi::FunctionReference *ctor = new Napi::FunctionReference(
+	    Napi::Persistent(LoadedPolicy::Define(env)));
+	env.SetInstanceData(ctor); // deleted by Node with the environment
+	exports.Set("open", Napi::Function::New(env, Open, "open"));
 	exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
 	exports.Set("parseCatalogue", Napi::Function::New(env, ParseCatalogue, "parseCatalogue"));
 	exports.Set("userFacts", Napi::Function::New(env, UserFacts, "userFacts"));

@@ -92,6 +92,23 @@ struct chos_decision {
 int chos_policy_decide(const struct chos_policy_options *opts, const struct chos_catalogue *cat,
 		       const struct chos_context *ctx, struct chos_decision *out);
 
+/* A policy loaded once for many evaluations (the addon's warm call). chos_policy_decide is
+ * chos_policy_open + chos_policy_evaluate + chos_policy_close: one code path. Evaluations share
+ * the runtime, so what a policy leaves in its globals is seen by the next one; each has its own
+ * deadline, memory limit and console budget. After a timeout, memory or stack fault the runtime
+ * is not to be trusted: every later evaluation is a LOAD fault saying so.
+ *
+ * chos_policy_open loads the bundle and runs its top level under the first deadline (which
+ * also covers the first evaluation, as in chos_policy_decide); on a fault it returns -errno
+ * with the fault in *fault and sets *out to NULL. opts->log is borrowed until close. */
+struct chos_policy;
+int chos_policy_open(const struct chos_policy_options *opts, struct chos_policy **out,
+		     struct chos_decision *fault);
+/* One decision, as chos_policy_decide describes it. */
+int chos_policy_evaluate(struct chos_policy *policy, const struct chos_catalogue *cat,
+			 const struct chos_context *ctx, struct chos_decision *out);
+void chos_policy_close(struct chos_policy *policy);
+
 /* Compiles the bundle at bundle_path to QuickJS bytecode and writes BUNDLE + CHOS_BYTECODE_SUFFIX
  * (atomically, mode 0644) with a header binding it to the QuickJS version and the bundle's size
  * and content hash, so a stale or foreign file is never used (its mtime is not bound: copying

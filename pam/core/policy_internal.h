@@ -37,6 +37,9 @@ struct chos_sandbox {
 int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options *opts,
 		      struct chos_error *err);
 void chos_sandbox_close(struct chos_sandbox *sb);
+/* A fresh budget for one more evaluation in the same runtime: the deadline from now, the
+ * memory limit without a fault's headroom, the console line count back to zero. */
+void chos_sandbox_rearm(struct chos_sandbox *sb);
 
 /* policy_load.c: the compiled bundle (not yet run) in *fn, owned by the caller; or a LOAD
  * fault in out and -errno. Sets out->from_bytecode. */

@@ -154,20 +154,12 @@ static int add_globals(struct chos_sandbox *sb)
 int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options *opts,
 		      struct chos_error *err)
 {
-	unsigned timeout_ms = opts->timeout_ms ? opts->timeout_ms : CHOS_POLICY_TIMEOUT_MS_DEFAULT;
-
 	memset(sb, 0, sizeof(*sb));
 	sb->log = opts->log;
 	sb->memory_bytes = opts->memory_bytes ? opts->memory_bytes : CHOS_POLICY_MEMORY_DEFAULT;
 	sb->stack_bytes = opts->stack_bytes ? opts->stack_bytes : CHOS_POLICY_STACK_DEFAULT;
-	sb->timeout_ms = timeout_ms;
-	clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
-	sb->deadline.tv_sec += timeout_ms / 1000;
-	sb->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (sb->deadline.tv_nsec >= 1000000000L) {
-		sb->deadline.tv_sec++;
-		sb->deadline.tv_nsec -= 1000000000L;
-	}
+	sb->timeout_ms = opts->timeout_ms ? opts->timeout_ms : CHOS_POLICY_TIMEOUT_MS_DEFAULT;
+	chos_sandbox_rearm(sb);
 
 	sb->rt = JS_NewRuntime();
 	if (!sb->rt)
@@ -189,6 +181,21 @@ int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options 
 		    sb->memory_bytes);
 	}
 	return 0;
+}
+
+void chos_sandbox_rearm(struct chos_sandbox *sb)
+{
+	clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
+	sb->deadline.tv_sec += sb->timeout_ms / 1000;
+	sb->deadline.tv_nsec += (long)(sb->timeout_ms % 1000) * 1000000L;
+	if (sb->deadline.tv_nsec >= 1000000000L) {
+		sb->deadline.tv_sec++;
+		sb->deadline.tv_nsec -= 1000000000L;
+	}
+	sb->expired = false;
+	sb->console_lines = 0;
+	if (sb->rt)
+		JS_SetMemoryLimit(sb->rt, sb->memory_bytes);
 }
 
 void chos_sandbox_close(struct chos_sandbox *sb)
