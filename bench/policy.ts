@@ -1,8 +1,8 @@
 // npm run bench:policy — what one policy evaluation costs, native (the PAM module's C code,
 // through the addon) vs WASM (quickjs-emscripten), for a generated policy of 100 group files
 // bundled to about 50 KB. Cold = runtime + load + call + free, as at every login; warm = one
-// more call into an already loaded bundle. Medians in microseconds; target: cold native from
-// bytecode under 500 µs.
+// more call into an already loaded bundle (the addon's open().decide, WasmSession.call).
+// Medians in microseconds; target: cold native from bytecode under 500 µs.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     const nativeBytecode = await time(RUNS.native, () => addon.decide(opts));
     const nativeSource = await time(RUNS.native, () => addon.decide({ ...opts, preferSource: true }));
     const wasmSource = await time(RUNS.wasm, () => wasmDecide(source, input));
+    const loaded = addon.open({ bundle, catalogue, trustAnyOwner: true });
+    const nativeWarm = await time(RUNS.warm, () => loaded.decide(context));
+    loaded.close();
     const { session } = await WasmSession.open(source);
     const wasmWarm = await time(RUNS.warm, () => session.call(input));
     session.close();
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
     const rows: [string, number | undefined, number | undefined][] = [
       ["cold, from bytecode", nativeBytecode, undefined],
       ["cold, from source", nativeSource, wasmSource],
-      ["warm call", undefined, wasmWarm],
+      ["warm call", nativeWarm, wasmWarm],
     ];
     const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
     console.log(`policy: ${GROUPS} group files; bundle ${kb(sizes.bundle)}, bytecode ${kb(sizes.bytecode)}; medians in µs`);
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
       console.log(`${label.padEnd(22)}${cell(n).padStart(10)}${cell(w).padStart(10)}${ratio.padStart(14)}`);
     }
     console.log(`native: bytecode vs source ${(nativeSource / nativeBytecode).toFixed(1)}x faster`);
-    console.log("n/a: quickjs-emscripten cannot load QuickJS bytecode; the addon offers no warm (kept runtime) call");
+    console.log("n/a: quickjs-emscripten cannot load QuickJS bytecode");
     const verdict = nativeBytecode < 500 ? "met" : "MISSED";
     console.log(`target cold native from bytecode < 500 µs: ${verdict} (${nativeBytecode.toFixed(0)} µs)`);
   } finally {
