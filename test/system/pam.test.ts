@@ -4,6 +4,7 @@
 // PRETTY_NAME the session saw, against the example site policy (policy/examples/site).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { acquireTestUsers, testUser } from './lib/users';
 import { PRETTY } from './lib/trees';
 import { TREES_TIMEOUT_MS, TestSite } from './lib/site';
@@ -114,6 +115,20 @@ describe('the user request: $CHOS and ~/.chos', () => {
     const r = pamtester(site, service(site.moduleArgs()), 'dave', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test('the ~/.chos reader has the user\'s supplementary groups: dave reads a root:physics 0640 file', () => {
+    const file = path.join(testUser('dave').home, '.chos');
+    fs.writeFileSync(file, 'tiny\n', { mode: 0o640 });
+    try {
+      execFileSync('chown', ['root:physics', file]);
+      fs.chmodSync(file, 0o640);
+      const r = pamtester(site, service(site.moduleArgs()), 'dave');
+      expect(r.status).toBe(0);
+      expect(r.pretty).toBe(PRETTY.tiny);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   test('user_conf_file= names another file in the home', () => {
