@@ -19,12 +19,12 @@
 #include <string.h>
 
 struct chos_policy {
-	struct chos_sandbox sb;	 /* first: its address is the interrupt handler's opaque */
-	JSValue chos;		 /* owned: globalThis.__chos, the `this` of decide */
-	JSValue decide;		 /* owned: __chos.decide */
+	struct chos_sandbox sb; /* first: its address is the interrupt handler's opaque */
+	JSValue chos;		/* owned: globalThis.__chos, the `this` of decide */
+	JSValue decide;		/* owned: __chos.decide */
 	int from_bytecode;
 	unsigned evaluations;
-	enum chos_fault broken;	 /* a limit fault: the runtime may not run policy code again */
+	enum chos_fault broken; /* a limit fault: the runtime may not run policy code again */
 };
 
 /* __chos.decide and its `this`; LOAD fault when the bundle did not set them. */
@@ -109,7 +109,8 @@ int chos_policy_open(const struct chos_policy_options *opts, struct chos_policy 
 /* The limit faults: after them the runtime's state is not to be trusted. */
 static bool limit_fault(enum chos_fault fault)
 {
-	return fault == CHOS_FAULT_TIMEOUT || fault == CHOS_FAULT_MEMORY || fault == CHOS_FAULT_STACK;
+	return fault == CHOS_FAULT_TIMEOUT || fault == CHOS_FAULT_MEMORY ||
+	       fault == CHOS_FAULT_STACK;
 }
 
 static int call_decide(struct chos_policy *p, const struct chos_catalogue *cat, const char *json,
@@ -142,7 +143,8 @@ int chos_policy_evaluate(struct chos_policy *p, const struct chos_catalogue *cat
 	if (p->broken != CHOS_FAULT_NONE)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL,
 					 "the policy runtime was discarded after a %s fault; open "
-					 "the policy again", chos_fault_name(p->broken));
+					 "the policy again",
+					 chos_fault_name(p->broken));
 	/* The first evaluation shares the deadline that covered loading. */
 	if (p->evaluations++ > 0)
 		chos_sandbox_rearm(&p->sb);

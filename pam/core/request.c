@@ -17,6 +17,7 @@
  *     credential change), so the user cannot ptrace the child into our memory; the caller's
  *     dumpable flag is restored afterwards. With fs.suid_dumpable=1, which the kernel documents
  *     as insecure, a forked reader's copy of our memory was exposed the same way. */
+#include "request.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -33,7 +34,6 @@
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
-#include "request.h"
 
 /* The child's stack: its calls are a few frames of syscall(2); a guard page sits below it. */
 #define READER_STACK (16u << 10)
@@ -46,7 +46,8 @@ int chos_request_conf_valid(const char *name)
 		return 0;
 	while (*p) {
 		size_t len = strcspn(p, "/");
-		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') || len == 0)
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
+		    len == 0)
 			return 0;
 		p += len;
 		if (*p == '/')
@@ -57,8 +58,17 @@ int chos_request_conf_valid(const char *name)
 
 /* Where the child stopped. READ_NONE: it died before saying (the timer, or a signal). */
 enum reader_step {
-	READ_NONE, READ_SIGNALS, READ_DROP, READ_CHECK, READ_REGAIN, READ_OPEN, READ_FSTAT,
-	READ_NOT_REGULAR, READ_TOO_LARGE, READ_READ, READ_DONE,
+	READ_NONE,
+	READ_SIGNALS,
+	READ_DROP,
+	READ_CHECK,
+	READ_REGAIN,
+	READ_OPEN,
+	READ_FSTAT,
+	READ_NOT_REGULAR,
+	READ_TOO_LARGE,
+	READ_READ,
+	READ_DONE,
 };
 
 /* Shared with the child: it reads the first part and writes the second. */
@@ -114,9 +124,9 @@ static enum reader_step reader_drop(const struct reader *r)
 	    sys(syscall(SYS_setresgid, r->gid, r->gid, r->gid)) < 0 ||
 	    sys(syscall(SYS_setresuid, r->uid, r->uid, r->uid)) < 0)
 		return READ_DROP;
-	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 || syscall(SYS_getresgid, &rg, &eg, &sg) < 0 ||
-	    ru != r->uid || eu != r->uid || su != r->uid || rg != r->gid || eg != r->gid ||
-	    sg != r->gid)
+	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 ||
+	    syscall(SYS_getresgid, &rg, &eg, &sg) < 0 || ru != r->uid || eu != r->uid ||
+	    su != r->uid || rg != r->gid || eg != r->gid || sg != r->gid)
 		return READ_CHECK;
 	if (r->uid != 0 && syscall(SYS_setresuid, 0, 0, 0) == 0)
 		return READ_REGAIN;
@@ -218,7 +228,8 @@ static char first_line(struct reader *r, char *text, size_t text_size)
 		return 'E';
 	}
 	/* Blanks around the name are forgiven (an editor's trailing space, a CRLF file). */
-	while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t' || start[len - 1] == '\r'))
+	while (len > 0 &&
+	       (start[len - 1] == ' ' || start[len - 1] == '\t' || start[len - 1] == '\r'))
 		len--;
 	while (len > 0 && (*start == ' ' || *start == '\t')) {
 		start++;
@@ -255,7 +266,10 @@ static char read_as_user(const struct chos_context *ctx, const char *path, char 
 		snprintf(text, text_size, "out of memory");
 		return 'E';
 	}
-	*r = (struct reader){.path = path, .uid = ctx->uid, .gid = ctx->gid, .groups = ctx->gids,
+	*r = (struct reader){.path = path,
+			     .uid = ctx->uid,
+			     .gid = ctx->gid,
+			     .groups = ctx->gids,
 			     .ngroups = ctx->gid_count};
 	err = run_reader(r);
 	switch (err < 0 ? READ_NONE : r->step) {
@@ -266,8 +280,10 @@ static char read_as_user(const struct chos_context *ctx, const char *path, char 
 		if (err < 0)
 			snprintf(text, text_size, "cannot start the reader: %s", strerror(-err));
 		else
-			snprintf(text, text_size, "%.400s: not read within %d ms (or the reader was "
-				 "killed)", path, CHOS_REQUEST_TIMEOUT_MS);
+			snprintf(text, text_size,
+				 "%.400s: not read within %d ms (or the reader was "
+				 "killed)",
+				 path, CHOS_REQUEST_TIMEOUT_MS);
 		break;
 	case READ_SIGNALS:
 		snprintf(text, text_size, "the reader cannot set its signals and timer");
@@ -287,7 +303,7 @@ static char read_as_user(const struct chos_context *ctx, const char *path, char 
 	case READ_OPEN:
 		status = r->err == ENOENT || r->err == ENOTDIR ? 'N' : 'E';
 		snprintf(text, text_size, "%.400s: %s", path,
-			 status == 'N'	     ? "does not exist"
+			 status == 'N'	   ? "does not exist"
 			 : r->err == ELOOP ? "is a symbolic link"
 					   : strerror(r->err));
 		break;
@@ -299,7 +315,8 @@ static char read_as_user(const struct chos_context *ctx, const char *path, char 
 		snprintf(text, text_size, "%.400s: not a regular file", path);
 		break;
 	case READ_TOO_LARGE:
-		snprintf(text, text_size, "%.400s: larger than %d bytes", path, CHOS_REQUEST_FILE_MAX);
+		snprintf(text, text_size, "%.400s: larger than %d bytes", path,
+			 CHOS_REQUEST_FILE_MAX);
 		break;
 	}
 	free(r);
@@ -316,8 +333,8 @@ static int accept_name(struct chos_context *ctx, const char *value, enum chos_re
 		chos_log(log, LOG_WARNING,
 			 "user \"%s\": request \"%.*s%s\" from %s ignored: not a valid environment "
 			 "name ([A-Za-z0-9._-]+, at most %d bytes)",
-			 ctx->user, CHOS_NAME_MAX, value, strlen(value) > CHOS_NAME_MAX ? "..." : "",
-			 where, CHOS_NAME_MAX);
+			 ctx->user, CHOS_NAME_MAX, value,
+			 strlen(value) > CHOS_NAME_MAX ? "..." : "", where, CHOS_NAME_MAX);
 		return 0;
 	}
 	ctx->requested = strdup(value);
@@ -330,7 +347,7 @@ static int accept_name(struct chos_context *ctx, const char *value, enum chos_re
 
 int chos_request_fill(struct chos_context *ctx, const struct chos_request_options *opts)
 {
-	char path[4096], text[CHOS_ERROR_MAX];   /* 4096: PATH_MAX; a longer home is refused */
+	char path[4096], text[CHOS_ERROR_MAX]; /* 4096: PATH_MAX; a longer home is refused */
 	const char *conf = opts->user_conf ? opts->user_conf : CHOS_USER_CONF_DEFAULT;
 
 	free(ctx->requested);
