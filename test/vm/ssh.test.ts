@@ -37,7 +37,8 @@ test('the ssh suite ran to the end inside the VM with no kernel warnings', () =>
   expect(result.output).toContain('dmesg problems: 0\n');
   expect(result.status).toBe(0);
 });
-test('chos setup lays out /chos for the kmod backend and --check passes', () => expectCheck('setup-check-passes'));
+test('chos setup loads the module, mounts chosfs, lays out /chos, and --check passes', () =>
+  expectCheck('setup-loads-module-check-passes'));
 test('ssh users land in the tree their policy picks (alice trixie, bob tiny) with backend=kmod', () =>
   expectCheck('ssh-lands-in-policy-tree'));
 test('two ssh sessions at once each stay in their own tree', () => expectCheck('ssh-concurrent-sessions'));

@@ -30,17 +30,19 @@ prepare() {
   cp /mnt/chos/chos-vm-policy/policy.js /mnt/chos/chos-vm-policy/policy.js.qbc "$conf/" || return 1
   echo 'BINDMOUNT=/os' >"$conf/sysconfig"
   chmod 0644 "$conf"/chos "$conf"/policy.js* "$conf"/sysconfig
-  groupadd physics && groupadd chemistry && usermod -g physics alice && usermod -g chemistry bob || return 1
-  # The module as an admin loads it: modprobe (vm-init installed it), then the filesystem.
-  modprobe chos && mount -t chosfs chosfs /proc/chos
+  groupadd physics && groupadd chemistry && usermod -g physics alice && usermod -g chemistry bob
 }
 prepare || { echo "prepare failed"; exit 1; }
 
+# The module is installed (vm-init put it where modprobe looks) but not loaded: setup loads it
+# and mounts chosfs; then --check finds nothing to fix.
 setup_passes() {
+  ! lsmod | grep -q '^chos ' || { echo "chos was loaded before setup"; return 1; }
   chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" &&
+  lsmod | grep -q '^chos ' && [[ $(findmnt -n -o FSTYPE /proc/chos) == chosfs ]] &&
   chos setup --check --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig"
 }
-chos_vm_check setup-check-passes setup_passes
+chos_vm_check setup-loads-module-check-passes setup_passes
 
 start_sshd() {
   ssh-keygen -q -t ed25519 -N '' -f "$conf/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$conf/client_key" &&
