@@ -2,7 +2,8 @@
 // same stack without it.
 //   1. PAM: pam_open_session + pam_close_session through pam_start_confdir (dist/native/
 //      chos-bench-pam), stack `pam_chos (namespace backend) + pam_unix` vs `pam_unix` alone, for
-//      alice (physics: the example policy puts her in trixie), each session in a fresh process.
+//      alice (physics: the example policy puts her in trixie), each session in a fresh process
+//      that has looked alice's groups up first, as sshd and su have by then (bench/pam-session.c).
 //   2. ssh: `ssh alice@127.0.0.1 true` against two sshd instances on loopback, one whose PAM
 //      service has pam_chos and one whose does not.
 // Rounds alternate the two variants so drift (caches, other load) hits both alike. Everything
@@ -150,6 +151,7 @@ function report(pam: Record<Variant, number[]>, ssh: Record<Variant, number[]>):
   const s = { with: stats(ssh.with), without: stats(ssh.without) };
   const f = (n: number, d = 0) => n.toFixed(d).padStart(10);
   console.log(`pam_open_session + pam_close_session, ${USER} -> trixie (namespace backend), ${pam.with.length} sessions each`);
+  console.log("(each in a fresh process whose NSS group modules are loaded, as in sshd and su)");
   console.log(`${''.padEnd(18)}${'median µs'.padStart(10)}${'p99 µs'.padStart(10)}`);
   console.log(`${'without pam_chos'.padEnd(18)}${f(p.without.median)}${f(p.without.p99)}`);
   console.log(`${'with pam_chos'.padEnd(18)}${f(p.with.median)}${f(p.with.p99)}`);

@@ -6,10 +6,14 @@
  *
  * Each session runs in a fresh child, as sshd runs each login in its own process: pam_chos moves
  * its caller into a mount namespace and a new root, which the next session must not start from.
- * The fork is outside the timed part. Exit status 1 when any session failed. */
+ * Before the timed part the child looks the user's groups up, as sshd and su have done by the
+ * time they open a session (see lookup_groups). The fork is outside the timed part too. Exit
+ * status 1 when any session failed. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <security/pam_appl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,21 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* What the callers have done before pam_open_session: the user's groups looked up through NSS
+ * (sshd's initgroups when it reads authorized_keys as the user, su's before pam_setcred). This
+ * loads the modules of nsswitch.conf's `group:` line (libnss_systemd on Debian), which a process
+ * that never asked would load inside the first PAM module that does, charged to that module.
+ * Done for both stacks alike. 64 groups: only the lookup matters here, not the list. */
+static void lookup_groups(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	gid_t groups[64];
+	int n = 64;
+
+	if (pw)
+		(void)getgrouplist(user, pw->pw_gid, groups, &n);
+}
+
 /* One session in the calling (child) process; writes its duration in ns to fd. */
 static int one_session(const char *confdir, const char *service, const char *user, int fd)
 {
@@ -49,6 +68,7 @@ static int one_session(const char *confdir, const char *service, const char *use
 		fprintf(stderr, "pam_start_confdir: %s\n", pam_strerror(pamh, r));
 		return 1;
 	}
+	lookup_groups(user);
 	t0 = now_ns();
 	r = pam_open_session(pamh, 0);
 	if (r == PAM_SUCCESS)
