@@ -35,6 +35,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+/* The child's raw fstat fills glibc's struct stat, and its raw set*id calls take 32-bit ids:
+ * both hold on these 64-bit targets (32-bit x86 and ARM have other calls for them). */
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "request.c's raw system calls are written for x86_64 and aarch64"
+#endif
+
 /* The child's stack: its calls are a few frames of syscall(2); a guard page sits below it. */
 #define READER_STACK (16u << 10)
 
