@@ -3,21 +3,17 @@
  *   1. check    TREE resolves inside ROOT to the same directory (else the link would dangle
  *               or loop once the root changes), before anything changes
  *   2. setchos  one write; the module refuses a path not listed in `valid` (ENOENT)
- *   3. unshare  a private mount namespace, a copy of the host's
- *   4. rslave / so nothing below propagates back to a shared host (see namespace.c)
- *   5. bind ROOT on itself (recursive: the site binds come along); pivot_root needs a mount
- *   6. pivot_root into ROOT, the old root detached: the host's root is out of reach and the
- *               session may still create user namespaces
- *   7. chdir    to the home, or "/" */
+ *   3. enter    ROOT through pivot.c (private rslave namespace, ROOT bound on itself,
+ *               pivot_root, old root detached, chdir to the home or "/"), no tree bound:
+ *               the module serves the link */
 #include "kmod_backend.h"
 #include "layout.h"
+#include "pivot.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -25,9 +21,10 @@
 #define KMOD_SETCHOS CHOS_KMOD_DIR "/setchos"
 #define KMOD_RESETCHOS CHOS_KMOD_DIR "/resetchos"
 
+/* Every failed step reads "kmod backend: STEP PATH: strerror". */
 static int step_failed(struct chos_error *err, int code, const char *step, const char *path)
 {
-	return chos_fail(err, code, "kmod backend: %s %s: %s", step, path, strerror(-code));
+	return chos_step_failed(err, "kmod backend", code, step, path);
 }
 
 bool chos_kmod_available(void)
@@ -101,39 +98,9 @@ out:
 	return r;
 }
 
-static int mount_retry(const char *src, const char *dst, unsigned long flags)
-{
-	int r;
-
-	do
-		r = mount(src, dst, NULL, flags, NULL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : 0;
-}
-
 int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
 {
-	int r;
-
-	if (unshare(CLONE_NEWNS) < 0)
-		return step_failed(err, -errno, "unshare(CLONE_NEWNS) for", root);
-	if ((r = mount_retry(NULL, "/", MS_REC | MS_SLAVE)) < 0)
-		return step_failed(err, r, "make rslave", "/");
-	if ((r = mount_retry(root, root, MS_BIND | MS_REC)) < 0)
-		return step_failed(err, r, "bind root on itself", root);
-	if (chdir(root) < 0)
-		return step_failed(err, -errno, "chdir", root);
-	/* pivot_root(".", "."): the old root ends up stacked on the new one, then detached. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0) {
-		r = -errno;
-		(void)!chdir("/");
-		return step_failed(err, r, "pivot_root into", root);
-	}
-	if (umount2(".", MNT_DETACH) < 0)
-		return step_failed(err, -errno, "detach the old root under", root);
-	if (!home || chdir(home) < 0)
-		(void)!chdir("/");
-	return 0;
+	return chos_pivot_enter("kmod backend", root, NULL, NULL, home, err);
 }
 
 int chos_kmod_apply(const char *root, const char *tree, const char *home, struct chos_error *err)
