@@ -4,6 +4,7 @@
  * open() then applies the outcome with the chosen backend and falls back once more if that
  * fails. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,23 +187,6 @@ out:
 	chos_context_free(&ctx);
 }
 
-int chos_session_decide(const struct chos_session_options *opts, struct chos_session_result *res)
-{
-	struct chos_catalogue cat = {0};
-	long long start = now_us();
-	char home[4096] = "/";   /* PATH_MAX */
-	int uid0 = 0;
-
-	if (!opts->user)
-		return -EINVAL;
-	memset(res, 0, sizeof(*res));
-	res->backend = "none";
-	decide(opts, res, &cat, &uid0, home, sizeof(home));
-	chos_catalogue_free(&cat);
-	res->micros = now_us() - start;
-	return 0;
-}
-
 static enum chos_backend pick_backend(enum chos_backend want)
 {
 	struct stat st;
@@ -232,11 +216,35 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 	return chos_namespace_apply(root, res->path, home, &res->error);
 }
 
-int chos_session_open(const struct chos_session_options *opts, struct chos_session_result *res)
+/* Applies an ENV outcome; on failure falls back as on_error says, and tries the fallback's
+ * `default` once. Leaves res->outcome ENV only when the session did enter a tree. */
+static void apply_or_fall_back(const struct chos_session_options *opts,
+			       struct chos_session_result *res, const struct chos_catalogue *cat,
+			       int uid0, const char *home)
+{
+	int r = apply(opts, res, home);
+
+	if (r < 0 && res->failed == CHOS_STAGE_NONE) {
+		res->failed = CHOS_STAGE_APPLY;
+		fallback(opts, res, cat, uid0);
+		/* on_error=default: one more try, unless the default is what just failed. */
+		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home) < 0)
+			set_host(res, "host", "on_error=default, and `default` failed too");
+	} else if (r < 0) {
+		/* The fallback's own `default` failed to apply: the host is what is left. */
+		set_host(res, "host", "on_error=default, and `default` failed too");
+	}
+	if (res->outcome != CHOS_OUTCOME_ENV)
+		res->backend = "none";
+}
+
+/* Decides, and applies the outcome when apply_it is set; res->micros covers both. */
+static int session(const struct chos_session_options *opts, struct chos_session_result *res,
+		   bool apply_it)
 {
 	struct chos_catalogue cat = {0};
 	long long start = now_us();
-	char home[4096] = "/";   /* PATH_MAX */
+	char home[4096] = "/"; /* PATH_MAX */
 	int uid0 = 0;
 
 	if (!opts->user)
@@ -244,25 +252,21 @@ int chos_session_open(const struct chos_session_options *opts, struct chos_sessi
 	memset(res, 0, sizeof(*res));
 	res->backend = "none";
 	decide(opts, res, &cat, &uid0, home, sizeof(home));
-	if (res->outcome == CHOS_OUTCOME_ENV) {
-		int r = apply(opts, res, home);
-		if (r < 0 && res->failed == CHOS_STAGE_NONE) {
-			res->failed = CHOS_STAGE_APPLY;
-			fallback(opts, res, &cat, uid0);
-			/* on_error=default: one more try, unless the default is what just failed. */
-			if (res->outcome == CHOS_OUTCOME_ENV &&
-			    apply(opts, res, home) < 0)
-				set_host(res, "host", "on_error=default, and `default` failed too");
-		} else if (r < 0) {
-			/* The fallback's own `default` failed to apply: the host is what is left. */
-			set_host(res, "host", "on_error=default, and `default` failed too");
-		}
-		if (res->outcome != CHOS_OUTCOME_ENV)
-			res->backend = "none";
-	}
+	if (apply_it && res->outcome == CHOS_OUTCOME_ENV)
+		apply_or_fall_back(opts, res, &cat, uid0, home);
 	chos_catalogue_free(&cat);
 	res->micros = now_us() - start;
 	return 0;
+}
+
+int chos_session_decide(const struct chos_session_options *opts, struct chos_session_result *res)
+{
+	return session(opts, res, false);
+}
+
+int chos_session_open(const struct chos_session_options *opts, struct chos_session_result *res)
+{
+	return session(opts, res, true);
 }
 
 void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,
