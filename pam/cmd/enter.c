@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "enter.h"
+#include "consult.h"
 #include "error.h"
 #include "kmod_backend.h"
 #include "layout.h"
@@ -98,4 +99,16 @@ int chos_cmd_enter(const char *root, const char *tree)
 	if (chdir(cwd) < 0 && (!home || chdir(home) < 0))
 		(void)!chdir("/");
 	return 0;
+}
+
+int chos_cmd_enter_granted(const struct chos_cmd_options *opts, const char *name)
+{
+	char *tree = chos_consult_grant(opts, name);
+	int r;
+
+	if (!tree)
+		return -1;
+	r = chos_cmd_enter(opts->root, tree);
+	free(tree);
+	return r;
 }

@@ -15,7 +15,12 @@
  * root is unmapped, so the root-owned catalogue and bundle show as owned by the overflow uid and
  * the trust rule rightly refuses them. Sessions made by pam_chos are not in a user namespace. */
 #pragma once
+#include "options.h"
 
 /* Enters TREE (the catalogue path). Returns 0, or -1 after printing one
  * line saying what failed and what to do. */
 int chos_cmd_enter(const char *root, const char *tree);
+
+/* What run and shell share: asks the policy for NAME (chos_consult_grant) and enters the tree
+ * it grants. Returns 0, or -1 after printing why not. */
+int chos_cmd_enter_granted(const struct chos_cmd_options *opts, const char *name);

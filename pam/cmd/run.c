@@ -2,11 +2,9 @@
  * `chos run ENV [--] CMD [ARG...]`: CMD in environment ENV, if the policy grants ENV to the
  * caller (consult.h), with the environment the tree's %ENV list keeps and CHOS=ENV. */
 #include "commands.h"
-#include "consult.h"
 #include "enter.h"
 #include "launch.h"
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 int chos_cmd_run(int argc, char **argv)
@@ -14,7 +12,6 @@ int chos_cmd_run(int argc, char **argv)
 	struct chos_cmd_options opts;
 	int i = chos_cmd_options_parse(argc, argv, 0, &opts);
 	const char *name;
-	char *tree;
 
 	if (i < 0)
 		return 2;
@@ -29,13 +26,7 @@ int chos_cmd_run(int argc, char **argv)
 		fputs("chos run: no command given; usage: chos run ENV -- CMD [ARG...]\n", stderr);
 		return 2;
 	}
-	tree = chos_consult_grant(&opts, name);
-	if (!tree)
+	if (chos_cmd_enter_granted(&opts, name) < 0)
 		return 1;
-	if (chos_cmd_enter(opts.root, tree) < 0) {
-		free(tree);
-		return 1;
-	}
-	free(tree);
 	return chos_cmd_launch(name, argv[i], argv + i, NULL);
 }

@@ -4,7 +4,6 @@
  * SHELL come from the passwd entry; the rest of the environment is what the tree's %ENV list
  * keeps. The shell is the user's; a tree without it gets /bin/sh, and a note saying so. */
 #include "commands.h"
-#include "consult.h"
 #include "enter.h"
 #include "launch.h"
 #include <libgen.h>
@@ -23,7 +22,7 @@ int chos_cmd_shell(int argc, char **argv)
 	int i = chos_cmd_options_parse(argc, argv, 0, &opts);
 	const char *name = getenv("CHOS");
 	struct passwd *pw;
-	char *tree, *shell, *args[2];
+	char *shell, *args[2];
 
 	if (i < 0)
 		return 2;
@@ -46,14 +45,8 @@ int chos_cmd_shell(int argc, char **argv)
 	/* Copies: the passwd buffer is reused by the NSS lookups of the policy consultation. */
 	const char *home = strdupa(pw->pw_dir), *user = strdupa(pw->pw_name);
 	shell = strdupa(pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
-	tree = chos_consult_grant(&opts, name);
-	if (!tree)
+	if (chos_cmd_enter_granted(&opts, name) < 0)
 		return 1;
-	if (chos_cmd_enter(opts.root, tree) < 0) {
-		free(tree);
-		return 1;
-	}
-	free(tree);
 	if (access(shell, X_OK) < 0) {
 		fprintf(stderr, "chos: your shell %s is not in %s; starting /bin/sh\n", shell,
 			name);
