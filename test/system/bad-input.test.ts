@@ -5,29 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { acquireTestUsers, testUser } from './lib/users';
+import { testUser, writeChosFile } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { TREES_TIMEOUT_MS, TestSite, exampleCatalogue, rawBundle, writeConfig } from './lib/site';
-import { pamtester, removeService, writeService, type PamRun } from './lib/pam';
+import { exampleCatalogue, rawBundle, writeConfig } from './lib/site';
+import { pamtester, type PamRun } from './lib/pam';
+import { pamSuite } from './lib/suite';
 
-let site: TestSite;
-let releaseUsers: () => void;
-const services: string[] = [];
-
-beforeAll(async () => {
-  releaseUsers = acquireTestUsers();
-  site = await TestSite.create();
-}, TREES_TIMEOUT_MS);
-
-afterAll(() => {
-  for (const s of services) removeService(s);
-  site?.close();
-  releaseUsers?.();
-});
-
-afterEach(() => {
-  fs.rmSync(path.join(testUser('alice').home, '.chos'), { force: true, recursive: true });
-});
+const suite = pamSuite(['alice']);
 
 interface Opened {
   readonly r: PamRun;
@@ -37,13 +21,12 @@ interface Opened {
 
 /** Opens a session for user with the site's arguments overridden by extra ones. */
 async function open(user: string, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<Opened> {
-  const args = new Map(site.moduleArgs().map((a) => [a.split('=')[0], a] as const));
+  const args = new Map(suite.site.moduleArgs().map((a) => [a.split('=')[0], a] as const));
   for (const a of extra) args.set(a.split('=')[0], a);
-  const name = writeService([...args.values()]);
-  services.push(name);
-  const mark = site.ns.syslogMark();
-  const r = pamtester(site, name, user, { env });
-  const log = await site.ns.syslogSince(mark, new RegExp(`user="${user}" env=|unknown argument|bad value`));
+  const name = suite.service([...args.values()]);
+  const mark = suite.site.ns.syslogMark();
+  const r = pamtester(suite.site, name, user, { env });
+  const log = await suite.site.ns.syslogSince(mark, new RegExp(`user="${user}" env=|unknown argument|bad value`));
   return { r, log };
 }
 
@@ -59,17 +42,7 @@ function expectRefused(o: Opened): void {
   expect(o.r.pretty).toBeNull();
 }
 
-/** ~/.chos for alice, owned by her (physics: a valid `tiny` request would be honoured). */
-function chosFile(make: (file: string) => void): string {
-  const u = testUser('alice');
-  const file = path.join(u.home, '.chos');
-  fs.rmSync(file, { force: true, recursive: true });
-  make(file);
-  const { uid, gid } = fs.statSync(u.home);
-  fs.lchownSync(file, uid, gid);
-  return file;
-}
-
+// The ~/.chos cases use alice (physics): a valid `tiny` request from her would be honoured.
 describe('~/.chos tricks are ignored and logged; alice lands in her group default (trixie)', () => {
   test.each<[string, (f: string) => void, RegExp]>([
     ['a symlink to /etc/shadow', (f) => fs.symlinkSync('/etc/shadow', f), /\.chos: is a symbolic link/],
@@ -90,7 +63,7 @@ describe('~/.chos tricks are ignored and logged; alice lands in her group defaul
     ['a first line longer than a name', (f) => fs.writeFileSync(f, `${'t'.repeat(65)}\n`), /the first line is longer than 64 bytes/],
   ])('%s', async (_what, make, logged) => {
     try {
-      chosFile(make);
+      writeChosFile('alice', make);
       const o = await open('alice');
       expectOpenedIn(o, PRETTY.trixie);
       expect(o.log).toMatch(logged);
@@ -101,7 +74,7 @@ describe('~/.chos tricks are ignored and logged; alice lands in her group defaul
   });
 
   test('a file alice cannot read (root-owned, mode 600) is refused: the reader runs as alice', async () => {
-    const file = chosFile((f) => fs.writeFileSync(f, 'tiny\n', { mode: 0o600 }));
+    const file = writeChosFile('alice', (f) => fs.writeFileSync(f, 'tiny\n', { mode: 0o600 }));
     fs.chownSync(file, 0, 0);
     const o = await open('alice');
     expectOpenedIn(o, PRETTY.trixie);
@@ -109,12 +82,12 @@ describe('~/.chos tricks are ignored and logged; alice lands in her group defaul
   });
 
   test('an empty first line is no request (the second line is not read)', async () => {
-    chosFile((f) => fs.writeFileSync(f, '\ntiny\n'));
+    writeChosFile('alice', (f) => fs.writeFileSync(f, '\ntiny\n'));
     expectOpenedIn(await open('alice'), PRETTY.trixie);
   });
 
   test('blanks and a CRLF around the name are forgiven', async () => {
-    chosFile((f) => fs.writeFileSync(f, '  tiny \r\n'));
+    writeChosFile('alice', (f) => fs.writeFileSync(f, '  tiny \r\n'));
     expectOpenedIn(await open('alice'), PRETTY.tiny);
   });
 
@@ -147,7 +120,7 @@ describe('$CHOS tricks are ignored and logged', () => {
   });
 
   test('a rejected $CHOS does not fall through to ~/.chos', async () => {
-    chosFile((f) => fs.writeFileSync(f, 'tiny\n'));
+    writeChosFile('alice', (f) => fs.writeFileSync(f, 'tiny\n'));
     expectOpenedIn(await open('alice', [], { CHOS: '../x' }), PRETTY.trixie);
   });
 
@@ -160,18 +133,18 @@ describe('$CHOS tricks are ignored and logged', () => {
 
 describe('a broken catalogue is a fault: on_error decides, host by default', () => {
   function catalogue(name: string, text: string, mode = 0o644, uid = 0): string {
-    const file = path.join(site.dir, name);
+    const file = path.join(suite.site.dir, name);
     writeConfig(file, text, mode);
     fs.chownSync(file, uid, 0);
     return file;
   }
 
   test.each<[string, () => string, RegExp]>([
-    ['not root-owned', () => catalogue('cat-owner', exampleCatalogue(site.trees), 0o644, testUser('alice') && 1), /owned by uid 1, not root \(not trusted\)/],
-    ['group-writable', () => catalogue('cat-g', exampleCatalogue(site.trees), 0o664), /writable by group or others, mode 0664/],
-    ['world-writable', () => catalogue('cat-o', exampleCatalogue(site.trees), 0o646), /writable by group or others, mode 0646/],
+    ['not root-owned', () => catalogue('cat-owner', exampleCatalogue(suite.site.trees), 0o644, testUser('alice') && 1), /owned by uid 1, not root \(not trusted\)/],
+    ['group-writable', () => catalogue('cat-g', exampleCatalogue(suite.site.trees), 0o664), /writable by group or others, mode 0664/],
+    ['world-writable', () => catalogue('cat-o', exampleCatalogue(suite.site.trees), 0o646), /writable by group or others, mode 0646/],
     ['malformed', () => catalogue('cat-bad', '%SHELLS\nthis is not name and path\n'), /line 2/],
-    ['missing', () => path.join(site.dir, 'no-such-catalogue'), /no-such-catalogue: No such file or directory/],
+    ['missing', () => path.join(suite.site.dir, 'no-such-catalogue'), /no-such-catalogue: No such file or directory/],
   ])('%s: alice stays on the host and it is logged', async (_what, make, logged) => {
     const o = await open('alice', [`catalogue=${make()}`]);
     expectOpenedIn(o, PRETTY.host);
@@ -180,20 +153,20 @@ describe('a broken catalogue is a fault: on_error decides, host by default', () 
   });
 
   test('with on_error=deny the session is refused', async () => {
-    const file = catalogue('cat-g2', exampleCatalogue(site.trees), 0o664);
+    const file = catalogue('cat-g2', exampleCatalogue(suite.site.trees), 0o664);
     expectRefused(await open('alice', [`catalogue=${file}`, 'on_error=deny']));
   });
 
   test('with on_error=default there is no default to trust either: the host', async () => {
-    const file = catalogue('cat-g3', exampleCatalogue(site.trees), 0o664);
+    const file = catalogue('cat-g3', exampleCatalogue(suite.site.trees), 0o664);
     expectOpenedIn(await open('alice', [`catalogue=${file}`, 'on_error=default']), PRETTY.host);
   });
 });
 
 describe('a listed tree that is missing is an apply fault', () => {
   function catalogueWithMissingTrixie(): string {
-    const file = path.join(site.dir, 'cat-missing-tree');
-    writeConfig(file, `%SHELLS\ntrixie:/nonexistent/trixie\ntiny:${site.trees.tiny}\ndefault:${site.trees.tiny}\n`);
+    const file = path.join(suite.site.dir, 'cat-missing-tree');
+    writeConfig(file, `%SHELLS\ntrixie:/nonexistent/trixie\ntiny:${suite.site.trees.tiny}\ndefault:${suite.site.trees.tiny}\n`);
     return file;
   }
 
@@ -216,17 +189,18 @@ describe('a listed tree that is missing is an apply fault', () => {
   });
 });
 
-describe('a policy fault: on_error decides, host by default', () => {
-  function bundle(name: string, body: string): string {
-    const file = path.join(site.dir, name);
-    writeConfig(file, rawBundle(body));
-    return file;
-  }
+/** A policy bundle in the site's dir whose decide() runs BODY (rawBundle). */
+function bundle(name: string, body: string): string {
+  const file = path.join(suite.site.dir, name);
+  writeConfig(file, rawBundle(body));
+  return file;
+}
 
+describe('a policy fault: on_error decides, host by default', () => {
   test.each<[string, () => string, string]>([
-    ['missing', () => path.join(site.dir, 'no-such-policy.js'), 'load'],
+    ['missing', () => path.join(suite.site.dir, 'no-such-policy.js'), 'load'],
     ['a directory (unreadable as a file)', () => {
-      const d = path.join(site.dir, 'policy-dir.js');
+      const d = path.join(suite.site.dir, 'policy-dir.js');
       fs.mkdirSync(d, { recursive: true });
       return d;
     }, 'load'],
@@ -251,26 +225,22 @@ describe('a policy fault: on_error decides, host by default', () => {
   });
 
   test('on_error=default: bob (normally tiny) lands in the default, trixie', async () => {
-    const f = path.join(site.dir, 'policy-throw2.js');
-    writeConfig(f, rawBundle('throw new Error("boom");'));
+    const f = bundle('policy-throw2.js', 'throw new Error("boom");');
     expectOpenedIn(await open('bob', [`policy=${f}`, 'on_error=default']), PRETTY.trixie);
   });
 
   test('on_error= wins over fail_to_default=', async () => {
-    const f = path.join(site.dir, 'policy-throw3.js');
-    writeConfig(f, rawBundle('throw new Error("boom");'));
+    const f = bundle('policy-throw3.js', 'throw new Error("boom");');
     expectOpenedIn(await open('bob', [`policy=${f}`, 'on_error=host', 'fail_to_default=1']), PRETTY.host);
   });
 
   test('on_error=deny: refused', async () => {
-    const f = path.join(site.dir, 'policy-throw4.js');
-    writeConfig(f, rawBundle('throw new Error("boom");'));
+    const f = bundle('policy-throw4.js', 'throw new Error("boom");');
     expectRefused(await open('bob', [`policy=${f}`, 'on_error=deny']));
   });
 
   test('a policy denial refuses the session', async () => {
-    const f = path.join(site.dir, 'policy-deny.js');
-    writeConfig(f, rawBundle('return { layer: "site", file: "index.ts", value: { deny: "closed for maintenance" } };'));
+    const f = bundle('policy-deny.js', 'return { layer: "site", file: "index.ts", value: { deny: "closed for maintenance" } };');
     const o = await open('bob', [`policy=${f}`]);
     expectRefused(o);
     expect(o.log).toMatch(/authpriv\.notice .*user="bob" env=\(denied\) .*reason="closed for maintenance" layer=site/);
@@ -279,13 +249,13 @@ describe('a policy fault: on_error decides, host by default', () => {
 
 describe('the root and the backend', () => {
   test('/chos missing (root= nonexistent): host, and the log says what to run', async () => {
-    const o = await open('alice', [`root=${path.join(site.dir, 'no-root')}`]);
+    const o = await open('alice', [`root=${path.join(suite.site.dir, 'no-root')}`]);
     expectOpenedIn(o, PRETTY.host);
     expect(o.log).toMatch(/failed=apply on_error=host error="namespace backend: root .*no-root: No such file or directory; run `chos setup`"/);
   });
 
   test('/chos missing with on_error=deny: refused', async () => {
-    expectRefused(await open('alice', [`root=${path.join(site.dir, 'no-root')}`, 'on_error=deny']));
+    expectRefused(await open('alice', [`root=${path.join(suite.site.dir, 'no-root')}`, 'on_error=deny']));
   });
 
   test('backend=kmod without the kernel module fails clearly, not silently', async () => {
@@ -297,19 +267,17 @@ describe('the root and the backend', () => {
 
 describe('root is never locked out', () => {
   test('allow_root + on_error=deny + a throwing policy: root stays on the host', async () => {
-    const f = path.join(site.dir, 'policy-throw-root.js');
-    writeConfig(f, rawBundle('throw new Error("boom");'));
+    const f = bundle('policy-throw-root.js', 'throw new Error("boom");');
     expectOpenedIn(await open('root', [`policy=${f}`, 'allow_root', 'on_error=deny']), PRETTY.host);
   });
 
   test('allow_root + a denying policy: root stays on the host', async () => {
-    const f = path.join(site.dir, 'policy-deny-root.js');
-    writeConfig(f, rawBundle('return { layer: "site", file: "index.ts", value: { deny: "no" } };'));
+    const f = bundle('policy-deny-root.js', 'return { layer: "site", file: "index.ts", value: { deny: "no" } };');
     expectOpenedIn(await open('root', [`policy=${f}`, 'allow_root']), PRETTY.host);
   });
 
   test('without allow_root nothing is even read: a missing catalogue and on_error=deny still open', async () => {
-    expectOpenedIn(await open('root', [`catalogue=${path.join(site.dir, 'nothing')}`, 'on_error=deny']), PRETTY.host);
+    expectOpenedIn(await open('root', [`catalogue=${path.join(suite.site.dir, 'nothing')}`, 'on_error=deny']), PRETTY.host);
   });
 });
 

@@ -5,47 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { acquireTestUsers, testUser } from './lib/users';
+import { testUser, writeChosFile } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { TREES_TIMEOUT_MS, TestSite } from './lib/site';
-import { pamtester, removeService, writeService } from './lib/pam';
+import { pamtester } from './lib/pam';
+import { pamSuite } from './lib/suite';
 
-let site: TestSite;
-let releaseUsers: () => void;
-const services: string[] = [];
-
-function service(args: readonly string[], before: readonly string[] = []): string {
-  const name = writeService(args, before);
-  services.push(name);
-  return name;
-}
-
-function writeChosFile(user: string, content: string | Buffer): string {
-  const u = testUser(user);
-  const file = path.join(u.home, '.chos');
-  fs.rmSync(file, { force: true, recursive: true });
-  fs.writeFileSync(file, content);
-  const { uid, gid } = fs.statSync(u.home);
-  fs.chownSync(file, uid, gid);
-  return file;
-}
-
-beforeAll(async () => {
-  releaseUsers = acquireTestUsers();
-  site = await TestSite.create();
-}, TREES_TIMEOUT_MS);
-
-afterAll(() => {
-  for (const s of services) removeService(s);
-  site?.close();
-  releaseUsers?.();
-});
-
-afterEach(() => {
-  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) {
-    fs.rmSync(path.join(testUser(u).home, '.chos'), { force: true, recursive: true });
-  }
-});
+const suite = pamSuite(['alice', 'bob', 'carol', 'dave', 'erin']);
 
 describe('the example policy routes users by group', () => {
   test.each([
@@ -55,17 +20,17 @@ describe('the example policy routes users by group', () => {
     ['dave', 'admins without a request fall to physics: trixie', PRETTY.trixie],
     ['erin', 'no site group: the catalogue default (trixie)', PRETTY.trixie],
   ])('%s: %s', (user, _why, pretty) => {
-    const r = pamtester(site, service(site.moduleArgs()), user);
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), user);
     expect(r.stdout).toContain('pamtester: successfully opened a session');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(pretty);
   });
 
   test('the session line is logged once with user, env, reason, layer, backend and microseconds', async () => {
-    const mark = site.ns.syslogMark();
-    const r = pamtester(site, service(site.moduleArgs()), 'alice');
+    const mark = suite.site.ns.syslogMark();
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice');
     expect(r.status).toBe(0);
-    const log = await site.ns.syslogSince(mark, /user="alice"/);
+    const log = await suite.site.ns.syslogSince(mark, /user="alice"/);
     const lines = log.split('\n').filter((l) => l.includes('pam_chos') && l.includes('user="alice"'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
@@ -76,43 +41,43 @@ describe('the example policy routes users by group', () => {
 
 describe('the user request: $CHOS and ~/.chos', () => {
   test('$CHOS=tiny from the process environment is honoured for physics', () => {
-    const r = pamtester(site, service(site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } });
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('$CHOS from the PAM environment (pam_env) is honoured and wins over ~/.chos', () => {
-    const conf = path.join(site.dir, 'pam_env.conf');
+    const conf = path.join(suite.site.dir, 'pam_env.conf');
     fs.writeFileSync(conf, 'CHOS DEFAULT=tiny\n');
     writeChosFile('alice', 'trixie\n');
-    const r = pamtester(site, service(site.moduleArgs(), [`session required pam_env.so conffile=${conf} readenv=0`]), 'alice');
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs(), [`session required pam_env.so conffile=${conf} readenv=0`]), 'alice');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('~/.chos first line is honoured for physics', () => {
     writeChosFile('alice', 'tiny\nanything after the first line is ignored\n');
-    const r = pamtester(site, service(site.moduleArgs()), 'alice');
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('$CHOS wins over ~/.chos', () => {
     writeChosFile('alice', 'tiny\n');
-    const r = pamtester(site, service(site.moduleArgs()), 'alice', { env: { CHOS: 'trixie' } });
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice', { env: { CHOS: 'trixie' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.trixie);
   });
 
   test('chemistry asks for trixie and still gets tiny (its group file does not honour requests)', () => {
     writeChosFile('bob', 'trixie\n');
-    const r = pamtester(site, service(site.moduleArgs()), 'bob');
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'bob');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('an admin gets what they ask for', () => {
-    const r = pamtester(site, service(site.moduleArgs()), 'dave', { env: { CHOS: 'tiny' } });
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'dave', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
@@ -123,7 +88,7 @@ describe('the user request: $CHOS and ~/.chos', () => {
     try {
       execFileSync('chown', ['root:physics', file]);
       fs.chmodSync(file, 0o640);
-      const r = pamtester(site, service(site.moduleArgs()), 'dave');
+      const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'dave');
       expect(r.status).toBe(0);
       expect(r.pretty).toBe(PRETTY.tiny);
     } finally {
@@ -136,7 +101,7 @@ describe('the user request: $CHOS and ~/.chos', () => {
     const file = path.join(u.home, '.chos-other');
     fs.writeFileSync(file, 'tiny\n');
     try {
-      const r = pamtester(site, service([...site.moduleArgs(), 'user_conf_file=.chos-other']), 'alice');
+      const r = pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'user_conf_file=.chos-other']), 'alice');
       expect(r.status).toBe(0);
       expect(r.pretty).toBe(PRETTY.tiny);
     } finally {
@@ -147,36 +112,36 @@ describe('the user request: $CHOS and ~/.chos', () => {
 
 describe('module arguments', () => {
   test('backend=namespace is the backend auto picks on a host without /proc/chos', async () => {
-    const mark = site.ns.syslogMark();
-    const r = pamtester(site, service([...site.moduleArgs(), 'backend=namespace']), 'bob');
+    const mark = suite.site.ns.syslogMark();
+    const r = pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'backend=namespace']), 'bob');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
-    expect(await site.ns.syslogSince(mark, /user="bob"/)).toMatch(/user="bob" env=tiny .* backend=namespace us=\d+/);
+    expect(await suite.site.ns.syslogSince(mark, /user="bob"/)).toMatch(/user="bob" env=tiny .* backend=namespace us=\d+/);
   });
 
   test('debug adds LOG_DEBUG lines (the request and where it came from); without it there are none', async () => {
-    let mark = site.ns.syslogMark();
-    expect(pamtester(site, service(site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
-    expect(await site.ns.syslogSince(mark, /user="alice"/)).not.toContain('.debug');
-    mark = site.ns.syslogMark();
-    expect(pamtester(site, service([...site.moduleArgs(), 'debug']), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
-    expect(await site.ns.syslogSince(mark, /user="alice" env=/)).toMatch(/authpriv\.debug .*user "alice": requests "tiny" from \$CHOS/);
+    let mark = suite.site.ns.syslogMark();
+    expect(pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
+    expect(await suite.site.ns.syslogSince(mark, /user="alice"/)).not.toContain('.debug');
+    mark = suite.site.ns.syslogMark();
+    expect(pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'debug']), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
+    expect(await suite.site.ns.syslogSince(mark, /user="alice" env=/)).toMatch(/authpriv\.debug .*user "alice": requests "tiny" from \$CHOS/);
   });
 });
 
 describe('root', () => {
   test('uid 0 stays on the host without allow_root', async () => {
-    const mark = site.ns.syslogMark();
-    const r = pamtester(site, service(site.moduleArgs()), 'root', { env: { CHOS: 'tiny' } });
+    const mark = suite.site.ns.syslogMark();
+    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'root', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.host);
-    expect(await site.ns.syslogSince(mark, /user="root"/)).toMatch(
+    expect(await suite.site.ns.syslogSince(mark, /user="root"/)).toMatch(
       /user="root" env=\(host\) requested=- reason="root stays on the host \(allow_root is not set\)" layer=host backend=none/,
     );
   });
 
   test('uid 0 is switched with allow_root', () => {
-    const r = pamtester(site, service([...site.moduleArgs(), 'allow_root']), 'root', { env: { CHOS: 'tiny' } });
+    const r = pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'allow_root']), 'root', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);   // no group file for root: the request layer
   });

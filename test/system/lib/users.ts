@@ -138,3 +138,21 @@ export function acquireTestUsers(): () => void {
       if (liveHolders().length === 0) remove();
     });
 }
+
+/** Replaces USER's ~/.chos with what MAKE creates (or with CONTENT), owned by the user as a
+ * file of theirs would be (lchown: a symlink stays the user's too). Returns its path. */
+export function writeChosFile(user: string, make: string | Buffer | ((file: string) => void)): string {
+  const u = testUser(user);
+  const file = path.join(u.home, '.chos');
+  fs.rmSync(file, { force: true, recursive: true });
+  if (typeof make === 'function') make(file);
+  else fs.writeFileSync(file, make);
+  const { uid, gid } = fs.statSync(u.home);
+  fs.lchownSync(file, uid, gid);
+  return file;
+}
+
+/** Removes the ~/.chos of each of USERS (a test's leftovers). */
+export function removeChosFiles(users: readonly string[]): void {
+  for (const u of users) fs.rmSync(path.join(testUser(u).home, '.chos'), { force: true, recursive: true });
+}
