@@ -11,9 +11,9 @@
 // die with it. The figures are printed, never asserted: targets are in issue 3.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { buildPolicy, q, REPO } from '../test/chos/lib/fixture';
+import { freePort } from '../test/system/lib/net';
 import { acquireTestUsers } from '../test/system/lib/users';
 
 const ROUNDS = 5;
@@ -32,17 +32,6 @@ function percentile(sorted: readonly number[], p: number): number {
 function stats(samples: readonly number[]): { median: number; p99: number } {
   const s = [...samples].sort((a, b) => a - b);
   return { median: percentile(s, 50), p99: percentile(s, 99) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The site: catalogue, policy, PAM stacks (for the driver and for sshd), keys, sshd configs. */
