@@ -7,10 +7,16 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { testUser, writeChosFile } from './lib/users';
 import { PRETTY } from './lib/trees';
-import { pamtester } from './lib/pam';
+import { pamtester, type PamRun } from './lib/pam';
+import type { RunOptions } from './lib/namespace';
 import { pamSuite } from './lib/suite';
 
 const suite = pamSuite(['alice', 'bob', 'carol', 'dave', 'erin']);
+
+/** pamtester for USER on a new service: the site's module arguments plus EXTRA, after BEFORE. */
+function openAs(user: string, opts: RunOptions = {}, extra: readonly string[] = [], before: readonly string[] = []): PamRun {
+  return pamtester(suite.site, suite.service([...suite.site.moduleArgs(), ...extra], before), user, opts);
+}
 
 describe('the example policy routes users by group', () => {
   test.each([
@@ -20,7 +26,7 @@ describe('the example policy routes users by group', () => {
     ['dave', 'admins without a request fall to physics: trixie', PRETTY.trixie],
     ['erin', 'no site group: the catalogue default (trixie)', PRETTY.trixie],
   ])('%s: %s', (user, _why, pretty) => {
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), user);
+    const r = openAs(user);
     expect(r.stdout).toContain('pamtester: successfully opened a session');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(pretty);
@@ -28,7 +34,7 @@ describe('the example policy routes users by group', () => {
 
   test('the session line is logged once with user, env, reason, layer, backend and microseconds', async () => {
     const mark = suite.site.ns.syslogMark();
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice');
+    const r = openAs('alice');
     expect(r.status).toBe(0);
     const log = await suite.site.ns.syslogSince(mark, /user="alice"/);
     const lines = log.split('\n').filter((l) => l.includes('pam_chos') && l.includes('user="alice"'));
@@ -41,7 +47,7 @@ describe('the example policy routes users by group', () => {
 
 describe('the user request: $CHOS and ~/.chos', () => {
   test('$CHOS=tiny from the process environment is honoured for physics', () => {
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } });
+    const r = openAs('alice', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
@@ -50,34 +56,34 @@ describe('the user request: $CHOS and ~/.chos', () => {
     const conf = path.join(suite.site.dir, 'pam_env.conf');
     fs.writeFileSync(conf, 'CHOS DEFAULT=tiny\n');
     writeChosFile('alice', 'trixie\n');
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs(), [`session required pam_env.so conffile=${conf} readenv=0`]), 'alice');
+    const r = openAs('alice', {}, [], [`session required pam_env.so conffile=${conf} readenv=0`]);
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('~/.chos first line is honoured for physics', () => {
     writeChosFile('alice', 'tiny\nanything after the first line is ignored\n');
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice');
+    const r = openAs('alice');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('$CHOS wins over ~/.chos', () => {
     writeChosFile('alice', 'tiny\n');
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice', { env: { CHOS: 'trixie' } });
+    const r = openAs('alice', { env: { CHOS: 'trixie' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.trixie);
   });
 
   test('chemistry asks for trixie and still gets tiny (its group file does not honour requests)', () => {
     writeChosFile('bob', 'trixie\n');
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'bob');
+    const r = openAs('bob');
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
 
   test('an admin gets what they ask for', () => {
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'dave', { env: { CHOS: 'tiny' } });
+    const r = openAs('dave', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
   });
@@ -88,7 +94,7 @@ describe('the user request: $CHOS and ~/.chos', () => {
     try {
       execFileSync('chown', ['root:physics', file]);
       fs.chmodSync(file, 0o640);
-      const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'dave');
+      const r = openAs('dave');
       expect(r.status).toBe(0);
       expect(r.pretty).toBe(PRETTY.tiny);
     } finally {
@@ -101,7 +107,7 @@ describe('the user request: $CHOS and ~/.chos', () => {
     const file = path.join(u.home, '.chos-other');
     fs.writeFileSync(file, 'tiny\n');
     try {
-      const r = pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'user_conf_file=.chos-other']), 'alice');
+      const r = openAs('alice', {}, ['user_conf_file=.chos-other']);
       expect(r.status).toBe(0);
       expect(r.pretty).toBe(PRETTY.tiny);
     } finally {
@@ -113,7 +119,7 @@ describe('the user request: $CHOS and ~/.chos', () => {
 describe('module arguments', () => {
   test('backend=namespace is the backend auto picks on a host without /proc/chos', async () => {
     const mark = suite.site.ns.syslogMark();
-    const r = pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'backend=namespace']), 'bob');
+    const r = openAs('bob', {}, ['backend=namespace']);
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
     expect(await suite.site.ns.syslogSince(mark, /user="bob"/)).toMatch(/user="bob" env=tiny .* backend=namespace us=\d+/);
@@ -121,10 +127,10 @@ describe('module arguments', () => {
 
   test('debug adds LOG_DEBUG lines (the request and where it came from); without it there are none', async () => {
     let mark = suite.site.ns.syslogMark();
-    expect(pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
+    expect(openAs('alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
     expect(await suite.site.ns.syslogSince(mark, /user="alice"/)).not.toContain('.debug');
     mark = suite.site.ns.syslogMark();
-    expect(pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'debug']), 'alice', { env: { CHOS: 'tiny' } }).status).toBe(0);
+    expect(openAs('alice', { env: { CHOS: 'tiny' } }, ['debug']).status).toBe(0);
     expect(await suite.site.ns.syslogSince(mark, /user="alice" env=/)).toMatch(/authpriv\.debug .*user "alice": requests "tiny" from \$CHOS/);
   });
 });
@@ -132,7 +138,7 @@ describe('module arguments', () => {
 describe('root', () => {
   test('uid 0 stays on the host without allow_root', async () => {
     const mark = suite.site.ns.syslogMark();
-    const r = pamtester(suite.site, suite.service(suite.site.moduleArgs()), 'root', { env: { CHOS: 'tiny' } });
+    const r = openAs('root', { env: { CHOS: 'tiny' } });
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.host);
     expect(await suite.site.ns.syslogSince(mark, /user="root"/)).toMatch(
@@ -141,7 +147,7 @@ describe('root', () => {
   });
 
   test('uid 0 is switched with allow_root', () => {
-    const r = pamtester(suite.site, suite.service([...suite.site.moduleArgs(), 'allow_root']), 'root', { env: { CHOS: 'tiny' } });
+    const r = openAs('root', { env: { CHOS: 'tiny' } }, ['allow_root']);
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);   // no group file for root: the request layer
   });
