@@ -85,10 +85,18 @@ test('an interactive ssh -tt session runs a login shell on a pty inside the tree
 });
 
 test('the host\'s root is detached: host-only paths are out of the session\'s reach', () => {
-  expect(fs.existsSync(__filename)).toBe(true);
-  const r = sshd.ssh('bob', [`test -e ${__filename} && echo visible || echo hidden; awk '$5 == "/"' /proc/self/mountinfo | wc -l`]);
-  expect(r.status).toBe(0);
-  expect(r.stdout).toBe('hidden\n1\n');
+  // A marker under /var/lib: an OS directory, so the session sees the tree's, never the host's.
+  // (The test file itself is no marker: a checkout under /tmp or /home is served to sessions.)
+  const dir = fs.mkdtempSync('/var/lib/chos-test-hostonly-');
+  try {
+    const marker = path.join(dir, 'marker');
+    fs.writeFileSync(marker, 'host\n');
+    const r = sshd.ssh('bob', [`test -e ${marker} && echo visible || echo hidden; awk '$5 == "/"' /proc/self/mountinfo | wc -l`]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('hidden\n1\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a session can create a user namespace (rootless containers), which a chroot would forbid', () => {
