@@ -85,7 +85,8 @@ int chos_cmd_enter(const char *root, const char *tree)
 			return -1;
 		}
 		kmod_layout = S_ISLNK(st.st_mode);
-		if (kmod_layout && (chos_kmod_check_visible(root, tree, &err) < 0 ||
+		if (kmod_layout && (chos_kmod_check_root(root, &err) < 0 ||
+				    chos_kmod_check_visible(root, tree, &err) < 0 ||
 				    chos_kmod_set(tree, &err) < 0))
 			return fail(&err);
 		if (gain_mount_rights(&err) < 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The kmod backend (kmod_backend.h says what and why). Steps of chos_kmod_apply, in order:
- *   1. check    TREE resolves inside ROOT to the same directory (else the link would dangle
- *               or loop once the root changes), before anything changes
+ *   1. check    ROOT/.chos-link is a symlink and ROOT/.chosfs shows chosfs (the OS directories
+ *               resolve the link there, layout.h), and TREE resolves inside ROOT to the same directory (else the
+ *               link would dangle or loop once the root changes), before anything changes
  *   2. setchos  one write; the module refuses a path not listed in `valid` (ENOENT)
  *   3. enter    ROOT through pivot.c (private rslave namespace, ROOT bound on itself,
  *               pivot_root, old root detached, chdir to the home or "/"), no tree bound:
@@ -103,20 +104,34 @@ int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
 	return chos_pivot_enter("kmod backend", root, NULL, NULL, home, err);
 }
 
-int chos_kmod_apply(const char *root, const char *tree, const char *home, struct chos_error *err)
+int chos_kmod_check_root(const char *root, struct chos_error *err)
 {
-	char link[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
+	char link[4096], valid[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
 	struct stat st;
-	int r;
 
-	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link))
+	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link) ||
+	    snprintf(valid, sizeof(valid), "%s/%s/valid", root, CHOS_KMOD_MOUNT_NAME) >=
+		(int)sizeof(valid))
 		return chos_fail(err, -ENAMETOOLONG, "kmod backend: root path too long");
 	if (lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
 		return chos_fail(err, -ENOTDIR,
 				 "kmod backend: %s is not the link to %s (a namespace "
 				 "layout?); run `chos setup`",
-				 link, CHOS_KMOD_LINK);
-	if ((r = chos_kmod_check_visible(root, tree, err)) < 0 ||
+				 link, CHOS_KMOD_LINK_TARGET);
+	if (access(valid, F_OK) < 0)
+		return chos_fail(err, -ENOENT,
+				 "kmod backend: %s/%s does not show the chos filesystem; run "
+				 "`chos setup`",
+				 root, CHOS_KMOD_MOUNT_NAME);
+	return 0;
+}
+
+int chos_kmod_apply(const char *root, const char *tree, const char *home, struct chos_error *err)
+{
+	int r;
+
+	if ((r = chos_kmod_check_root(root, err)) < 0 ||
+	    (r = chos_kmod_check_visible(root, tree, err)) < 0 ||
 	    (r = chos_kmod_set(tree, err)) < 0)
 		return r;
 	if ((r = chos_kmod_enter(root, home, err)) < 0)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The kmod backend: the kernel module (kmod/README.md) serves /proc/chos/link, a symlink whose
  * target is per process and inherited by every child. ROOT (kmod layout, layout.h) has
- * ROOT/.chos-link -> /proc/chos/link, so after one write of TREE to /proc/chos/setchos and a
- * change of root to ROOT, this process and all it starts see TREE's usr, bin, lib...
+ * ROOT/usr -> .chosfs/link/usr (and every OS directory alike), the same symlink through the
+ * module's filesystem mounted at ROOT/.chosfs (faster than through /proc, layout.h), so after
+ * one write of TREE to /proc/chos/setchos and a change of root to ROOT, this process and all it
+ * starts see TREE's usr, bin, lib...
  *
  * Why a private mount namespace and pivot_root rather than the seed's chroot: a chrooted process
  * cannot create user namespaces (the kernel refuses unshare(CLONE_NEWUSER) with EPERM when the
@@ -26,6 +28,10 @@ bool chos_kmod_available(void);
 /* Sets the calling thread's link to TREE (one write to setchos; no privilege needed). TREE must
  * be listed in /proc/chos/valid (`chos setup` lists every catalogue path). */
 int chos_kmod_set(const char *tree, struct chos_error *err);
+
+/* Checks that ROOT is laid out for the module: ROOT/.chos-link a symlink, chosfs at ROOT/.chosfs
+ * (where the OS directories resolve the link, layout.h). */
+int chos_kmod_check_root(const char *root, struct chos_error *err);
 
 /* Checks that TREE resolves inside ROOT to the very directory it names on the host. */
 int chos_kmod_check_visible(const char *root, const char *tree, struct chos_error *err);

@@ -3,10 +3,19 @@
  * the backends enter it. Only the link differs per session:
  *
  *   ROOT/usr -> .chos-link/usr         (relative, so it resolves before and after the root change;
- *   ROOT/bin -> .chos-link/bin          likewise every name in CHOS_OS_DIRS)
- *   ROOT/.chos-link                     kmod layout: a symlink to /proc/chos/link (per process);
+ *   ROOT/bin -> .chos-link/bin          likewise every name in CHOS_OS_DIRS) in the namespace
+ *                                       layout; in the kmod layout ROOT/usr -> .chosfs/link/usr
+ *   ROOT/.chos-link                     kmod layout: a symlink to .chosfs/link (per process);
  *                                       namespace layout: an empty directory on which each
- *                                       session's private mount namespace binds its tree
+ *                                       session's private mount namespace binds its tree. Either
+ *                                       way its presence at / says "inside a session's view"
+ *   ROOT/.chosfs                        kmod layout: the module's chosfs, mounted here too (the
+ *                                       same instance as /proc/chos), rmmod needs it unmounted.
+ *                                       Why the OS dirs skip .chos-link and /proc/chos/link:
+ *                                       each symlink costs, and /proc's entries force the kernel
+ *                                       out of its RCU path walk. bench:kmod, stat via /chos/usr
+ *                                       vs the direct path: .chos-link -> /proc/chos/link 1.63x,
+ *                                       .chos-link -> .chosfs/link 1.32x, .chosfs/link/usr 1.25x
  *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
  *
  * The host's identity files (CHOS_HOST_FILES) are bound by `chos setup` over each tree's copy,
@@ -16,6 +25,8 @@
 #define CHOS_ROOT_DEFAULT "/chos"
 #define CHOS_LINK_NAME ".chos-link"
 #define CHOS_KMOD_LINK "/proc/chos/link"
+#define CHOS_KMOD_MOUNT_NAME ".chosfs"
+#define CHOS_KMOD_LINK_TARGET CHOS_KMOD_MOUNT_NAME "/link"
 #define CHOS_KMOD_DIR "/proc/chos"
 
 /* NULL-terminated lists, defined once in layout.c. */

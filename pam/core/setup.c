@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup` (setup.h). One pass over the layout of layout.h, in this order:
  *   kmod: the module loaded and mounted (setup_kmod.c) -> ROOT itself -> ROOT/.chos-link (kind
- *   depends on the backend) -> OS directories (relative symlinks through the link) -> per tree:
+ *   depends on the backend) -> OS directories (relative symlinks through the link; kmod: straight
+ *   through .chosfs/link, layout.h) -> per tree:
  *   the host's files served (below) -> site directories (recursive binds of the host's) ->
- *   kmod: chosfs seen in ROOT/proc, per tree the same files seen through ROOT, the catalogue's
- *   paths listed in /proc/chos/valid -> the policy bundle passes the trust rule (checked only).
+ *   kmod: chosfs mounted at ROOT/.chosfs and seen in ROOT/proc, per tree the same files seen
+ *   through ROOT, the catalogue's paths listed in /proc/chos/valid -> the policy bundle passes
+ *   the trust rule (checked only).
  *
  * Served files, bound from the host over each tree's copy: the identity files (CHOS_HOST_FILES,
  * read-write as the seed had them), and read-only the site's chos configuration, so the `chos`
@@ -149,8 +151,12 @@ static int ensure_link(struct setup_run *r)
 		n = S_ISLNK(st.st_mode) ? readlink(link, target, sizeof(target) - 1) : -1;
 		if (n >= 0)
 			target[n] = '\0';
-		if (want_symlink ? n >= 0 && !strcmp(target, CHOS_KMOD_LINK) : S_ISDIR(st.st_mode))
+		if (want_symlink ? n >= 0 && !strcmp(target, CHOS_KMOD_LINK_TARGET)
+				 : S_ISDIR(st.st_mode))
 			return 0;
+		if (r->o->check && want_symlink && n >= 0)   /* an older kmod layout: via /proc */
+			return setup_problem(r, "run `chos setup`", "%s does not point to %s", link,
+				       CHOS_KMOD_LINK_TARGET);
 		if (r->o->check)
 			return setup_problem(r, "run `chos setup` with the backend you use",
 				       "%s is laid out for the %s backend", link,
@@ -161,10 +167,11 @@ static int ensure_link(struct setup_run *r)
 	} else if (r->o->check) {
 		return setup_problem(r, "run `chos setup`", "%s is missing", link);
 	}
-	if (want_symlink ? symlink(CHOS_KMOD_LINK, link) : mkdir(link, 0755))
+	if (want_symlink ? symlink(CHOS_KMOD_LINK_TARGET, link) : mkdir(link, 0755))
 		return setup_problem(r, "check that ROOT is writable by root", "%s: %s", link,
 			       strerror(errno));
-	return setup_done(r, "%s %s", link, want_symlink ? "-> " CHOS_KMOD_LINK : "(directory)");
+	return setup_done(r, "%s %s", link,
+			  want_symlink ? "-> " CHOS_KMOD_LINK_TARGET : "(directory)");
 }
 
 static int ensure_os_dir(struct setup_run *r, const char *name)
@@ -174,7 +181,7 @@ static int ensure_os_dir(struct setup_run *r, const char *name)
 	ssize_t n;
 
 	join(path, r->root, name);
-	join(want, CHOS_LINK_NAME, name);
+	join(want, r->backend == CHOS_BACKEND_KMOD ? CHOS_KMOD_LINK_TARGET : CHOS_LINK_NAME, name);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISLNK(st.st_mode))
 			return setup_problem(r, "move it away: OS directories come from the tree",
@@ -419,22 +426,20 @@ static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 	return 0;
 }
 
-/* AUTO: kmod when the module is loaded, when ROOT is already laid out for it (a module that
+/* AUTO: kmod when the module is loaded, when ROOT is already laid out for it (its link is a
+ * symlink, whatever its target, as older layouts pointed at /proc/chos/link; a module that
  * failed to load is then a problem, not a silent switch), when --module names one, or when
  * `modprobe chos` succeeds (an installed module); else namespace. --check loads nothing. */
 static enum chos_backend resolve_backend(struct setup_run *r)
 {
-	char link[SETUP_PATH_MAX], target[SETUP_PATH_MAX];
+	char link[SETUP_PATH_MAX];
 	struct stat st;
-	ssize_t n;
 
 	if (r->o->backend != CHOS_BACKEND_AUTO)
 		return r->o->backend;
 	if (stat(CHOS_KMOD_DIR, &st) == 0 || r->o->module)
 		return CHOS_BACKEND_KMOD;
-	if (join(link, r->root, CHOS_LINK_NAME) == 0 &&
-	    (n = readlink(link, target, sizeof(target) - 1)) >= 0 &&
-	    (target[n] = '\0', !strcmp(target, CHOS_KMOD_LINK)))
+	if (join(link, r->root, CHOS_LINK_NAME) == 0 && lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
 		return CHOS_BACKEND_KMOD;
 	if (!r->o->check && setup_kmod_try_load(r))
 		return CHOS_BACKEND_KMOD;

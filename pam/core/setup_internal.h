@@ -27,7 +27,8 @@ int setup_kmod_ready(struct setup_run *r);
 /* Loads the module without reporting a failure: the auto backend's probe for an installed one.
  * True when it is loaded afterwards. */
 int setup_kmod_try_load(struct setup_run *r);
-/* ROOT/proc (a bind of the host's) shows chosfs too: sessions resolve the link there. */
+/* ROOT/.chosfs (made here) and ROOT/proc/chos (ROOT/proc a bind of the host's) show chosfs too:
+ * sessions resolve the link through the first and switch trees through the second. */
 int setup_kmod_in_root(struct setup_run *r);
 /* Lists exactly the catalogue's paths in /proc/chos/valid (setchos accepts only those). */
 int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat);

@@ -4,10 +4,12 @@
  *               not loaded. `modprobe chos` (an installed module, e.g. DKMS), else finit_module
  *               of the file given with --module (a module built but not installed)
  *   2. mount    chosfs on /proc/chos; /proc/chos/valid appears once it is mounted
- *   3. in ROOT  sessions resolve the link through ROOT/proc, a bind of the host's /proc. Bound
- *               before chosfs was mounted (an earlier run without the module, a reload), and on
- *               a host whose mounts are private, that copy lacks chosfs: it is mounted there too
- *               (the same single instance)
+ *   3. in ROOT  ROOT/.chosfs: the link ROOT/.chos-link -> .chosfs/link resolves there (layout.h
+ *               says why not through /proc). ROOT/proc/chos: the seed's control files inside a
+ *               session. ROOT/proc is a bind of the host's /proc; bound before chosfs was mounted
+ *               (an earlier run without the module, a reload), and on a host whose mounts are
+ *               private, that copy lacks chosfs: it is mounted there too. Both are the same
+ *               single instance, and rmmod needs every one of them unmounted
  *   4. valid    exactly the catalogue's paths, rewritten only when the list differs
  * Each looks first, so a second run changes nothing. */
 #include <errno.h>
@@ -123,23 +125,45 @@ int setup_kmod_ready(struct setup_run *r)
 	return ensure_mounted(r);
 }
 
-int setup_kmod_in_root(struct setup_run *r)
+/* chosfs on dir (an existing directory), unless it already shows there. */
+static int mount_in_root(struct setup_run *r, const char *dir, const char *why)
 {
-	char dir[SETUP_PATH_MAX], valid[SETUP_PATH_MAX];
+	char valid[SETUP_PATH_MAX];
 
-	if (!mounted() ||
-	    snprintf(dir, sizeof(dir), "%s%s", r->root, CHOS_KMOD_DIR) >= (int)sizeof(dir) ||
-	    snprintf(valid, sizeof(valid), "%s/valid", dir) >= (int)sizeof(valid) ||
-	    access(dir, F_OK) < 0 || access(valid, F_OK) == 0)
-		return 0;   /* nothing to do, or ROOT/proc is not bound (reported on its own) */
+	if (snprintf(valid, sizeof(valid), "%s/valid", dir) >= (int)sizeof(valid))
+		return setup_problem(r, "use a shorter --root", "%s: path too long", dir);
+	if (access(valid, F_OK) == 0)
+		return 0;
 	if (r->o->check)
-		return setup_problem(r, "run `chos setup`",
-				     "%s does not show the chos filesystem: sessions cannot resolve the link",
-				     dir);
+		return setup_problem(r, "run `chos setup`", "%s does not show the chos filesystem: %s",
+				     dir, why);
 	if (mount("chosfs", dir, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return setup_problem(r, "check the module (dmesg)", "mount chosfs on %s: %s", dir,
 				     strerror(errno));
 	return setup_done(r, "mounted chosfs on %s", dir);
+}
+
+int setup_kmod_in_root(struct setup_run *r)
+{
+	char dir[SETUP_PATH_MAX];
+
+	if (!mounted())
+		return 0;   /* setup_kmod_ready said why */
+	if (snprintf(dir, sizeof(dir), "%s/%s", r->root, CHOS_KMOD_MOUNT_NAME) >= (int)sizeof(dir))
+		return setup_problem(r, "use a shorter --root", "%s: path too long", r->root);
+	if (access(dir, F_OK) < 0) {
+		if (r->o->check)
+			return setup_problem(r, "run `chos setup`", "%s is missing", dir);
+		if (mkdir(dir, 0755) < 0)
+			return setup_problem(r, "check that ROOT is writable by root", "%s: %s", dir,
+					     strerror(errno));
+	}
+	if (mount_in_root(r, dir, "sessions cannot resolve the link") < 0)
+		return -1;
+	if (snprintf(dir, sizeof(dir), "%s%s", r->root, CHOS_KMOD_DIR) >= (int)sizeof(dir) ||
+	    access(dir, F_OK) < 0)
+		return 0;   /* ROOT/proc is not bound (reported on its own) */
+	return mount_in_root(r, dir, "sessions cannot switch trees");
 }
 
 /* The module lists at most 256 paths of PATH_MAX: this holds any list it can serve. */

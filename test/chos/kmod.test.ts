@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildPolicy, REPO } from './lib/fixture';
 
-const CHECKS = ['setup', 'root-run', 'user-run', 'switch-in-session', 'refused', 'invisible', 'pam-kmod'];
+const CHECKS = ['setup', 'root-run', 'user-run', 'switch-in-session', 'refused', 'invisible', 'no-chosfs-in-root', 'pam-kmod'];
 
 let output = '';
 let status: number | null = null;

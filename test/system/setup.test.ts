@@ -78,7 +78,8 @@ test('--backend kmod lays out the link for the module, reports the module it can
   const root = path.join(site.dir, 'switch-root');
   expect(setupAt(root).status).toBe(0);
   const kmod = setupAt(root, '--backend', 'kmod');
-  expect(fs.readlinkSync(path.join(root, '.chos-link'))).toBe('/proc/chos/link');
+  expect(fs.readlinkSync(path.join(root, '.chos-link'))).toBe('.chosfs/link');
+  expect(fs.readlinkSync(path.join(root, 'usr'))).toBe('.chosfs/link/usr');
   // The test host's kernel has no chos.ko installed (the module is tested in QEMU: test/chos/kmod.test.ts).
   expect(kmod.status).toBe(1);
   expect(problems(kmod)).toContain(
@@ -90,20 +91,27 @@ test('--backend kmod lays out the link for the module, reports the module it can
   );
   expect(setupAt(root, '--backend', 'namespace').status).toBe(0);
   expect(fs.statSync(path.join(root, '.chos-link')).isDirectory()).toBe(true);
+  expect(fs.readlinkSync(path.join(root, 'usr'))).toBe('.chos-link/usr');
 });
 
-test('--check of a kmod layout says the module is not loaded; auto keeps the kmod layout', () => {
+test('--check of a kmod layout says the module is not loaded and names an older link; auto keeps the kmod layout, renewed', () => {
   const root = path.join(site.dir, 'kmod-check-root');
   setupAt(root, '--backend', 'kmod');
+  // Layouts before ROOT/.chosfs pointed the link through /proc.
+  fs.unlinkSync(path.join(root, '.chos-link'));
+  fs.symlinkSync('/proc/chos/link', path.join(root, '.chos-link'));
   for (const extra of [['--backend', 'kmod'], []]) {
     const r = setupAt(root, '--check', ...extra);
     expect(r.status).toBe(1);
     expect(problems(r)).toContain(
       'problem: the chos kernel module is not loaded (/proc/chos is missing); fix: run `chos setup` (it loads it: modprobe chos, or --module PATH)',
     );
+    expect(problems(r)).toContain(
+      `problem: ${root}/.chos-link does not point to .chosfs/link; fix: run \`chos setup\``,
+    );
   }
   expect(setupAt(root).status).toBe(1);
-  expect(fs.readlinkSync(path.join(root, '.chos-link'))).toBe('/proc/chos/link');
+  expect(fs.readlinkSync(path.join(root, '.chos-link'))).toBe('.chosfs/link');
 });
 
 test('--module names a file that is no module: the load error is reported, nothing else changes', () => {

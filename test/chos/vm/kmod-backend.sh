@@ -83,12 +83,15 @@ setup() {
   run_setup --check "${setup_args[@]}"
   ((rc == 1)) && [[ $out == *'problem: the chos filesystem is not mounted on /proc/chos; fix: run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)'* ]] ||
     return 1
-  # With private mounts the root's /proc holds its own chosfs mount: rmmod needs both gone.
-  umount /chos/proc/chos && rmmod chos || return 1
+  # The link resolves through /chos/.chosfs, and with private mounts the root's /proc holds its
+  # own chosfs mount: rmmod needs all three gone.
+  if rmmod chos 2>/dev/null; then echo "rmmod succeeded with chosfs on /chos"; return 1; fi
+  umount /chos/.chosfs && umount /chos/proc/chos && rmmod chos || return 1
   run_setup "${setup_args[@]}"
   ((rc == 0)) && [[ $out == *'done: loaded the chos kernel module (modprobe chos)'* ]] &&
+    [[ $out == *'done: mounted chosfs on /chos/.chosfs'* ]] &&
     [[ $out == *'done: mounted chosfs on /chos/proc/chos'* ]] || return 1
-  [[ $(readlink /chos/.chos-link) == /proc/chos/link ]] &&
+  [[ $(readlink /chos/.chos-link) == .chosfs/link ]] && [[ $(readlink /chos/usr) == .chosfs/link/usr ]] &&
   grep -qx /os/tiny /proc/chos/valid && grep -qx /os/trixie /proc/chos/valid || return 1
   run_setup "${setup_args[@]}"
   ((rc == 0)) && [[ $out == 'chos setup: done' ]] || return 1
@@ -143,6 +146,23 @@ invisible() {
   [[ $(readlink /proc/chos/link) == / ]]
 }
 chos_vm_check invisible invisible
+
+# Without chosfs at /chos/.chosfs the link would dangle: refused before anything changes,
+# --check names it, and setup mounts it again.
+no_chosfs_in_root() {
+  local err
+  umount /chos/.chosfs || return 1
+  err=$(chos run "${opts[@]}" tiny -- true 2>&1)
+  [[ $err == 'chos: kmod backend: /chos/.chosfs does not show the chos filesystem; run `chos setup`' ]] &&
+  [[ $(readlink /proc/chos/link) == / ]] || return 1
+  run_setup --check "${setup_args[@]}"
+  ((rc == 1)) && [[ $out == *'problem: /chos/.chosfs does not show the chos filesystem: sessions cannot resolve the link; fix: run `chos setup`'* ]] ||
+    return 1
+  run_setup "${setup_args[@]}"
+  ((rc == 0)) && [[ $out == *'done: mounted chosfs on /chos/.chosfs'* ]] &&
+  [[ $(chos run "${opts[@]}" tiny -- cat /etc/os-release | pretty) == '"chos vm tiny"' ]]
+}
+chos_vm_check no-chosfs-in-root no_chosfs_in_root
 
 # pam_chos with backend=kmod: bob lands in tiny; in the session, user namespaces still work
 # (pivot_root, not chroot: a chrooted process gets EPERM), bob resolves through the host's

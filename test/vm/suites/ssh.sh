@@ -85,7 +85,7 @@ lands_in_policy_tree() {
   a=$(as_ssh alice 'cat /etc/os-release; readlink /proc/chos/link; readlink /usr') || return 1
   b=$(as_ssh bob 'cat /etc/os-release; readlink /proc/chos/link') || return 1
   echo "$a"; echo "$b"
-  [[ $(id_of <<<"$a") == chos-vm-trixie && $a == *$'\n/os/trixie\n'* ]] &&
+  [[ $(id_of <<<"$a") == chos-vm-trixie && $a == *$'\n/os/trixie\n.chosfs/link/usr' ]] &&
   [[ $(id_of <<<"$b") == chos-vm-tiny && $b == *$'\n/os/tiny' ]]
 }
 chos_vm_check ssh-lands-in-policy-tree lands_in_policy_tree
