@@ -3,11 +3,12 @@
 #   fork: fork + exit + wait without the module, vs. loaded with the caller's link set (each
 #         child gets and drops an entry), and loaded with no link (one failed lookup per fork).
 #   stat: stat(2) of files by their direct path in the tree, vs. through /chos/usr laid out as
-#         `chos setup` does (pam/core/layout.h: /chos/usr -> .chos-link/usr, /chos/.chos-link ->
-#         /proc/chos/link), vs. an alternative layout with the same chosfs also mounted at
-#         /chos/.chosfs and /chos/usr -> .chosfs/link/usr: one symlink fewer, and no /proc
-#         lookup (/proc's entries leave the RCU path walk: proc_misc_d_revalidate); and
-#         through /proc/chos/link/usr itself, without the /chos symlinks.
+#         `chos setup` does (pam/core/layout.h: /chos/usr -> .chosfs/link/usr, chosfs also
+#         mounted at /chos/.chosfs), vs. two layouts measured against it: the former one
+#         (/chos/usr -> .chos-link/usr, /chos/.chos-link -> /proc/chos/link: /proc's entries
+#         leave the RCU path walk, proc_misc_d_revalidate) and /chos/usr -> .chos-link/usr with
+#         /chos/.chos-link -> .chosfs/link (one symlink more than setup's); and through
+#         /proc/chos/link/usr itself, without the /chos symlinks.
 # Guest time runs on QEMU's instruction counter (the line below), so figures count the work
 # done, not the host's load; caches and atomics are not modelled, so read them as instruction
 # costs. The conditions alternate, 5 times each; each figure is the median of those 5 medians
@@ -28,26 +29,30 @@ for f in bin/ls bin/bash sbin/sshd lib/os-release lib/x86_64-linux-gnu/libc.so.6
 done
 
 # The tree: its usr is the VM's own, so every path reaches the same inodes.
-mkdir -p "$tree/usr" /chos /chos-alt/.chosfs
+mkdir -p "$tree/usr" /chos/.chosfs /chos-proc /chos-two/.chosfs
 mount --bind /usr "$tree/usr"
-ln -s .chos-link/usr /chos/usr
-ln -s /proc/chos/link /chos/.chos-link
-ln -s .chosfs/link/usr /chos-alt/usr
+ln -s .chosfs/link/usr /chos/usr
+ln -s .chosfs/link /chos/.chos-link
+ln -s .chos-link/usr /chos-proc/usr
+ln -s /proc/chos/link /chos-proc/.chos-link
+ln -s .chos-link/usr /chos-two/usr
+ln -s .chosfs/link /chos-two/.chos-link
 
 load() {
   insmod /mnt/chos/dist/native/chos.ko
   mount -t chosfs chosfs /proc/chos
-  mount -t chosfs chosfs /chos-alt/.chosfs
+  mount -t chosfs chosfs /chos/.chosfs
+  mount -t chosfs chosfs /chos-two/.chosfs
   echo "$tree" >/proc/chos/valid
 }
 unload() {
   echo x >/proc/chos/resetchos
-  umount /chos-alt/.chosfs /proc/chos
+  umount /chos/.chosfs /chos-two/.chosfs /proc/chos
   rmmod chos
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-fork_none=() fork_loaded=() fork_link=() stat_direct=() stat_proc=() stat_outside=() stat_link=()
+fork_none=() fork_loaded=() fork_link=() stat_direct=() stat_setup=() stat_proc=() stat_two=() stat_link=()
 for _ in $(seq $iterations); do
   fork_none+=("$(bench fork $forks)")
   load
@@ -55,8 +60,9 @@ for _ in $(seq $iterations); do
   echo "$tree" >/proc/chos/setchos   # this shell: every program below inherits it
   fork_link+=("$(bench fork $forks)")
   stat_direct+=("$(bench stat $stats "$tree/usr" "${files[@]}")")
-  stat_proc+=("$(bench stat $stats /chos/usr "${files[@]}")")
-  stat_outside+=("$(bench stat $stats /chos-alt/usr "${files[@]}")")
+  stat_setup+=("$(bench stat $stats /chos/usr "${files[@]}")")
+  stat_proc+=("$(bench stat $stats /chos-proc/usr "${files[@]}")")
+  stat_two+=("$(bench stat $stats /chos-two/usr "${files[@]}")")
   stat_link+=("$(bench stat $stats /proc/chos/link/usr "${files[@]}")")
   [[ $(readlink /proc/chos/link) == "$tree" ]]
   unload
@@ -76,7 +82,8 @@ row "fork+exit+wait, no module (baseline)" "$(median "${fork_none[@]}")" 1
 row "fork+exit+wait, module loaded, caller has no link" "$(median "${fork_loaded[@]}")" "$(ratio fork_none fork_loaded)"
 row "fork+exit+wait, module loaded, caller has a link" "$(median "${fork_link[@]}")" "$(ratio fork_none fork_link)"
 row "stat, ${#files[@]} files by direct path in the tree (baseline)" "$(median "${stat_direct[@]}")" 1
-row "stat, via /chos/usr, chos setup layout (/proc/chos)" "$(median "${stat_proc[@]}")" "$(ratio stat_direct stat_proc)"
-row "stat, via /chos/usr -> .chosfs/link/usr (alternative)" "$(median "${stat_outside[@]}")" "$(ratio stat_direct stat_outside)"
+row "stat, /chos/usr -> .chosfs/link/usr (chos setup)" "$(median "${stat_setup[@]}")" "$(ratio stat_direct stat_setup)"
+row "stat, .chos-link/usr, .chos-link -> /proc/chos/link" "$(median "${stat_proc[@]}")" "$(ratio stat_direct stat_proc)"
+row "stat, .chos-link/usr, .chos-link -> .chosfs/link" "$(median "${stat_two[@]}")" "$(ratio stat_direct stat_two)"
 row "stat, via /proc/chos/link/usr (no /chos symlinks)" "$(median "${stat_link[@]}")" "$(ratio stat_direct stat_link)"
 echo "targets: fork with a link < 1.05x; /chos/usr <= 1.3x direct"
