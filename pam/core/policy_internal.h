@@ -28,7 +28,7 @@ struct chos_sandbox {
 	size_t memory_bytes;	    /* the limits, for fault messages */
 	size_t stack_bytes;
 	unsigned timeout_ms;
-	struct timespec deadline; /* CLOCK_MONOTONIC; covers loading and running */
+	struct timespec deadline; /* CLOCK_THREAD_CPUTIME_ID; covers loading and running */
 	bool expired;		  /* the deadline passed: every later poll interrupts too */
 	unsigned console_lines;
 };

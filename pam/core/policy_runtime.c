@@ -15,7 +15,10 @@
  * `console.log/info/warn/error` write one line each to the log sink ("policy: ..."), at most
  * CHOS_CONSOLE_LINES_MAX lines per evaluation.
  *
- * The interrupt handler compares CLOCK_MONOTONIC with the deadline; QuickJS polls it on loop
+ * The deadline counts the CPU time of the evaluating thread (CLOCK_THREAD_CPUTIME_ID), not the
+ * wall clock: a policy cannot block (it has no I/O), so CPU time is exactly the work it does,
+ * and a login storm that leaves it a fraction of a CPU must not turn every login into a timeout
+ * fault. The interrupt handler compares that clock with the deadline; QuickJS polls it on loop
  * back-edges, calls and inside the regexp engine, and its "interrupted" error is uncatchable, so
  * `for(;;){try{for(;;){}}catch(e){}}` ends too. Once expired it keeps interrupting: nothing the
  * policy left behind runs again. */
@@ -36,7 +39,7 @@ static int interrupt_handler(JSRuntime *rt, void *opaque)
 	(void)rt;
 	if (sb->expired)
 		return 1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
 	if (now.tv_sec > sb->deadline.tv_sec ||
 	    (now.tv_sec == sb->deadline.tv_sec && now.tv_nsec >= sb->deadline.tv_nsec))
 		sb->expired = true;
@@ -185,7 +188,7 @@ int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options 
 
 void chos_sandbox_rearm(struct chos_sandbox *sb)
 {
-	clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sb->deadline);
 	sb->deadline.tv_sec += sb->timeout_ms / 1000;
 	sb->deadline.tv_nsec += (long)(sb->timeout_ms % 1000) * 1000000L;
 	if (sb->deadline.tv_nsec >= 1000000000L) {
