@@ -11,21 +11,9 @@ set -u
 conf=/os/conf
 policy=$(ls -d /mnt/chos/chos-vm-policy)
 
-make_tree() {
-  local t=/os/$1 f
-  mkdir -p "$t/etc" "$t/usr" "$t/root"
-  mount --bind /usr "$t/usr"
-  for f in bin sbin lib lib64; do ln -sfn "usr/$f" "$t/$f"; done
-  printf 'ID=chos-vm-%s\nPRETTY_NAME="chos vm %s"\n' "$1" "$1" >"$t/etc/os-release"
-  # Targets for the host's identity files, which chos setup binds over them.
-  for f in passwd group shadow gshadow hosts resolv.conf nsswitch.conf localtime; do
-    : >"$t/etc/$f"
-  done
-}
-
 prepare() {
   # The VM's mounts stay private (no systemd), the harder case for chos setup's binds.
-  make_tree trixie && make_tree tiny || return 1
+  chos_vm_os_tree trixie && chos_vm_os_tree tiny || return 1
   mkdir -p "$conf"
   printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos"
   # With its bytecode: from source, under TCG, the policy can overrun its 100 ms deadline.

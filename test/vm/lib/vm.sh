@@ -40,3 +40,15 @@ chos_vm_check() {
   if ((rc == 0)); then echo "CHOS-CHECK $name ok"; else echo "CHOS-CHECK $name fail $rc"; fi
   return 0
 }
+
+# A tree /os/NAME for the kmod backend's logins: the VM's own /usr bound in (so chos, setpriv
+# and sh run inside it), its own os-release, and empty targets for the host's identity files,
+# which chos setup binds over them.
+chos_vm_os_tree() {
+  local t=/os/$1 f
+  mkdir -p "$t/etc" "$t/usr" "$t/root"
+  mount --bind /usr "$t/usr"
+  for f in bin sbin lib lib64; do ln -sfn "usr/$f" "$t/$f"; done
+  printf 'ID=chos-vm-%s\nPRETTY_NAME="chos vm %s"\n' "$1" "$1" >"$t/etc/os-release"
+  for f in passwd group shadow gshadow hosts resolv.conf nsswitch.conf localtime; do : >"$t/etc/$f"; done
+}
