@@ -1,20 +1,14 @@
 // The kernel module in a real kernel: Debian 12's, booted in QEMU (TCG), one boot for all the
 // behaviours of issue 4. The in-VM programs live in test/vm/progs (one per behaviour, each
 // with a header comment), the sequence in test/vm/suites/kmod.sh.
-import { checkOutput, runVm, VmResult } from './lib/vm';
+import { expectCheck as expectVmCheck, runVm, VmResult } from './lib/vm';
 
 let result: VmResult;
+const expectCheck = (name: string): void => expectVmCheck(result, name);
 
 beforeAll(async () => {
   result = await runVm('test/vm/suites/kmod.sh');
 }, 600_000);
-
-function expectCheck(name: string): void {
-  const verdict = result.checks.get(name);
-  if (verdict !== 'ok') {
-    throw new Error(`in-VM check ${name}: ${verdict ?? 'never ran'}\n${checkOutput(result, name)}`);
-  }
-}
 
 test('the suite ran to the end inside the VM', () => {
   expect(result.status).toBe(0);

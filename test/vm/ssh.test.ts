@@ -1,13 +1,14 @@
 // ssh logins with the kmod backend inside Debian 12's kernel under QEMU: sshd on the VM's
 // loopback with pam_chos backend=kmod, the example policy (policy/examples/site) built here
 // with the real CLI, `chos setup` laying out /chos. Sequence: test/vm/suites/ssh.sh.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkOutput, repoRoot, runVm, VmResult } from './lib/vm';
+import { buildPolicy } from '../chos/lib/fixture';
+import { expectCheck as expectVmCheck, runVm, VmResult } from './lib/vm';
 
 let result: VmResult;
+const expectCheck = (name: string): void => expectVmCheck(result, name);
 
 beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chos-vm-ssh-'));
@@ -15,23 +16,12 @@ beforeAll(async () => {
     // run copies extra files under their base names: /mnt/chos/chos-vm-policy in the VM.
     const policy = path.join(dir, 'chos-vm-policy');
     fs.mkdirSync(policy);
-    execFileSync(
-      'node',
-      [path.join(repoRoot, 'dist/chos-policy.js'), 'build', path.join(repoRoot, 'policy/examples/site'), '-o', path.join(policy, 'policy.js')],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    buildPolicy(policy);
     result = await runVm('test/vm/suites/ssh.sh', [policy]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 600_000);
-
-function expectCheck(name: string): void {
-  const verdict = result.checks.get(name);
-  if (verdict !== 'ok') {
-    throw new Error(`in-VM check ${name}: ${verdict ?? 'never ran'}\n${checkOutput(result, name)}`);
-  }
-}
 
 test('the ssh suite ran to the end inside the VM with no kernel warnings', () => {
   expect(result.output).toContain('dmesg problems: 0\n');

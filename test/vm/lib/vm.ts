@@ -52,3 +52,11 @@ export function checkOutput(result: VmResult, name: string): string {
   const end = result.output.indexOf(`CHOS-CHECK ${name} `, start);
   return start < 0 ? result.output.slice(-4000) : result.output.slice(start, end < 0 ? undefined : end);
 }
+
+/** Fails with the check's own output unless the in-VM check `name` reported ok. */
+export function expectCheck(result: VmResult, name: string): void {
+  const verdict = result.checks.get(name);
+  if (verdict !== 'ok') {
+    throw new Error(`in-VM check ${name}: ${verdict ?? 'never ran'}\n${checkOutput(result, name)}`);
+  }
+}
