@@ -1,26 +1,13 @@
 // ssh logins with the kmod backend inside Debian 12's kernel under QEMU: sshd on the VM's
 // loopback with pam_chos backend=kmod, the example policy (policy/examples/site) built here
 // with the real CLI, `chos setup` laying out /chos. Sequence: test/vm/suites/ssh.sh.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { buildPolicy } from '../chos/lib/fixture';
-import { expectCheck as expectVmCheck, runVm, VmResult } from './lib/vm';
+import { expectCheck as expectVmCheck, runVmWithExamplePolicy, VmResult } from './lib/vm';
 
 let result: VmResult;
 const expectCheck = (name: string): void => expectVmCheck(result, name);
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chos-vm-ssh-'));
-  try {
-    // run copies extra files under their base names: /mnt/chos/chos-vm-policy in the VM.
-    const policy = path.join(dir, 'chos-vm-policy');
-    fs.mkdirSync(policy);
-    buildPolicy(policy);
-    result = await runVm('test/vm/suites/ssh.sh', [policy]);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  result = await runVmWithExamplePolicy('test/vm/suites/ssh.sh');
 }, 600_000);
 
 test('the ssh suite ran to the end inside the VM with no kernel warnings', () => {

@@ -2,7 +2,10 @@
 // In-VM suites print "CHOS-CHECK <name> ok|fail <status>" per behaviour (lib/vm.sh
 // chos_vm_check), so one boot serves many jest tests.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildPolicy } from '../../chos/lib/fixture';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const runner = path.join(repoRoot, 'test', 'vm', 'run');
@@ -58,5 +61,19 @@ export function expectCheck(result: VmResult, name: string): void {
   const verdict = result.checks.get(name);
   if (verdict !== 'ok') {
     throw new Error(`in-VM check ${name}: ${verdict ?? 'never ran'}\n${checkOutput(result, name)}`);
+  }
+}
+
+/** Runs scriptPath in the VM with the example policy (policy/examples/site) built by the real
+ * CLI and copied in as /mnt/chos/chos-vm-policy (run copies extra files under their base names). */
+export async function runVmWithExamplePolicy(scriptPath: string): Promise<VmResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chos-vm-policy-'));
+  try {
+    const policy = path.join(dir, 'chos-vm-policy');
+    fs.mkdirSync(policy);
+    buildPolicy(policy);
+    return await runVm(scriptPath, [policy]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
