@@ -1,28 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The user's request (request.h). The ~/.chos reader is a child made with
- * clone(CLONE_VM | CLONE_VFORK) on a small stack of its own: it shares our memory and we sleep
- * until it is gone, so it costs no copy of the caller's page tables (a fork of sshd is most of
- * a login's overhead) and it answers by filling a struct reader, no pipe needed.
+ * The user's request (request.h). ~/.chos is read by a child made with clone(CLONE_VM) on a
+ * small stack of its own: it costs no copy of the caller's page tables (a fork of sshd is most
+ * of a login's overhead) and answers by filling a struct reader in memory it shares with us.
  *
- * Sharing memory with a root process while running as the user is safe only under these rules:
- *   - The child makes raw system calls only (syscall(2)): no allocator, no stdio, no NSS, no
- *     cancellation points, and never glibc's set*id wrappers, which would signal the caller's
- *     other threads to change their credentials too. It writes nothing but its struct reader.
- *   - Every signal is blocked before the clone; the child then blocks all but SIGALRM (set to
- *     its default action): no handler of the caller ever runs in the child, and the user, who
- *     may signal a process of their uid, can stop or kill it but never steer it.
- *   - A hung home (NFS) must not hang the login: the child arms its own ITIMER_REAL, and
- *     SIGALRM's default action kills it, even when stopped, after CHOS_REQUEST_TIMEOUT_MS.
- *   - Dropping the uid makes the shared mm non-dumpable (the kernel does this on every
- *     credential change), so the user cannot ptrace the child into our memory; the caller's
- *     dumpable flag is restored afterwards. With fs.suid_dumpable=1, which the kernel documents
- *     as insecure, a forked reader's copy of our memory was exposed the same way. */
+ * A task that shares a root process's memory must never be the user's to touch. So the reader
+ * keeps root's real, effective and saved uids and changes only what the kernel checks when it
+ * opens and reads a file: its groups (setgroups), its filesystem ids (setfsgid, setfsuid) and
+ * its capabilities, all dropped (capset). Every check that would let the user reach it compares
+ * the user's uid with those three ids, which stay 0: ptrace and /proc/PID/mem (ptrace_may_access;
+ * the reader holds no CAP_SYS_PTRACE either) and kill(2) (the sender's uid against the target's
+ * real and saved uid). That holds whatever the dumpable flag and fs.suid_dumpable say, and at
+ * every moment: there is no window to race, because no task sharing our memory ever has the
+ * user's uid. (A reader that drops its uid is exposed: the kernel ends a vfork wait before the
+ * exiting child lets go of the memory, so for a moment a task of the user's owned root's
+ * address space while it was dumpable.) What the reader can open is what the user can:
+ * permission checks use the filesystem ids and the groups, and without capabilities nothing
+ * overrides them. A FUSE home refuses it (FUSE checks the real and effective uids): no request.
+ *
+ * The rules that keep a shared-memory child from corrupting the caller:
+ *   - It makes raw system calls only (raw_syscall.h: not even errno, which is the caller's
+ *     TLS): no allocator, no stdio, no NSS, no cancellation points, and never glibc's set*id
+ *     wrappers, which would signal the caller's other threads to change their credentials.
+ *     It writes nothing but its struct reader, which lives in the mapping of its stack.
+ *   - It starts with every signal blocked (the mask is set around the clone) and its exit
+ *     signal is 0: no handler of the caller ever runs in it, and the caller's SIGCHLD handling
+ *     and waitpid(-1) neither see nor reap it (only __WALL does).
+ * A hung home (NFS) must not hang the login: we wait on a pidfd for CHOS_REQUEST_TIMEOUT_MS,
+ * then SIGKILL the reader and wait CHOS_REQUEST_KILL_WAIT_MS more. A killed task never runs
+ * another instruction of ours (a pending SIGKILL is acted on before any return to user space),
+ * but a system call it was in may still complete into its buffer, so the mapping is unmapped
+ * only once the reader is reaped. One that outlives SIGKILL (an uninterruptible wait) keeps its
+ * mapping and stays a zombie until the caller exits, and the caller keeps the non-dumpable flag
+ * the reader's credential change gave our memory; else that flag is restored after the reap. */
 #include "request.h"
+#include "raw_syscall.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +47,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
-/* The child's raw fstat fills glibc's struct stat, and its raw set*id calls take 32-bit ids:
- * both hold on these 64-bit targets (32-bit x86 and ARM have other calls for them). */
-#if !defined(__x86_64__) && !defined(__aarch64__)
-#error "request.c's raw system calls are written for x86_64 and aarch64"
-#endif
-
-/* The child's stack: its calls are a few frames of syscall(2); a guard page sits below it. */
-#define READER_STACK (16u << 10)
+/* The child's raw fstat fills glibc's struct stat, and its raw setgroups takes 32-bit ids:
+ * both hold on these 64-bit targets (raw_syscall.h refuses others). */
 
 int chos_request_conf_valid(const char *name)
 {
@@ -62,13 +73,11 @@ int chos_request_conf_valid(const char *name)
 	return 1;
 }
 
-/* Where the child stopped. READ_NONE: it died before saying (the timer, or a signal). */
+/* Where the child stopped. READ_NONE: it was killed (or died) before saying. */
 enum reader_step {
 	READ_NONE,
-	READ_SIGNALS,
 	READ_DROP,
 	READ_CHECK,
-	READ_REGAIN,
 	READ_OPEN,
 	READ_FSTAT,
 	READ_NOT_REGULAR,
@@ -91,51 +100,36 @@ struct reader {
 	char buf[CHOS_REQUEST_FILE_MAX + 1];
 };
 
-/* The kernel's struct sigaction for rt_sigaction (not glibc's). */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
+/* How the wait for the child ended. */
+enum reader_end {
+	READER_EXITED,	  /* reaped; r->step says how far it got */
+	READER_KILLED,	  /* killed after the budget, and reaped */
+	READER_ABANDONED, /* outlived SIGKILL: its mapping stays (see the header) */
 };
 
-/* Raw system call returning -errno; errno is the sleeping caller's, read at once. */
-static long sys(long r)
+/* Drops what opening a file checks: groups, filesystem ids, every capability. Each change is
+ * checked: a half-dropped reader would read as root. */
+static enum reader_step reader_drop(struct reader *r)
 {
-	return r < 0 ? -errno : r;
-}
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	long e;
 
-static enum reader_step reader_signals(void)
-{
-	struct kernel_sigaction dfl = {.handler = SIG_DFL};
-	uint64_t all_but_alarm = ~(UINT64_C(1) << (SIGALRM - 1));
-	long ms = CHOS_REQUEST_TIMEOUT_MS;
-	struct itimerval timer = {.it_value = {ms / 1000, (ms % 1000) * 1000}};
-
-	if (sys(syscall(SYS_rt_sigaction, SIGALRM, &dfl, NULL, sizeof(uint64_t))) < 0 ||
-	    sys(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all_but_alarm, NULL, sizeof(uint64_t))) <
-		0 ||
-	    sys(syscall(SYS_setitimer, ITIMER_REAL, &timer, NULL)) < 0)
-		return READ_SIGNALS;
-	return READ_DONE;
-}
-
-/* Drops to the user for good, and checks it: a half-dropped reader would read as root. */
-static enum reader_step reader_drop(const struct reader *r)
-{
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-
-	if (sys(syscall(SYS_setgroups, r->ngroups, r->groups)) < 0 ||
-	    sys(syscall(SYS_setresgid, r->gid, r->gid, r->gid)) < 0 ||
-	    sys(syscall(SYS_setresuid, r->uid, r->uid, r->uid)) < 0)
-		return READ_DROP;
-	if (syscall(SYS_getresuid, &ru, &eu, &su) < 0 ||
-	    syscall(SYS_getresgid, &rg, &eg, &sg) < 0 || ru != r->uid || eu != r->uid ||
-	    su != r->uid || rg != r->gid || eg != r->gid || sg != r->gid)
+	if ((e = chos_raw_syscall2(SYS_setgroups, r->ngroups, r->groups)) < 0)
+		return r->err = (int)-e, READ_DROP;
+	/* setfsgid and setfsuid return the previous id and never fail visibly; asking again with
+	 * -1 (never valid) reads the id back. */
+	chos_raw_syscall1(SYS_setfsgid, r->gid);
+	chos_raw_syscall1(SYS_setfsuid, r->uid);
+	if ((gid_t)chos_raw_syscall1(SYS_setfsgid, -1) != r->gid ||
+	    (uid_t)chos_raw_syscall1(SYS_setfsuid, -1) != r->uid)
 		return READ_CHECK;
-	if (r->uid != 0 && syscall(SYS_setresuid, 0, 0, 0) == 0)
-		return READ_REGAIN;
+	if ((e = chos_raw_syscall2(SYS_capset, &hdr, caps)) < 0)
+		return r->err = (int)-e, READ_DROP;
+	hdr.pid = 0;
+	if (chos_raw_syscall2(SYS_capget, &hdr, caps) < 0 || caps[0].effective ||
+	    caps[1].effective || caps[0].permitted || caps[1].permitted)
+		return READ_CHECK;
 	return READ_DONE;
 }
 
@@ -144,18 +138,18 @@ static enum reader_step reader_read(struct reader *r)
 	struct stat st;
 	long fd, n;
 
-	fd = sys(syscall(SYS_openat, AT_FDCWD, r->path,
-			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+	fd = chos_raw_syscall4(SYS_openat, AT_FDCWD, r->path,
+			       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	if (fd < 0)
 		return r->err = (int)-fd, READ_OPEN;
-	if ((n = sys(syscall(SYS_fstat, fd, &st))) < 0)
+	if ((n = chos_raw_syscall2(SYS_fstat, fd, &st)) < 0)
 		return r->err = (int)-n, READ_FSTAT;
 	if (!S_ISREG(st.st_mode))
 		return READ_NOT_REGULAR;
 	if (st.st_size > CHOS_REQUEST_FILE_MAX)
 		return READ_TOO_LARGE;
 	while (r->have < sizeof(r->buf)) {
-		n = sys(syscall(SYS_read, fd, r->buf + r->have, sizeof(r->buf) - r->have));
+		n = chos_raw_syscall3(SYS_read, fd, r->buf + r->have, sizeof(r->buf) - r->have);
 		if (n == -EINTR)
 			continue;
 		if (n < 0)
@@ -167,53 +161,109 @@ static enum reader_step reader_read(struct reader *r)
 	return READ_DONE;
 }
 
-/* The child. Exits through clone's return path (the exit system call), never exit(3). */
+/* The child. Exits through clone's return path (the exit system call), never exit(3); its
+ * descriptor is closed by that exit. */
 static int reader_child(void *arg)
 {
 	struct reader *r = arg;
-	enum reader_step step = reader_signals();
+	enum reader_step step = reader_drop(r);
 
-	if (step == READ_DONE && (step = reader_drop(r)) != READ_DONE)
-		r->err = errno;
 	if (step == READ_DONE)
 		step = reader_read(r);
 	r->step = step;
 	return 0;
 }
 
-/* Runs the child and waits for it; 0, or -errno when it could not be started. */
-static int run_reader(struct reader *r)
+/* The child's mapping: a guard page, its stack (a few frames of system calls), then the
+ * struct reader it shares with us, just above the stack's top. */
+#define READER_STACK (16u << 10)
+
+static size_t reader_map_size(void)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return page + READER_STACK + (sizeof(struct reader) + page - 1) / page * page;
+}
+
+static struct reader *reader_map(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *base = mmap(NULL, reader_map_size(), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+	if (base == MAP_FAILED)
+		return NULL;
+	if (mprotect(base, page, PROT_NONE) < 0) {
+		munmap(base, reader_map_size());
+		return NULL;
+	}
+	return (struct reader *)(base + page + READER_STACK);
+}
+
+static void reader_unmap(struct reader *r)
+{
+	munmap((char *)r - READER_STACK - (size_t)sysconf(_SC_PAGESIZE), reader_map_size());
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when the process behind pidfd has exited within ms, else 0. */
+static int exits_within(int pidfd, long long ms)
+{
+	long long deadline = now_ms() + ms;
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	for (;;) {
+		long long left = deadline - now_ms();
+		int n = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (n > 0)
+			return 1;
+		if (n == 0 || errno != EINTR)
+			return 0;
+	}
+}
+
+/* Runs the child and waits for it within the budget: 0 with *end set, or -errno when it could
+ * not be started. */
+static int run_reader(struct reader *r, enum reader_end *end)
+{
 	sigset_t all, saved;
-	int dumpable, err = 0;
-	char *stack;
+	siginfo_t info;
+	int dumpable, pidfd = -1;
 	pid_t pid;
 
-	stack = mmap(NULL, page + READER_STACK, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return -errno;
-	if (mprotect(stack, page, PROT_NONE) < 0) {
-		err = -errno;
-		goto unmap;
-	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
 	dumpable = prctl(PR_GET_DUMPABLE);
-	/* SIGCHLD: an ordinary child for waitpid. The stack grows down from its top. */
-	pid = clone(reader_child, stack + page + READER_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, r);
+	/* Exit signal 0: no SIGCHLD; CLONE_PIDFD: a descriptor to poll and reap it by. */
+	pid = clone(reader_child, r, CLONE_VM | CLONE_PIDFD, r, &pidfd);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0)
-		err = -errno;
+		return -errno;
+	*end = READER_EXITED;
+	if (!exits_within(pidfd, CHOS_REQUEST_TIMEOUT_MS)) {
+		*end = READER_KILLED;
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		if (!exits_within(pidfd, CHOS_REQUEST_KILL_WAIT_MS)) {
+			close(pidfd);
+			*end = READER_ABANDONED;
+			return 0;
+		}
+	}
+	while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	/* The reader's credential change made our shared memory non-dumpable; nobody else holds
+	 * it now. */
 	if ((dumpable == 0 || dumpable == 1) && prctl(PR_GET_DUMPABLE) != dumpable)
 		prctl(PR_SET_DUMPABLE, dumpable);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	/* ECHILD: the caller ignores SIGCHLD and the kernel reaped it; r->step is what counts. */
-	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-unmap:
-	munmap(stack, page + READER_STACK);
-	return err;
+	return 0;
 }
 
 /* Turns the child's bytes into the first line (status 'V'), or why there is none ('N'/'E'). */
@@ -254,11 +304,44 @@ static char first_line(struct reader *r, char *text, size_t text_size)
 	return 'V';
 }
 
-/* Reads the first line of path as the user. Fills text with the line (status 'V'), or why
- * there is none (status 'N'/'E'). Returns the status byte. */
+/* Why the child stopped before it read the file (or while reading it), for the log. */
+static void describe_failure(const struct chos_context *ctx, const struct reader *r, char *text,
+			     size_t text_size)
+{
+	switch (r->step) {
+	case READ_DROP:
+		snprintf(text, text_size, "cannot take the groups and ids of uid %u: %s",
+			 (unsigned)ctx->uid, strerror(r->err));
+		break;
+	case READ_CHECK:
+		snprintf(text, text_size,
+			 "filesystem ids are not uid %u gid %u, or capabilities "
+			 "remain, after dropping",
+			 (unsigned)ctx->uid, (unsigned)ctx->gid);
+		break;
+	case READ_FSTAT:
+	case READ_READ:
+		snprintf(text, text_size, "%.400s: %s", r->path, strerror(r->err));
+		break;
+	case READ_NOT_REGULAR:
+		snprintf(text, text_size, "%.400s: not a regular file", r->path);
+		break;
+	case READ_TOO_LARGE:
+		snprintf(text, text_size, "%.400s: larger than %d bytes", r->path,
+			 CHOS_REQUEST_FILE_MAX);
+		break;
+	default:
+		snprintf(text, text_size, "%.400s: the reader died", r->path);
+		break;
+	}
+}
+
+/* Reads the first line of path with the user's file access. Fills text with the line (status
+ * 'V'), or why there is none (status 'N'/'E'). Returns the status byte. */
 static char read_as_user(const struct chos_context *ctx, const char *path, char *text,
 			 size_t text_size)
 {
+	enum reader_end end = READER_EXITED;
 	struct reader *r;
 	char status = 'E';
 	int err;
@@ -267,9 +350,9 @@ static char read_as_user(const struct chos_context *ctx, const char *path, char 
 		snprintf(text, text_size, "cannot list the groups of \"%s\"", ctx->user);
 		return 'E';
 	}
-	r = malloc(sizeof(*r));
+	r = reader_map();
 	if (!r) {
-		snprintf(text, text_size, "out of memory");
+		snprintf(text, text_size, "cannot map the reader: %s", strerror(errno));
 		return 'E';
 	}
 	*r = (struct reader){.path = path,
@@ -277,55 +360,26 @@ static char read_as_user(const struct chos_context *ctx, const char *path, char 
 			     .gid = ctx->gid,
 			     .groups = ctx->gids,
 			     .ngroups = ctx->gid_count};
-	err = run_reader(r);
-	switch (err < 0 ? READ_NONE : r->step) {
-	case READ_DONE:
+	err = run_reader(r, &end);
+	if (err < 0) {
+		snprintf(text, text_size, "cannot start the reader: %s", strerror(-err));
+	} else if (end != READER_EXITED) {
+		snprintf(text, text_size, "%.400s: not read within %d ms; the reader was killed%s",
+			 path, CHOS_REQUEST_TIMEOUT_MS,
+			 end == READER_ABANDONED ? " but has not exited (left behind)" : "");
+	} else if (r->step == READ_DONE) {
 		status = first_line(r, text, text_size);
-		break;
-	case READ_NONE:
-		if (err < 0)
-			snprintf(text, text_size, "cannot start the reader: %s", strerror(-err));
-		else
-			snprintf(text, text_size,
-				 "%.400s: not read within %d ms (or the reader was "
-				 "killed)",
-				 path, CHOS_REQUEST_TIMEOUT_MS);
-		break;
-	case READ_SIGNALS:
-		snprintf(text, text_size, "the reader cannot set its signals and timer");
-		break;
-	case READ_DROP:
-		snprintf(text, text_size, "cannot drop to uid %u: %s", (unsigned)ctx->uid,
-			 strerror(r->err));
-		break;
-	case READ_CHECK:
-		snprintf(text, text_size, "credentials are not uid %u gid %u after dropping",
-			 (unsigned)ctx->uid, (unsigned)ctx->gid);
-		break;
-	case READ_REGAIN:
-		snprintf(text, text_size, "uid 0 could be regained after dropping to uid %u",
-			 (unsigned)ctx->uid);
-		break;
-	case READ_OPEN:
+	} else if (r->step == READ_OPEN) {
 		status = r->err == ENOENT || r->err == ENOTDIR ? 'N' : 'E';
 		snprintf(text, text_size, "%.400s: %s", path,
 			 status == 'N'	   ? "does not exist"
 			 : r->err == ELOOP ? "is a symbolic link"
 					   : strerror(r->err));
-		break;
-	case READ_FSTAT:
-	case READ_READ:
-		snprintf(text, text_size, "%.400s: %s", path, strerror(r->err));
-		break;
-	case READ_NOT_REGULAR:
-		snprintf(text, text_size, "%.400s: not a regular file", path);
-		break;
-	case READ_TOO_LARGE:
-		snprintf(text, text_size, "%.400s: larger than %d bytes", path,
-			 CHOS_REQUEST_FILE_MAX);
-		break;
+	} else {
+		describe_failure(ctx, r, text, text_size);
 	}
-	free(r);
+	if (err < 0 || end != READER_ABANDONED)
+		reader_unmap(r);
 	return status;
 }
 

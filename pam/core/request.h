@@ -3,10 +3,11 @@
  * else from the process environment (sshd's AcceptEnv, `CHOS=x su ...`), else the first line of
  * ~/.chos (the seed's file; its name is the module's user_conf_file=).
  *
- * The file lives in a directory the user controls, so it is read by a child process (request.c
- * says how it is made) that has dropped to the user's uid and groups: it can read only what
- * the user can read, whatever symlinks or mounts the user planted. It refuses a symlink as the file, anything that is not a
- * regular file (FIFO, device, directory), and anything larger than CHOS_REQUEST_FILE_MAX.
+ * The file lives in a directory the user controls, so it is read by a child task (request.c
+ * says how it is made and why the user can never touch it) that has the user's groups and
+ * filesystem ids and no capabilities: it can read only what the user can read, whatever
+ * symlinks or mounts the user planted. It refuses a symlink as the file, anything that is not
+ * a regular file (FIFO, device, directory), and anything larger than CHOS_REQUEST_FILE_MAX.
  *
  * A rejected request (bad name, bad file) is logged with the reason and then ignored: the
  * policy decides as if the user had asked for nothing. A request is only ever a wish; the
@@ -18,8 +19,11 @@
 /* A name is at most CHOS_NAME_MAX bytes; one page leaves room for a comment after the first
  * line, and anything bigger (a 10 MB file, /dev/zero behind a bind) is refused unread. */
 #define CHOS_REQUEST_FILE_MAX 4096
-/* A hung home file system (NFS) must not hang the login: the reader's own timer kills it. */
+/* A hung home file system (NFS) must not hang the login: a reader still running after
+ * CHOS_REQUEST_TIMEOUT_MS is killed, and the login waits at most CHOS_REQUEST_KILL_WAIT_MS more
+ * for it to go, then goes on without a request either way. */
 #define CHOS_REQUEST_TIMEOUT_MS 2000
+#define CHOS_REQUEST_KILL_WAIT_MS 500
 #define CHOS_USER_CONF_DEFAULT ".chos"
 
 struct chos_request_options {
