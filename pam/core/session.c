@@ -3,6 +3,10 @@
  * every failure on the way goes through fallback(), the single place on_error is applied.
  * open() then applies the outcome with the chosen backend and falls back once more if that
  * fails. */
+#include "session.h"
+#include "layout.h"
+#include "log.h"
+#include "namespace.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,9 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include "layout.h"
-#include "namespace.h"
-#include "session.h"
 #if __has_include("kmod_backend.h")
 #include "kmod_backend.h"
 #define CHOS_HAVE_KMOD 1
@@ -82,7 +83,8 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 			snprintf(res->reason, sizeof(res->reason), "on_error=default");
 			return;
 		}
-		set_host(res, "host", "on_error=default, but the catalogue lists no usable `default`");
+		set_host(res, "host",
+			 "on_error=default, but the catalogue lists no usable `default`");
 		return;
 	case CHOS_ON_ERROR_HOST:
 		break;
@@ -142,8 +144,8 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 	struct chos_context ctx = {0};
 	struct chos_decision d = {0};
 	struct chos_policy_options popts = {
-		.bundle_path = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY,
-		.log = opts->log,
+	    .bundle_path = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY,
+	    .log = opts->log,
 	};
 	int have_cat = 0;
 
@@ -194,7 +196,7 @@ static enum chos_backend pick_backend(enum chos_backend want)
 	if (want != CHOS_BACKEND_AUTO)
 		return want;
 	return stat(CHOS_KMOD_DIR, &st) == 0 && S_ISDIR(st.st_mode) ? CHOS_BACKEND_KMOD
-								     : CHOS_BACKEND_NAMESPACE;
+								    : CHOS_BACKEND_NAMESPACE;
 }
 
 static int apply(const struct chos_session_options *opts, struct chos_session_result *res,
@@ -272,16 +274,28 @@ int chos_session_open(const struct chos_session_options *opts, struct chos_sessi
 void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,
 			   size_t len)
 {
-	const char *env = res->outcome == CHOS_OUTCOME_ENV ? res->env
-			  : res->outcome == CHOS_OUTCOME_DENY ? "(denied)" : "(host)";
-	int n = snprintf(buf, len, "user=\"%s\" env=%s requested=%s reason=\"%s\" layer=%s "
-			 "backend=%s us=%lld", user, env, res->requested[0] ? res->requested : "-",
-			 res->reason, res->layer, res->backend, res->micros);
+	const char *env = res->outcome == CHOS_OUTCOME_ENV    ? res->env
+			  : res->outcome == CHOS_OUTCOME_DENY ? "(denied)"
+							      : "(host)";
+	/* The user's name, the policy's reason and layer and an error (which may quote either)
+	 * are escaped (chos_log_quote): four times their fields' bytes covers any escape. */
+	char q_user[4 * 256], q_reason[4 * sizeof(res->reason)], q_layer[4 * sizeof(res->layer)];
+	char q_error[4 * sizeof(res->error.message)];
+	int n;
 
+	chos_log_quote(q_user, sizeof(q_user), user);
+	chos_log_quote(q_reason, sizeof(q_reason), res->reason);
+	chos_log_quote(q_layer, sizeof(q_layer), res->layer);
+	n = snprintf(buf, len,
+		     "user=\"%s\" env=%s requested=%s reason=\"%s\" layer=%s "
+		     "backend=%s us=%lld",
+		     q_user, env, res->requested[0] ? res->requested : "-", q_reason, q_layer,
+		     res->backend, res->micros);
 	if (res->failed == CHOS_STAGE_NONE || n < 0 || (size_t)n >= len)
 		return;
+	chos_log_quote(q_error, sizeof(q_error), res->error.message);
 	snprintf(buf + n, len - (size_t)n, " failed=%s%s%s on_error=%s error=\"%s\"",
 		 chos_stage_name(res->failed), res->failed == CHOS_STAGE_POLICY ? " fault=" : "",
 		 res->failed == CHOS_STAGE_POLICY ? chos_fault_name(res->fault) : "",
-		 chos_on_error_name(res->on_error), res->error.message);
+		 chos_on_error_name(res->on_error), q_error);
 }
