@@ -101,7 +101,7 @@ out:
 
 int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
 {
-	return chos_pivot_enter("kmod backend", root, NULL, NULL, home, err);
+	return chos_pivot_enter("kmod backend", root, NULL, home, err);
 }
 
 int chos_kmod_check_root(const char *root, struct chos_error *err)

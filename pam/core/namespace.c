@@ -53,5 +53,5 @@ int chos_namespace_apply(const char *root, const char *tree, const char *home,
 		return chos_fail(err, -ENOTDIR, "namespace backend: tree %s: not a directory; fix the "
 				 "catalogue", tree);
 
-	return chos_pivot_enter("namespace backend", root, tree, link, home, err);
+	return chos_pivot_enter("namespace backend", root, tree, home, err);
 }

@@ -10,10 +10,10 @@
 int chos_step_failed(struct chos_error *err, const char *backend, int code, const char *step,
 		     const char *path);
 
-/* Enters ROOT as above. When TREE is not NULL it is bound (recursively) on LINK after ROOT is
- * bound on itself and before the pivot. HOME may be NULL ("/" then, as when it is missing).
- * BACKEND ("namespace backend", "kmod backend") starts err's message. Needs CAP_SYS_ADMIN in
- * the caller's user namespace. On failure the caller is still on its old root. Returns 0 or
- * -errno. */
-int chos_pivot_enter(const char *backend, const char *root, const char *tree, const char *link,
-		     const char *home, struct chos_error *err);
+/* Enters ROOT as above. When TREE is not NULL it is bound (recursively) on ROOT/.chos-link
+ * (never through a symlink) after ROOT is bound on itself and before the pivot. HOME may be NULL
+ * ("/" then, as when it is missing). BACKEND ("namespace backend", "kmod backend") starts err's
+ * message. Needs CAP_SYS_ADMIN in the caller's user namespace. On failure the caller is still on
+ * its old root. Returns 0 or -errno. */
+int chos_pivot_enter(const char *backend, const char *root, const char *tree, const char *home,
+		     struct chos_error *err);

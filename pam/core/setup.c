@@ -24,6 +24,13 @@
  * systemd), a bind made on the tree after that copy does not propagate into it; made before, the
  * recursive bind carries it along. Trees added later are served through ROOT directly.
  *
+ * Inside a tree nothing is followed: its owner may plant any symlink there. Every mount point in
+ * it is reached from a handle on the tree and bound onto that handle (beneath.h); a symlink, or
+ * a file where a directory is expected (or the reverse), on the way is one problem line naming
+ * the tree and the path, and nothing is made or bound there. The same holds for site
+ * directories below ROOT, some of which are binds of directories users write (/tmp). The rest
+ * of that tree and the other trees are still served; the problems make the exit status 1.
+ *
  * Each step looks first and changes only what is wrong, so a second run is a no-op. Under
  * --check nothing changes and everything wrong is a problem line. */
 #include <errno.h>
@@ -31,10 +38,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include "beneath.h"
 #include "kmod_backend.h"
 #include "layout.h"
 #include "setup_internal.h"
@@ -69,17 +76,6 @@ static int join(char *buf, const char *a, const char *b)
 {
 	return snprintf(buf, SETUP_PATH_MAX, "%s/%s", a, b[0] == '/' ? b + 1 : b) <
 			       SETUP_PATH_MAX ? 0 : -ENAMETOOLONG;
-}
-
-/* True when path is the root of a mount (a bind made earlier): the idempotence test. */
-static int is_mount_root(const char *path)
-{
-	struct statx stx;
-
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &stx) < 0)
-		return 0;
-	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -201,6 +197,32 @@ static int ensure_os_dir(struct setup_run *r, const char *name)
 	return setup_done(r, "%s -> %s", path, want);
 }
 
+/* One problem line for a walk beneath a tree (what: "tree") or ROOT ("root") that stopped at
+ * fail->path: the wrong kind there (a symlink, whatever it points to), else the system's error.
+ * from: what was to be bound at the end of the walk. Nothing was created or bound past it. */
+static int beneath_problem(struct setup_run *r, const char *what, const char *dir, int code,
+			   const struct chos_beneath_fail *fail, mode_t want, const char *from)
+{
+	const char *kind = fail->last && !S_ISDIR(want) ? "regular file" : "directory";
+
+	if (fail->found && (code == -ELOOP || code == -ENOTDIR || code == -EINVAL)) {
+		if (fail->last)
+			return setup_problem(
+			    r,
+			    kind[0] == 'd' ? "replace it with a directory"
+					   : "replace it with a regular file",
+			    "%s %s: %s is %s, where a %s is expected: the host's %s is "
+			    "not bound over it",
+			    what, dir, fail->path, chos_beneath_kind(fail->found), kind, from);
+		return setup_problem(r, "replace it with a directory",
+				     "%s %s: %s is %s, where a directory is expected: nothing is "
+				     "created or bound through it",
+				     what, dir, fail->path, chos_beneath_kind(fail->found));
+	}
+	return setup_problem(r, "check that it is writable by root", "%s %s: %s: %s (binding %s)",
+			     what, dir, fail->path, strerror(-code), from);
+}
+
 /* host: an absolute host directory, bound at the same path under ROOT. */
 static int ensure_site_dir(struct setup_run *r, const char *host)
 {
@@ -219,16 +241,34 @@ static int ensure_site_dir(struct setup_run *r, const char *host)
 	if (stat(host, &st) < 0 || !S_ISDIR(st.st_mode))
 		return setup_problem(r, "create it on the host, or remove it from BINDMOUNT",
 			       "site directory %s is not a directory on the host", host);
-	if (is_mount_root(path))
-		return 0;
-	if (r->o->check)
+	/* Beneath ROOT too: a site directory under another one (BINDMOUNT=/tmp/x) is reached
+	 * through a bind of a directory users write. */
+	int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd, e;
+	struct chos_beneath_fail fail;
+
+	if (rootfd < 0 && !r->o->check)
+		return -1; /* ensure_root said why */
+	fd = rootfd < 0 ? -ENOENT
+			: chos_beneath_open(rootfd, host + 1, S_IFDIR, !r->o->check, &fail);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (fd == -ENOENT && r->o->check)
 		return setup_problem(r, "run `chos setup` (binds do not survive a reboot)",
-			       "%s is not bound from the host's %s", path, host);
-	int e = mkdir_p(path, 0755);
+				     "%s is not bound from the host's %s", path, host);
+	if (fd < 0)
+		return beneath_problem(r, "root", r->root, fd, &fail, S_IFDIR, host);
+	if (chos_is_mount_root(fd))
+		return close(fd), 0;
+	if (r->o->check)
+		return close(fd),
+		       setup_problem(r, "run `chos setup` (binds do not survive a reboot)",
+				     "%s is not bound from the host's %s", path, host);
 	/* Recursive: mounts under the host's directory (dev/pts, an NFS home) come along. */
-	if (e < 0 || mount(host, path, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return setup_problem(r, "check the path and that you are root", "bind %s on %s: %s", host,
-			       path, strerror(e < 0 ? -e : errno));
+	e = chos_bind_at(AT_FDCWD, host, fd, CHOS_BIND_RECURSIVE);
+	close(fd);
+	if (e < 0)
+		return setup_problem(r, "check the path and that you are root", "bind %s on %s: %s",
+				     host, path, strerror(-e));
 	return setup_done(r, "bound %s on %s", host, path);
 }
 
@@ -239,94 +279,100 @@ struct served {
 	int read_only;
 };
 
-/* True when path already shows host's very file (a bind of it, made earlier). */
-static int shows(const char *path, const struct stat *host)
+/* True when the handle already shows host's very file (a bind of it, made earlier). */
+static int shows(int fd, const struct stat *host)
 {
 	struct stat st;
-	return is_mount_root(path) && stat(path, &st) == 0 && st.st_dev == host->st_dev &&
+	return chos_is_mount_root(fd) && fstat(fd, &st) == 0 && st.st_dev == host->st_dev &&
 	       st.st_ino == host->st_ino;
 }
 
-static int is_read_only(const char *path)
+static int is_read_only(int fd)
 {
 	struct statvfs vfs;
-	return statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+	return fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
 }
 
-/* The mount point a bind of host needs at path: same kind, never a symlink. */
-static int check_target(struct setup_run *r, const char *path, const char *from,
-			const struct stat *host)
+/* The handle of f's mount point in the tree (made when missing, unless --check): a fresh walk
+ * from the tree's handle, so a stale bind detached before is not what gets bound over. */
+static int open_served(struct setup_run *r, int treefd, const char *tree, const struct served *f,
+		       const char *from, mode_t want, char *blocked)
 {
-	struct stat st;
+	struct chos_beneath_fail fail;
+	int fd = chos_beneath_open(treefd, f->where, want, !r->o->check, &fail);
 
-	if (lstat(path, &st) < 0)
-		return 0;
-	if (S_ISLNK(st.st_mode))
-		return setup_problem(r, S_ISDIR(host->st_mode) ? "replace the symlink with a directory" :
-				     "replace the symlink with a regular file",
-				     "%s is a symlink: the host's %s cannot be bound over it", path, from);
-	if (S_ISDIR(host->st_mode) ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
-		return setup_problem(r, S_ISDIR(host->st_mode) ? "replace it with a directory" :
-				     "replace it with a regular file",
-				     "%s is not a %s", path,
-				     S_ISDIR(host->st_mode) ? "directory" : "regular file");
-	return 0;
+	if (fd == -ENOENT && r->o->check)
+		return setup_problem(r, "run `chos setup`", "%s/%s does not show the host's %s",
+				     tree, f->where, from);
+	if (fd >= 0)
+		return fd;
+	if (!fail.last) /* the next files under it would report it again */
+		snprintf(blocked, CHOS_BENEATH_PATH_MAX, "%s", fail.path);
+	return beneath_problem(r, "tree", tree, fd, &fail, want, from);
 }
 
-static int bind_served(struct setup_run *r, const char *path, const char *from, int read_only,
-		       const struct stat *host)
+static int bind_served(struct setup_run *r, int fd, const char *path, const char *from,
+		       int read_only)
 {
-	int fd;
+	int e = chos_bind_at(AT_FDCWD, from, fd, read_only ? CHOS_BIND_READ_ONLY : 0);
 
-	if (S_ISDIR(host->st_mode)) {
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			goto fail;
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 || close(fd) < 0)
-			goto fail;
-	}
-	if (mount(from, path, NULL, MS_BIND, NULL) < 0)
-		goto fail;
-	/* A bind takes its flags from the source: read-only is a remount of the bind itself. */
-	if (read_only &&
-	    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-		goto fail;
+	close(fd);
+	if (e < 0)
+		return setup_problem(r, "check the tree's etc directory", "bind %s on %s: %s", from,
+				     path, strerror(-e));
 	return setup_done(r, "bound %s on %s%s", from, path, read_only ? " (read-only)" : "");
-fail:
-	return setup_problem(r, "check the tree's etc directory", "bind %s on %s: %s", from, path,
-			     strerror(errno));
 }
 
-/* tree: where the tree is seen (its catalogue path, or that path inside ROOT). */
-static int ensure_served(struct setup_run *r, const char *tree, const struct served *f)
+/* True when where lies under the directory blocked (a walk that stopped there already). */
+static int is_blocked(const char *where, const char *blocked)
+{
+	size_t n = strlen(blocked);
+	return n && !strncmp(where, blocked, n) && where[n] == '/';
+}
+
+/* tree: where the tree is seen (its catalogue path, or that path inside ROOT); treefd its
+ * handle, from which every path inside it is reached. */
+static int ensure_served(struct setup_run *r, int treefd, const char *tree, const struct served *f,
+			 char *blocked)
 {
 	char path[SETUP_PATH_MAX], from[SETUP_PATH_MAX];
 	struct stat host;
+	mode_t want;
+	int fd, e;
 
 	snprintf(from, sizeof(from), "%s%s", f->host ? "" : "/", f->host ? f->host : f->where);
 	if (stat(from, &host) < 0)
 		return 0;   /* the host has none (no gshadow, say): nothing to serve */
+	if (is_blocked(f->where, blocked))
+		return -1;
 	if (join(path, tree, f->where) < 0)
 		return setup_problem(r, "use a shorter tree path", "%s: path too long", tree);
-	if (check_target(r, path, from, &host) < 0)
+	want = S_ISDIR(host.st_mode) ? S_IFDIR : S_IFREG;
+	if ((fd = open_served(r, treefd, tree, f, from, want, blocked)) < 0)
 		return -1;
-	if (shows(path, &host) && (!f->read_only || is_read_only(path)))
-		return 0;
-	if (is_mount_root(path)) {
+	if (shows(fd, &host) && (!f->read_only || is_read_only(fd)))
+		return close(fd), 0;
+	if (chos_is_mount_root(fd)) {
 		if (r->o->check)
-			return setup_problem(r, "run `chos setup`",
-					     "%s is not the host's current %s (replaced since it was bound, "
-					     "or bound from elsewhere)", path, from);
+			return close(fd),
+			       setup_problem(
+				   r, "run `chos setup`",
+				   "%s is not the host's current %s (replaced since it was bound, "
+				   "or bound from elsewhere)",
+				   path, from);
 		/* Detached, not unmounted: a session may hold the old copy open. */
-		if (umount2(path, MNT_DETACH) < 0)
+		e = chos_detach_at(fd);
+		close(fd);
+		if (e < 0)
 			return setup_problem(r, "check the mounts on it", "unmount %s: %s", path,
-					     strerror(errno));
+					     strerror(-e));
+		if ((fd = open_served(r, treefd, tree, f, from, want, blocked)) < 0)
+			return -1;
 	} else if (r->o->check) {
-		return setup_problem(r, "run `chos setup`", "%s does not show the host's %s", path,
-				     from);
+		return close(fd), setup_problem(r, "run `chos setup`",
+						"%s does not show the host's %s", path, from);
 	}
-	return bind_served(r, path, from, f->read_only, &host);
+	return bind_served(r, fd, path, from, f->read_only);
 }
 
 /* Every served file of this run, NULL-where-terminated: identity files, then the site's chos
@@ -358,11 +404,22 @@ static int seen_before(const struct chos_catalogue *cat, size_t i)
 	return 0;
 }
 
-/* Serves the list in one tree: at its catalogue path, or (kmod) at that path inside ROOT. */
+/* Serves the list in one tree: at its catalogue path, or (kmod) at that path inside ROOT. That
+ * path is the admin's (the catalogue's, which may go through a symlink); below it, nothing is
+ * followed (beneath.h). */
 static void serve_tree(struct setup_run *r, const char *tree, const struct served *list)
 {
+	char blocked[CHOS_BENEATH_PATH_MAX] = "";
+	int treefd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (treefd < 0) {
+		setup_problem(r, "create the tree or fix the catalogue", "tree %s: %s", tree,
+			      strerror(errno));
+		return;
+	}
 	for (const struct served *f = list; f->where; f++)
-		ensure_served(r, tree, f);
+		ensure_served(r, treefd, tree, f, blocked);
+	close(treefd);
 }
 
 static int tree_exists(struct setup_run *r, const struct chos_env *env)

@@ -232,7 +232,7 @@ describe('bad site configuration is reported, one problem line each', () => {
     writeConfig(good, `%SHELLS\nodd:${tree}\ngone:/nonexistent/tree\n`);
     const r = setupAt(path.join(site.dir, 'tree-root'), '--catalogue', good);
     expect(problems(r)).toEqual(expect.arrayContaining([
-      `problem: ${tree}/etc/passwd is a symlink: the host's /etc/passwd cannot be bound over it; fix: replace the symlink with a regular file`,
+      `problem: tree ${tree}: etc/passwd is a symlink, where a regular file is expected: the host's /etc/passwd is not bound over it; fix: replace it with a regular file`,
       'problem: tree /nonexistent/tree of "gone" is not a directory; fix: create the tree (debootstrap, scripts/make-trees) or fix the catalogue',
     ]));
     const writable = path.join(site.dir, 'cat-writable');
