@@ -19,7 +19,7 @@ const SECONDS = 10;
 function runRacer(seconds: number): Promise<{ status: number | null; output: string }> {
   execFileSync('make', ['-s', '-C', path.join(REPO, 'test/vm/progs'), `OUT=${PROGS}`]);
   return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid=alice', '--regid=physics', '--init-groups', path.join(PROGS, 'racer'), String(seconds), 'pamtester'], {
+    const child = spawn('setpriv', ['--reuid=alice', '--regid=physics', '--init-groups', path.join(PROGS, 'racer'), String(seconds), 'stop', 'pamtester'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

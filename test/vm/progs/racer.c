@@ -1,16 +1,24 @@
 /*
- * racer SECONDS NAME...: an unprivileged attacker of the ~/.chos reader (issue: a reader that
+ * racer SECONDS mem|stop NAME...: an unprivileged attacker of the ~/.chos reader (a reader that
  * dropped to the user's uid while it shared a root login's memory could be opened through
- * /proc/PID/mem, or stopped so the login hung).
+ * /proc/PID/mem, or stopped so that the login hung).
  *
  * Run as the user whose ~/.chos the logins read, while root drives logins whose processes are
  * named NAME (pamtester, runuser). For SECONDS it spins on the pids just allocated (from
  * /proc/sys/kernel/ns_last_pid): for each task named NAME it tries open("/proc/PID/mem",
- * O_RDWR) and kill(PID, SIGSTOP). A success on either is a win: the task runs inside a root
- * login, so it is never the user's to read or stop. A task named NAME whose parent is also
- * named NAME is a reader (the module's clone keeps the parent's name); the count of readers
- * seen proves the race was run at all. Prints "racer: readers-seen R attempts A wins W" and
- * exits 0 when W is 0 and R > 0, 1 otherwise.
+ * O_RDWR), and with "stop" also kill(PID, SIGSTOP).
+ *   - An open is a win when the task still runs the login's program (its /proc/PID/exe is
+ *     named NAME): its memory is then the root login's. A child of the login that exec's the
+ *     user's shell is the user's own: for a moment its fresh image is dumpable while the
+ *     kernel has not renamed it yet. An open whose task is gone before its exe is read is not
+ *     counted: it cannot be told apart.
+ *   - A stop is a win: a task of a root login is never the user's to stop. It is left stopped,
+ *     so the login it belongs to hangs, which the driver sees too. "stop" is for logins that
+ *     never fork a task of the user's under NAME (pamtester); runuser's child becomes the
+ *     user's own before its exec, and the user may stop it.
+ * A task named NAME whose parent is also named NAME is counted as a reader (the module's clone
+ * keeps the parent's name; runuser's own child is counted too): the count proves the race ran.
+ * Prints "racer: readers-seen R attempts A wins W"; exits 0 when W is 0 and R > 0, else 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,10 +77,13 @@ int main(int argc, char **argv)
 	char comm[64], parent[64], buf[32];
 	time_t end;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: racer SECONDS NAME...\n");
+	int stop;
+
+	if (argc < 4 || (strcmp(argv[2], "mem") && strcmp(argv[2], "stop"))) {
+		fprintf(stderr, "usage: racer SECONDS mem|stop NAME...\n");
 		return 2;
 	}
+	stop = !strcmp(argv[2], "stop");
 	end = time(NULL) + atol(argv[1]);
 	while (time(NULL) < end) {
 		long last, ppid, pp;
@@ -86,25 +97,34 @@ int main(int argc, char **argv)
 
 			if (pid <= 1 || pid == getpid() ||
 			    task_of(pid, comm, sizeof(comm), &ppid) < 0 ||
-			    !named(comm, argv + 2, argc - 2))
+			    !named(comm, argv + 3, argc - 3))
 				continue;
 			attempts++;
 			if (pid != last_reader && task_of(ppid, parent, sizeof(parent), &pp) == 0 &&
-			    named(parent, argv + 2, argc - 2)) {
+			    named(parent, argv + 3, argc - 3)) {
 				seen++;
 				last_reader = pid;
 			}
 			snprintf(path, sizeof(path), "/proc/%ld/mem", pid);
 			fd = open(path, O_RDWR | O_CLOEXEC);
 			if (fd >= 0) {
-				wins++;
-				fprintf(stderr, "racer: opened %s (%s, parent %ld)\n", path, comm, ppid);
+				char exe_path[64], exe[4096];
+				ssize_t n;
+
+				snprintf(exe_path, sizeof(exe_path), "/proc/%ld/exe", pid);
+				n = readlink(exe_path, exe, sizeof(exe) - 1);
+				exe[n > 0 ? n : 0] = '\0';
+				if (n > 0 && named(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe,
+						    argv + 3, argc - 3)) {
+					wins++;
+					fprintf(stderr, "racer: opened %s (%s, exe %s, parent %ld)\n",
+						path, comm, exe, ppid);
+				}
 				close(fd);
 			}
-			if (kill((pid_t)pid, SIGSTOP) == 0) {
+			if (stop && kill((pid_t)pid, SIGSTOP) == 0) {
 				wins++;
 				fprintf(stderr, "racer: stopped %ld (%s, parent %ld)\n", pid, comm, ppid);
-				kill((pid_t)pid, SIGCONT);
 			}
 		}
 	}
