@@ -131,7 +131,7 @@ test('--module names a file that is no module: the load error is reported, nothi
 async function withPrivateKmodSite(
   body: (ns: TestNamespace, root: string, os: string, setup: (trees: string[]) => void) => void,
 ): Promise<void> {
-  const dir = fs.mkdtempSync('/var/tmp/chos-test-private-');
+  const dir = fs.mkdtempSync('/var/lib/chos-test-private-');
   const os = fs.mkdtempSync('/mnt/chos-test-os-');
   const ns = await TestNamespace.start(path.join(dir, 'ns'), 'private');
   const root = path.join(dir, 'root');
