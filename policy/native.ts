@@ -17,8 +17,12 @@ export interface DecideOptions {
   readonly catalogue: string;
   /** The facts of the login. */
   readonly context: LoginContextInput;
-  /** Accept files not owned by root (tests, non-root builds); the mode checks still apply. */
+  /** Accept files and directories not owned by root (tests, non-root builds); the mode checks
+   *  still apply, to the directories above each file too. */
   readonly trustAnyOwner?: boolean;
+  /** Judge the catalogue and bundle files alone, not the directories above them: for tools
+   *  evaluating files they were given or built (chos-policy explain DIR, test), never a login. */
+  readonly trustFileOnly?: boolean;
   /** Load the source even when a fresh bytecode file exists. */
   readonly preferSource?: boolean;
   /** Memory limit of the sandbox in bytes (default 16 MiB). */
@@ -28,6 +32,9 @@ export interface DecideOptions {
   /** Deadline for loading and running the policy, in milliseconds (default 100). */
   readonly timeoutMs?: number;
 }
+
+/** The trust options of parseCatalogue() and checkTree(), as in DecideOptions. */
+export type TrustOptions = Pick<DecideOptions, "trustAnyOwner" | "trustFileOnly">;
 
 /** Options of open(): those of decide() but the login, which each call of decide brings. */
 export type OpenOptions = Omit<DecideOptions, "context">;
@@ -117,7 +124,10 @@ export interface ChosAddon {
   /** Compiles a bundle to `bundlePath + ".qbc"` (chos_policy_compile_file). */
   compile(bundlePath: string): { bytes: number };
   /** Loads a catalogue with the trust rule; throws an Error naming the file and line. */
-  parseCatalogue(path: string, options?: { trustAnyOwner?: boolean }): CatalogueEntry[];
+  parseCatalogue(path: string, options?: TrustOptions): CatalogueEntry[];
+  /** The trust rule for a tree (a catalogue entry's path) and every directory above it, as a
+   *  session checks it before entering; throws an Error naming the directory that fails. */
+  checkTree(path: string, options?: TrustOptions): void;
   /** NSS facts of a user; throws when the user does not exist. */
   userFacts(name: string): UserFacts;
   /** The short host name. */

@@ -10,6 +10,7 @@
 #include <napi.h>
 
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 extern "C" {
@@ -161,11 +162,21 @@ struct PolicyOptions {
 	chos_policy_options opts{};
 };
 
+// trust.h flags from trustAnyOwner and trustFileOnly (options may be undefined).
+unsigned TrustFlags(const Napi::Value &options)
+{
+	if (!options.IsObject())
+		return 0;
+	Napi::Object o = options.As<Napi::Object>();
+	return (Flag(o, "trustAnyOwner") ? CHOS_TRUST_ANY_OWNER : 0) |
+	       (Flag(o, "trustFileOnly") ? CHOS_TRUST_FILE_ONLY : 0);
+}
+
 void ReadPolicyOptions(Napi::Env env, const Napi::Object &o, PolicyOptions *p)
 {
 	p->bundle = String(env, o.Get("bundle"), "bundle");
 	p->catalogue = String(env, o.Get("catalogue"), "catalogue");
-	p->trust = Flag(o, "trustAnyOwner") ? CHOS_TRUST_ANY_OWNER : 0;
+	p->trust = TrustFlags(o);
 	p->opts.bundle_path = p->bundle.c_str();
 	p->opts.trust_flags = p->trust;
 	p->opts.memory_bytes = (size_t)Limit(env, o, "memoryBytes");
@@ -317,9 +328,7 @@ Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	std::string path = String(env, info[0], "path");
-	unsigned trust = info[1].IsObject() && Flag(info[1].As<Napi::Object>(), "trustAnyOwner")
-				 ? CHOS_TRUST_ANY_OWNER
-				 : 0;
+	unsigned trust = TrustFlags(info[1]);
 	Catalogue cat;
 	chos_error err{};
 	if (chos_catalogue_load(path.c_str(), trust, &cat.value, &err) < 0)
@@ -332,6 +341,20 @@ Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
 		res.Set(i, e);
 	}
 	return res;
+}
+
+// checkTree(path, options?): the trust rule for a tree (chos_open_trusted_dir), as sessions
+// apply it before entering one; throws an Error with its message.
+Napi::Value CheckTree(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = String(env, info[0], "path");
+	chos_error err{};
+	int fd = chos_open_trusted_dir(path.c_str(), TrustFlags(info[1]), &err);
+	if (fd < 0)
+		throw Napi::Error::New(env, err.message);
+	close(fd);
+	return env.Undefined();
 }
 
 Napi::Value UserFacts(const Napi::CallbackInfo &info)
@@ -374,6 +397,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("open", Napi::Function::New(env, Open, "open"));
 	exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
 	exports.Set("parseCatalogue", Napi::Function::New(env, ParseCatalogue, "parseCatalogue"));
+	exports.Set("checkTree", Napi::Function::New(env, CheckTree, "checkTree"));
 	exports.Set("userFacts", Napi::Function::New(env, UserFacts, "userFacts"));
 	exports.Set("hostName", Napi::Function::New(env, HostName, "hostName"));
 	return exports;

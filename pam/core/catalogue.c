@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The catalogue parser (format in catalogue.h). It reads text only: whether each tree exists
- * is checked where a tree is entered, so a tree being rebuilt does not break every login.
+ * and passes the trust rule is checked where a tree is entered (session.c), for the chosen tree
+ * only, so a tree being rebuilt does not break every login and a login pays for one walk.
  * Errors name the line ("line 3: ..."; chos_catalogue_load prefixes the path); text from the
  * file is quoted and cut, with unprintable bytes shown as '?'. */
 #include "catalogue.h"

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#include "trust.h"
 #if __has_include("kmod_backend.h")
 #include "kmod_backend.h"
 #define CHOS_HAVE_KMOD 1
@@ -199,11 +201,33 @@ static enum chos_backend pick_backend(enum chos_backend want)
 								    : CHOS_BACKEND_NAMESPACE;
 }
 
+/* The trust rule (trust.h) for the tree about to be entered: a tree a user can write is root
+ * for them, as the session modules after pam_chos run its binaries as root. Checked here, on
+ * the chosen tree only (a few fstat per directory per login, not every catalogue entry at every
+ * login), so an untrusted tree fails exactly as a missing one does: at apply, and on_error
+ * decides. A tree that is missing or not a directory is left to the backend, which says so as
+ * before (below directories that passed, only root can change that). Once the walk passes,
+ * only root can change what the path names, so the backend that uses the path gets this tree. */
+static int check_tree(struct chos_session_result *res)
+{
+	struct chos_error why = {0};
+	int fd = chos_open_trusted_dir(res->path, 0, &why);
+
+	if (fd >= 0)
+		return close(fd), 0;
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	return chos_fail(&res->error, fd, "tree %s: %s", res->path, why.message);
+}
+
 static int apply(const struct chos_session_options *opts, struct chos_session_result *res,
 		 const char *home)
 {
 	const char *root = opts->root ? opts->root : CHOS_ROOT_DEFAULT;
+	int r = check_tree(res);
 
+	if (r < 0)
+		return r;
 	if (pick_backend(opts->backend) == CHOS_BACKEND_KMOD) {
 		res->backend = "kmod";
 #if CHOS_HAVE_KMOD

@@ -5,8 +5,9 @@
  *   through .chosfs/link, layout.h) -> per tree:
  *   the host's files served (below) -> site directories (recursive binds of the host's) ->
  *   kmod: chosfs mounted at ROOT/.chosfs and seen in ROOT/proc, per tree the same files seen
- *   through ROOT, the catalogue's paths listed in /proc/chos/valid -> the policy bundle passes
- *   the trust rule (checked only).
+ *   through ROOT, the catalogue's paths listed in /proc/chos/valid -> the policy bundle and its
+ *   bytecode pass the trust rule (checked only). Trees that fail the trust rule are left out of
+ *   every step (setup_trust.c).
  *
  * Served files, bound from the host over each tree's copy: the identity files (CHOS_HOST_FILES,
  * read-write as the seed had them), and read-only the site's chos configuration, so the `chos`
@@ -508,11 +509,13 @@ static void ensure_policy(struct setup_run *r, const char *policy)
 	struct chos_error err = {0};
 	int fd = chos_open_trusted(policy, 0, &err);
 
-	if (fd < 0)
+	if (fd < 0) {
 		setup_problem(r, "build it with `chos-policy build` and install it root-owned, mode 644",
 			      "policy: %s", err.message);
-	else
-		close(fd);
+		return;
+	}
+	close(fd);
+	setup_check_bytecode(r, policy);
 }
 
 int chos_setup_run(const struct chos_setup_options *opts)
@@ -531,6 +534,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 				&err) < 0)
 		setup_problem(&r, "make it root-owned, not group/world-writable, with `name:/path` lines "
 			      "under %SHELLS", "catalogue: %s", err.message);
+	setup_drop_untrusted_trees(&r, &cat);
 	load_binds(&r, &binds);
 	pdir = policy_dir(&r, policy);
 	if (!(served = served_list(&r, pdir))) {

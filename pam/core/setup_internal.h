@@ -32,3 +32,9 @@ int setup_kmod_try_load(struct setup_run *r);
 int setup_kmod_in_root(struct setup_run *r);
 /* Lists exactly the catalogue's paths in /proc/chos/valid (setchos accepts only those). */
 int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat);
+
+/* Trust (setup_trust.c): reports each tree that fails the trust rule (trust.h) and drops it
+ * from cat, so nothing later in the run serves it or lists it in /proc/chos/valid. */
+void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat);
+/* Reports the bundle's bytecode (POLICY.qbc) when it exists and fails the trust rule. */
+void setup_check_bytecode(struct setup_run *r, const char *policy);

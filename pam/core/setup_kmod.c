@@ -10,7 +10,8 @@
  *               (an earlier run without the module, a reload), and on a host whose mounts are
  *               private, that copy lacks chosfs: it is mounted there too. Both are the same
  *               single instance, and rmmod needs every one of them unmounted
- *   4. valid    exactly the catalogue's paths, rewritten only when the list differs
+ *   4. valid    exactly the catalogue's trusted paths (setup_trust.c drops the others),
+ *               rewritten only when the list differs
  * Each looks first, so a second run changes nothing. */
 #include <errno.h>
 #include <fcntl.h>

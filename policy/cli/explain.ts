@@ -2,6 +2,13 @@
 // (the PAM module's own code) on the facts of a real user (NSS) overridden by flags. A policy
 // fault is reported as a fault (`error: CLASS in FILE:LINE: message`), never as a decision, and
 // exits 1; the engine's deadline means it never hangs.
+//
+// Trust: a BUNDLE is judged as a login judges it, the file and every directory above it
+// (--trust-any-owner relaxes the owner check only, never the modes), so explain shows the load
+// fault an untrusted installed policy would give. A DIR is built into a private temp directory
+// (under os.tmpdir(), which is world-writable) and there the bundle and the catalogue are judged
+// as files alone (trustFileOnly), as `chos-policy test` does: the question is what the sources
+// decide, not whether a login would trust the files; `chos setup --check` answers that one.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -88,6 +95,7 @@ export async function explain(argv: readonly string[], io: Output): Promise<numb
       catalogue,
       context,
       trustAnyOwner: args.booleans.has("trust-any-owner"),
+      trustFileOnly: fromDir,
       preferSource: fromDir,
     });
     const e = explanation(context, decision, BundleMap.load(bundle));

@@ -84,14 +84,16 @@ export async function runCases(dir: string, casesFile: string): Promise<TestRepo
     await buildPolicy(policy.dir, bundle);
     const source = fs.readFileSync(bundle, "utf8");
     const map = BundleMap.load(bundle);
-    // Trust is not what a policy test is about: the bundle is ours and the catalogue a fixture.
-    const environments = native().parseCatalogue(cases.catalogue, { trustAnyOwner: true }).map((e) => e.name);
+    // Trust is not what a policy test is about: the bundle is ours (in a temp dir under the
+    // world-writable os.tmpdir()) and the catalogue a fixture, so each is judged as a file alone.
+    const trust = { trustAnyOwner: true, trustFileOnly: true } as const;
+    const environments = native().parseCatalogue(cases.catalogue, trust).map((e) => e.name);
     const sites = decisionSites(policy);
     const decidedFiles = new Set<string>();
     const usedSites = new Set<DecisionSite>();
     const results: CaseResult[] = [];
     for (const c of cases.cases) {
-      const n = native().decide({ bundle, catalogue: cases.catalogue, context: c.context, trustAnyOwner: true });
+      const n = native().decide({ bundle, catalogue: cases.catalogue, context: c.context, ...trust });
       const w = await wasmDecide(source, { ...c.context, environments });
       const at = n.error
         ? tsPosition(map, n.error.file, n.error.line, n.error.column)

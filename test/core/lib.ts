@@ -3,15 +3,15 @@
 // (policy/sdk/precedence.ts) does, in plain JS, so these tests exercise the C sandbox alone;
 // the real bundler is tested with the SDK (test/policy/).
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { addon, type DecideOptions, type Decision, type LoginContextInput } from "../../policy/native";
 
 export const native = addon();
 
-/** Runs fn with a fresh temp dir, removed afterwards whatever happens. */
+/** Runs fn with a fresh temp dir, removed afterwards whatever happens. Under /var/lib, not
+ * os.tmpdir(): the trust rule refuses files below a world-writable directory such as /tmp. */
 export function withDir<T>(fn: (dir: string) => T): T {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chos-core-"));
+  const dir = fs.mkdtempSync("/var/lib/chos-test-core-");
   try {
     return fn(dir);
   } finally {

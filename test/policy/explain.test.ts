@@ -59,6 +59,17 @@ describe("chos-policy explain", () => {
       expect(JSON.parse(r.stdout.join("\n"))).toMatchObject({ env: "default", decidedBy: "default", file: null, line: null, fromBytecode: true });
     }));
 
+  test("a BUNDLE is judged as a login would: in a group-writable directory it is a load fault naming it", () =>
+    withTemp(async (dir) => {
+      const open = path.join(dir, "chos.d");
+      fs.mkdirSync(open);
+      fs.chmodSync(open, 0o775);
+      const out = path.join(open, "policy.js");
+      expect((await cli("build", EXAMPLE, "-o", out)).code).toBe(0);
+      const r = await cli("explain", out, "--catalogue", CATALOGUE, ...carol("users"), "--trust-any-owner");
+      expect(r).toEqual({ code: 1, stdout: [], stderr: [`error: load: ${open}: writable by group, mode 0775 (not trusted)`] });
+    }));
+
   test("shows what the policy logged, before the decision", () =>
     withTemp(async (dir) => {
       const policy = writePolicy(dir, { "index.ts": `export default (ctx: { user: { name: string } }) => {\n  console.log("deciding for", ctx.user.name, { n: 1 });\n  return null;\n};\n` });
@@ -136,7 +147,7 @@ describe("chos-policy explain", () => {
       const open = writeCatalogue(dir, ["trixie"]);
       fs.chmodSync(open, 0o666);
       expect((await cli("explain", EXAMPLE, "--catalogue", open, ...carol())).stderr).toEqual([
-        `chos-policy explain: ${open}: writable by group or others, mode 0666 (not trusted)`,
+        `chos-policy explain: ${open}: writable by group and others, mode 0666 (not trusted)`,
       ]);
     }));
 

@@ -131,7 +131,7 @@ test('--module names a file that is no module: the load error is reported, nothi
 async function withPrivateKmodSite(
   body: (ns: TestNamespace, root: string, os: string, setup: (trees: string[]) => void) => void,
 ): Promise<void> {
-  const dir = fs.mkdtempSync('/var/tmp/chos-test-private-');
+  const dir = fs.mkdtempSync('/var/lib/chos-test-private-');
   const os = fs.mkdtempSync('/mnt/chos-test-os-');
   const ns = await TestNamespace.start(path.join(dir, 'ns'), 'private');
   const root = path.join(dir, 'root');
@@ -221,7 +221,7 @@ describe('bad site configuration is reported, one problem line each', () => {
     const file = path.join(site.dir, 'sysconfig-writable');
     writeConfig(file, `BINDMOUNT=${scratch}\n`, 0o666);
     const r = setupAt(path.join(site.dir, 'writable-binds'), '--sysconfig', file);
-    expect(problems(r).join('\n')).toContain(`problem: ${file}: ${file}: writable by group or others, mode 0666 (not trusted)`);
+    expect(problems(r).join('\n')).toContain(`problem: ${file}: ${file}: writable by group and others, mode 0666 (not trusted)`);
   });
 
   test('an untrusted catalogue, a missing tree and a symlinked identity file', () => {
@@ -238,7 +238,7 @@ describe('bad site configuration is reported, one problem line each', () => {
     const writable = path.join(site.dir, 'cat-writable');
     writeConfig(writable, exampleCatalogue(site.trees), 0o664);
     const w = setupAt(path.join(site.dir, 'tree-root'), '--catalogue', writable);
-    expect(problems(w).join('\n')).toContain(`problem: catalogue: ${writable}: writable by group or others, mode 0664 (not trusted)`);
+    expect(problems(w).join('\n')).toContain(`problem: catalogue: ${writable}: writable by group, mode 0664 (not trusted)`);
   });
 
   test('a bundle directly in /etc or / is refused: its directory would be served in every tree', () => {

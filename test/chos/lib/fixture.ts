@@ -1,7 +1,7 @@
 // A chos site in a temp dir for the command's tests: the example policy (policy/examples/site)
 // built with the real CLI, a catalogue listing trixie (the cached tree) and `tiny` (a copy of
 // the busybox tree inside the temp dir, so tests may give it an /etc/chos.conf and so it is
-// visible inside a session's view through the /tmp bind), a root laid out by `chos setup`, and
+// visible inside a session's view through the /run bind), a root laid out by `chos setup`, and
 // a copy of the chos binary that also runs inside trixie.
 //
 // Every scenario runs in `unshare --mount --propagation private`: `chos setup`'s binds and the
@@ -21,7 +21,8 @@ export const REPO = ((): string => {
 export const CHOS = path.join(REPO, 'dist/native/chos');
 
 export interface Site {
-  /** The temp dir (0755, under /tmp, so the test users can reach it). */
+  /** The temp dir (0755, under /run, so the test users can reach it and sessions see it; not
+   * under /tmp, whose mode 1777 fails the trust rule for the catalogue, bundle and tiny tree). */
   readonly dir: string;
   /** The chos binary to run (a copy inside dir, visible in every tree). */
   readonly chos: string;
@@ -56,7 +57,7 @@ export function buildPolicy(dir: string): string {
 
 /** Makes a site in a fresh temp dir; the caller removes it with removeSite in `finally`. */
 export function makeSite(policyDir: string): Site {
-  const dir = fs.mkdtempSync('/tmp/chos-cmd-');
+  const dir = fs.mkdtempSync('/run/chos-cmd-');
   fs.chmodSync(dir, 0o755);
   const trees = prepareTrees(path.join(dir, 'trees'));
   const tiny = path.join(dir, 'tiny');

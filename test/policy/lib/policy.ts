@@ -1,16 +1,16 @@
 // Shared helpers of the policy tests: a temp policy directory per test (removed in `finally` by
 // the caller through withTemp), contexts, and the example policy's paths.
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { LoginContext } from "../../../policy/sdk";
 import type { ContextInput } from "../../../policy/cli/context";
 
 export const EXAMPLE = path.resolve(__dirname, "../../../policy/examples/site");
 
-/** Runs fn with a fresh temp directory, removed afterwards whatever happens. */
+/** Runs fn with a fresh temp directory, removed afterwards whatever happens. Under /var/lib,
+ * not os.tmpdir(): the trust rule refuses bundles below a world-writable directory. */
 export async function withTemp<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chos-policy-test-"));
+  const dir = fs.mkdtempSync("/var/lib/chos-test-policy-");
   try {
     return await fn(dir);
   } finally {

@@ -73,8 +73,9 @@ export class TestSite {
 
   /** Makes the site and runs `chos setup` in its namespace (throws when setup fails). */
   static async create(opts: SiteOptions = {}): Promise<TestSite> {
-    // Under /var/tmp, not /tmp: ROOT binds the host's /tmp, which must not contain ROOT.
-    const dir = fs.mkdtempSync('/var/tmp/chos-test-');
+    // Under /var/lib: not /tmp, which ROOT binds and so must not contain ROOT, and neither /tmp
+    // nor /var/tmp, whose mode 1777 fails the trust rule for the configuration and trees here.
+    const dir = fs.mkdtempSync('/var/lib/chos-test-');
     fs.chmodSync(dir, 0o755);
     const trees = prepareTrees(path.join(dir, 'trees'));
     const ns = await TestNamespace.start(path.join(dir, 'ns'));
