@@ -13,40 +13,15 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pamtester, type PamRun } from '../system/lib/pam';
+import { expectOpenedIn, expectRefused, openWith, type Opened } from '../system/lib/opened';
 import { CHOS, rawBundle, writeConfig } from '../system/lib/site';
 import { pamSuite } from '../system/lib/suite';
 import { PRETTY } from '../system/lib/trees';
 
 const suite = pamSuite([]);
 
-interface Opened {
-  readonly r: PamRun;
-  /** The syslog line of this session. */
-  readonly log: string;
-}
-
-async function open(user: string, extra: readonly string[]): Promise<Opened> {
-  const args = new Map(suite.site.moduleArgs().map((a) => [a.split('=')[0], a] as const));
-  for (const a of extra) args.set(a.split('=')[0], a);
-  const name = suite.service([...args.values()]);
-  const mark = suite.site.ns.syslogMark();
-  const r = pamtester(suite.site, name, user);
-  const log = await suite.site.ns.syslogSince(mark, new RegExp(`user="${user}" env=`));
-  return { r, log };
-}
-
-function expectOpenedIn(o: Opened, pretty: string): void {
-  expect(o.r.stdout).toContain('pamtester: successfully opened a session');
-  expect(o.r.status).toBe(0);
-  expect(o.r.pretty).toBe(pretty);
-}
-
-function expectRefused(o: Opened): void {
-  expect(o.r.status).not.toBe(0);
-  expect(o.r.stdout).not.toContain('successfully opened');
-  expect(o.r.pretty).toBeNull();
-}
+const open = (user: string, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<Opened> =>
+  openWith(suite, user, extra, env);
 
 /** A fresh directory under the site's, root-owned, with mode and group. */
 function dir(name: string, mode: number, group = 0): string {

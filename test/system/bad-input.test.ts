@@ -8,39 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { testUser, writeChosFile } from './lib/users';
 import { PRETTY } from './lib/trees';
 import { exampleCatalogue, rawBundle, writeConfig } from './lib/site';
-import { pamtester, type PamRun } from './lib/pam';
+import { expectOpenedIn, expectRefused, openWith, type Opened } from './lib/opened';
 import { pamSuite } from './lib/suite';
 
 const suite = pamSuite(['alice']);
 
-interface Opened {
-  readonly r: PamRun;
-  /** The syslog lines this session wrote. */
-  readonly log: string;
-}
-
-/** Opens a session for user with the site's arguments overridden by extra ones. */
-async function open(user: string, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<Opened> {
-  const args = new Map(suite.site.moduleArgs().map((a) => [a.split('=')[0], a] as const));
-  for (const a of extra) args.set(a.split('=')[0], a);
-  const name = suite.service([...args.values()]);
-  const mark = suite.site.ns.syslogMark();
-  const r = pamtester(suite.site, name, user, { env });
-  const log = await suite.site.ns.syslogSince(mark, new RegExp(`user="${user}" env=|unknown argument|bad value`));
-  return { r, log };
-}
-
-function expectOpenedIn(o: Opened, pretty: string): void {
-  expect(o.r.stdout).toContain('pamtester: successfully opened a session');
-  expect(o.r.status).toBe(0);
-  expect(o.r.pretty).toBe(pretty);
-}
-
-function expectRefused(o: Opened): void {
-  expect(o.r.status).not.toBe(0);
-  expect(o.r.stdout).not.toContain('successfully opened');
-  expect(o.r.pretty).toBeNull();
-}
+const open = (user: string, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<Opened> =>
+  openWith(suite, user, extra, env);
 
 // The ~/.chos cases use alice (physics): a valid `tiny` request from her would be honoured.
 describe('~/.chos tricks are ignored and logged; alice lands in her group default (trixie)', () => {

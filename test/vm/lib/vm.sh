@@ -52,3 +52,15 @@ chos_vm_os_tree() {
   printf 'ID=chos-vm-%s\nPRETTY_NAME="chos vm %s"\n' "$1" "$1" >"$t/etc/os-release"
   for f in passwd group shadow gshadow hosts resolv.conf nsswitch.conf localtime; do : >"$t/etc/$f"; done
 }
+
+# The site's configuration in $1 for logins into chos_vm_os_tree's trixie and tiny: the
+# catalogue (default trixie), the example policy the jest side copied in as chos-vm-policy,
+# and a sysconfig binding /os into the root (the trees must resolve inside the session).
+chos_vm_site_conf() {
+  local conf=$1
+  mkdir -p "$conf" &&
+  printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos" &&
+  cp /mnt/chos/chos-vm-policy/policy.js /mnt/chos/chos-vm-policy/policy.js.qbc "$conf/" &&
+  echo 'BINDMOUNT=/os' >"$conf/sysconfig" &&
+  chmod 0644 "$conf"/chos "$conf"/policy.js* "$conf"/sysconfig
+}

@@ -12,11 +12,7 @@ args="catalogue=$conf/chos policy=$conf/policy.js root=/chos backend=namespace"
 
 prepare() {
   chos_vm_os_tree trixie && chos_vm_os_tree tiny || return 1
-  mkdir -p "$conf"
-  printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos"
-  cp /mnt/chos/chos-vm-policy/policy.js /mnt/chos/chos-vm-policy/policy.js.qbc "$conf/" || return 1
-  echo 'BINDMOUNT=/os' >"$conf/sysconfig"
-  chmod 0644 "$conf"/chos "$conf"/policy.js* "$conf"/sysconfig
+  chos_vm_site_conf "$conf" || return 1
   groupadd physics && usermod -g physics alice || return 1
   chos setup --backend namespace --catalogue "$conf/chos" --policy "$conf/policy.js" --root /chos \
     --sysconfig "$conf/sysconfig" || return 1

@@ -15,11 +15,8 @@ prepare() {
   # Shared mounts, as on every systemd host (the VM's start private).
   mount --make-rshared /
   chos_vm_os_tree trixie && chos_vm_os_tree tiny || return 1
+  chos_vm_site_conf "$conf" || return 1
   mkdir -p "$conf/keys"
-  printf '%%SHELLS\ntrixie:/os/trixie\ntiny:/os/tiny\ndefault:/os/trixie\n' >"$conf/chos"
-  cp /mnt/chos/chos-vm-policy/policy.js /mnt/chos/chos-vm-policy/policy.js.qbc "$conf/" || return 1
-  echo 'BINDMOUNT=/os' >"$conf/sysconfig"
-  chmod 0644 "$conf"/chos "$conf"/policy.js* "$conf"/sysconfig
   groupadd physics && groupadd chemistry && usermod -g physics alice && usermod -g chemistry bob
 }
 prepare || { echo "prepare failed"; exit 1; }
