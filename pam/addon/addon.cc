@@ -16,6 +16,7 @@ extern "C" {
 #include "catalogue.h"
 #include "context.h"
 #include "policy.h"
+#include "sha256.h"
 #include "trust.h"
 }
 
@@ -313,6 +314,25 @@ Napi::Value Compile(const Napi::CallbackInfo &info)
 	return res;
 }
 
+// sha256(data): the core's SHA-256 of a Uint8Array (a Buffer), as 64 hex digits.
+Napi::Value Sha256(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!info[0].IsTypedArray() ||
+	    info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+		throw Napi::TypeError::New(env, "sha256(data): data must be a Uint8Array");
+	Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+	uint8_t digest[CHOS_SHA256_BYTES];
+	chos_sha256(data.Data(), data.ByteLength(), digest);
+	static const char hex[] = "0123456789abcdef";
+	std::string text;
+	for (uint8_t b : digest) {
+		text += hex[b >> 4];
+		text += hex[b & 15];
+	}
+	return Napi::String::New(env, text);
+}
+
 Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
@@ -373,6 +393,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	env.SetInstanceData(ctor); // deleted by Node with the environment
 	exports.Set("open", Napi::Function::New(env, Open, "open"));
 	exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
+	exports.Set("sha256", Napi::Function::New(env, Sha256, "sha256"));
 	exports.Set("parseCatalogue", Napi::Function::New(env, ParseCatalogue, "parseCatalogue"));
 	exports.Set("userFacts", Napi::Function::New(env, UserFacts, "userFacts"));
 	exports.Set("hostName", Napi::Function::New(env, HostName, "hostName"));
