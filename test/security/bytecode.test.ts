@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as os from "os";
-import { ALICE, bundleSource, native, writeCatalogue, writeFile, type PolicySources } from "../core/lib";
+import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile, type PolicySources } from "../core/lib";
 import type { Decision } from "../../policy/native";
 
 const SEED = Number(process.env.CHOS_MUTATION_SEED ?? 0x7c05eed);
@@ -116,6 +116,26 @@ function runChild(options: object, dir: string, first: number): Promise<{ result
 function outcome(d: Decision) {
   return JSON.parse(JSON.stringify({ env: d.env, deny: d.deny, reason: d.reason, decidedBy: d.decidedBy, error: d.error })) as object;
 }
+
+describe("loading under the deadline", () => {
+  // QuickJS never polls the interrupt handler while compiling or in JS_ReadObject, so the
+  // deadline cannot stop a load; but its clock runs from before the load, so the code that
+  // follows a slow load gets only what is left. A 50,000-step loop alone fits in 5 ms; after
+  // compiling 5,000 statements (tens of ms) it is a timeout fault.
+  const loop = "for (let i = 0; i < 50000; i++) {}";
+  const prelude = Array.from({ length: 5000 }, (_, i) => `var v${i} = [${i}, "s${i}", { k: ${i} }];`).join("\n");
+
+  test("the time spent compiling counts against the policy's deadline", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const options = { catalogue, context: ALICE, trustAnyOwner: true, timeoutMs: 5 };
+      const quick = writeFile(path.join(dir, "quick.js"), bundleSource({ prelude: loop, site: 'return { env: "sl7" };' }));
+      expect(native.decide({ ...options, bundle: quick })).toMatchObject({ env: "sl7" });
+      const slow = writeFile(path.join(dir, "slow.js"), bundleSource({ prelude: `${prelude}\n${loop}`, site: 'return { env: "sl7" };' }));
+      expect(native.decide({ ...options, bundle: slow, timeoutMs: 10000 })).toMatchObject({ env: "sl7" });
+      expect(native.decide({ ...options, bundle: slow }).error).toEqual({ fault: "timeout", message: "the policy ran longer than 5 ms" });
+    }));
+});
 
 describe("corrupted bytecode", () => {
   test(`${TOTAL} corrupted copies of a real .qbc (PRNG seed 0x${SEED.toString(16)}, CHOS_MUTATION_SEED to change it) never crash or hang, and each falls back to the source with one log line`, () =>
