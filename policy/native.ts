@@ -116,9 +116,12 @@ export interface ChosAddon {
   open(options: OpenOptions): LoadedPolicy;
   /** Compiles a bundle to `bundlePath + ".qbc"` (chos_policy_compile_file). */
   compile(bundlePath: string): { bytes: number };
-  /** The core's SHA-256 of data (chos_sha256), as 64 lowercase hex digits; what the bytecode
-   *  header holds. Throws a TypeError unless data is a Uint8Array. */
-  sha256(data: Uint8Array): string;
+  /** The core's SHA-256 of data, as 64 lowercase hex digits: what the bytecode header holds.
+   *  On the fastest implementation (chos_sha256) unless `portable`. Throws a TypeError
+   *  unless data is a Uint8Array. */
+  sha256(data: Uint8Array, options?: { portable?: boolean }): string;
+  /** Whether the fastest implementation here is the processor's SHA extensions. */
+  sha256Accelerated(): boolean;
   /** Loads a catalogue with the trust rule; throws an Error naming the file and line. */
   parseCatalogue(path: string, options?: { trustAnyOwner?: boolean }): CatalogueEntry[];
   /** NSS facts of a user; throws when the user does not exist. */

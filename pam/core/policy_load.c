@@ -17,9 +17,10 @@
  * in eight. So every byte of the file is checked before a single one reaches JS_ReadObject:
  * the header field by field, the bytecode by its SHA-256. What passes is, byte for byte, what
  * chos_policy_compile_file wrote for this bundle (short of a SHA-256 collision). The bundle's
- * fingerprint is SHA-256 too: one hash, and no doubt about it. Both cost well under a
- * millisecond for a 50 KB bundle. A missing, stale, corrupt, untrusted or unreadable bytecode
- * file is logged and the source is used: the outcome is the same, only slower.
+ * fingerprint is SHA-256 too: one hash, and no doubt about it. For a 50 KB bundle (and 46 KB
+ * of bytecode) both take about 70 us on the SHA extensions, 0.3 ms in portable C. A missing, stale,
+ * corrupt, untrusted or unreadable bytecode file is logged and the source is used: the outcome is
+ * the same, only slower.
  *
  * Deadline: the sandbox's CPU-time deadline is armed in chos_sandbox_open, before anything
  * here runs, so reading, hashing, compiling and JS_ReadObject all spend the policy's budget.

@@ -2,9 +2,20 @@
  * SHA-256 as FIPS 180-4 specifies it: section 4.1.2 (functions), 4.2.2 (constants), 5.1.1
  * (padding), 5.3.3 (initial hash value), 6.2.2 (computation). Big-endian words are read and
  * written byte by byte, so the code does not depend on the host's byte order or alignment.
- * Plain portable C: the digests it guards are a few hundred KB per login at most. */
+ *
+ * The computation is portable C (about 300 MB/s here), and on x86-64 processors with the SHA
+ * extensions the same compression runs on their SHA256RNDS2/MSG1/MSG2 instructions, written
+ * from their definitions in Intel's SDM (about 1.4 GB/s): every login hashes its bundle and
+ * bytecode, about 100 KB for a 50 KB bundle, and the portable code alone would add about
+ * 0.3 ms to a cold load from bytecode that is meant to stay under 0.5 ms. Which one runs is
+ * chosen per hash, by CPUID (twice per login); both are tested against Node's crypto
+ * (chos_sha256_portable forces the portable one). */
 #include "sha256.h"
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* 4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
 static const uint32_t K[64] = {
@@ -58,7 +69,7 @@ static uint32_t small_sigma1(uint32_t x)
 }
 
 /* 6.2.2: one 64-byte block into the state. */
-static void compress(uint32_t state[8], const uint8_t block[64])
+static void compress_block(uint32_t state[8], const uint8_t block[64])
 {
 	uint32_t w[64];
 	uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
@@ -90,66 +101,115 @@ static void compress(uint32_t state[8], const uint8_t block[64])
 	state[7] += h;
 }
 
-void chos_sha256_init(struct chos_sha256 *h)
+/* Compresses count whole 64-byte blocks into the state. */
+typedef void compress_fn(uint32_t state[8], const uint8_t *blocks, size_t count);
+
+static void compress_portable(uint32_t state[8], const uint8_t *p, size_t blocks)
+{
+	for (; blocks; blocks--, p += 64)
+		compress_block(state, p);
+}
+
+#if defined(__x86_64__)
+/* 6.2.2 on the SHA extensions. SHA256RNDS2 does two rounds on the working variables packed
+ * as ABEF (A in the top lane) and CDGH, with W[t] + K[t] of both rounds in the low lanes of
+ * its third operand; after it, the old ABEF is the new CDGH, so two calls swap the roles back
+ * every four rounds. SHA256MSG1 and MSG2, with the W[t-7] terms added in between, make the
+ * next four words of the schedule from the last sixteen. */
+__attribute__((target("sha,ssse3"))) static void compress_shani(uint32_t state[8], const uint8_t *p,
+								size_t blocks)
+{
+	/* Reverses the bytes of each 32-bit lane: the message words are big-endian. */
+	const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+	__m128i abef = _mm_set_epi32((int)state[0], (int)state[1], (int)state[4], (int)state[5]);
+	__m128i cdgh = _mm_set_epi32((int)state[2], (int)state[3], (int)state[6], (int)state[7]);
+	uint32_t lanes[4];
+
+	for (; blocks; blocks--, p += 64) {
+		__m128i w[4], saved_abef = abef, saved_cdgh = cdgh;
+		/* Rounds 4g..4g+3, w[g % 4] becoming W[4g..4g+3]; unrolled, so that w[] stays in
+		 * registers (a quarter less time). */
+#pragma GCC unroll 16
+		for (int g = 0; g < 16; g++) {
+			__m128i *m = &w[g % 4], wk;
+			if (g < 4) {
+				*m = _mm_shuffle_epi8(
+				    _mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+			} else {
+				__m128i w9 = _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4);
+				*m = _mm_add_epi32(_mm_sha256msg1_epu32(*m, w[(g + 1) % 4]), w9);
+				*m = _mm_sha256msg2_epu32(*m, w[(g + 3) % 4]);
+			}
+			wk = _mm_add_epi32(*m, _mm_loadu_si128((const __m128i *)(K + 4 * g)));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0e));
+		}
+		abef = _mm_add_epi32(abef, saved_abef);
+		cdgh = _mm_add_epi32(cdgh, saved_cdgh);
+	}
+	_mm_storeu_si128((__m128i *)lanes, abef);
+	state[0] = lanes[3], state[1] = lanes[2], state[4] = lanes[1], state[5] = lanes[0];
+	_mm_storeu_si128((__m128i *)lanes, cdgh);
+	state[2] = lanes[3], state[3] = lanes[2], state[6] = lanes[1], state[7] = lanes[0];
+}
+
+static bool have_shani(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3))
+		return false;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+/* 5.1.1 and 6.2: the whole blocks of data, then the tail padded with a 1 bit, zeros, and the
+ * length in bits as a 64-bit big-endian number, in one block or two when the tail leaves
+ * less than 9 bytes of room. */
+static void hash(compress_fn *compress, const void *data, size_t n,
+		 uint8_t digest[CHOS_SHA256_BYTES])
 {
 	/* 5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8
 	 * primes. */
-	static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
-	memcpy(h->state, H0, sizeof(H0));
-	h->length = 0;
-	h->used = 0;
-}
-
-void chos_sha256_update(struct chos_sha256 *h, const void *data, size_t n)
-{
+	uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+			     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 	const uint8_t *p = data;
+	size_t tail = n % 64, blocks = tail < 56 ? 1 : 2;
+	uint8_t last[128] = {0};
+	uint64_t bits = (uint64_t)n * 8;
 
-	h->length += n;
-	if (h->used) {
-		size_t take = n < 64 - h->used ? n : 64 - h->used;
-		memcpy(h->block + h->used, p, take);
-		h->used += take;
-		p += take;
-		n -= take;
-		if (h->used < 64)
-			return;
-		compress(h->state, h->block);
-		h->used = 0;
-	}
-	for (; n >= 64; p += 64, n -= 64)
-		compress(h->state, p);
-	memcpy(h->block, p, n);
-	h->used = n;
-}
-
-void chos_sha256_final(struct chos_sha256 *h, uint8_t digest[CHOS_SHA256_BYTES])
-{
-	uint64_t bits = h->length * 8;
-
-	/* 5.1.1: a 1 bit, zeros up to 56 bytes into a block, then the length in bits (64-bit
-	 * big-endian); a second block when the first has no room for the length. */
-	h->block[h->used++] = 0x80;
-	if (h->used > 56) {
-		memset(h->block + h->used, 0, 64 - h->used);
-		compress(h->state, h->block);
-		h->used = 0;
-	}
-	memset(h->block + h->used, 0, 56 - h->used);
-	store_be32(h->block + 56, (uint32_t)(bits >> 32));
-	store_be32(h->block + 60, (uint32_t)bits);
-	compress(h->state, h->block);
+	compress(state, p, n / 64);
+	if (tail) /* data may be NULL when n is 0 */
+		memcpy(last, p + n - tail, tail);
+	last[tail] = 0x80;
+	store_be32(last + 64 * blocks - 8, (uint32_t)(bits >> 32));
+	store_be32(last + 64 * blocks - 4, (uint32_t)bits);
+	compress(state, last, blocks);
 	for (int i = 0; i < 8; i++)
-		store_be32(digest + 4 * i, h->state[i]);
-	memset(h, 0, sizeof(*h));
+		store_be32(digest + 4 * i, state[i]);
 }
 
 void chos_sha256(const void *data, size_t n, uint8_t digest[CHOS_SHA256_BYTES])
 {
-	struct chos_sha256 h;
+#if defined(__x86_64__)
+	if (have_shani()) {
+		hash(compress_shani, data, n, digest);
+		return;
+	}
+#endif
+	hash(compress_portable, data, n, digest);
+}
 
-	chos_sha256_init(&h);
-	chos_sha256_update(&h, data, n);
-	chos_sha256_final(&h, digest);
+void chos_sha256_portable(const void *data, size_t n, uint8_t digest[CHOS_SHA256_BYTES])
+{
+	hash(compress_portable, data, n, digest);
+}
+
+bool chos_sha256_accelerated(void)
+{
+#if defined(__x86_64__)
+	return have_shani();
+#else
+	return false;
+#endif
 }

@@ -4,20 +4,15 @@
  * reaches the bytecode reader. Written here rather than linked so the PAM module has no
  * crypto library dependency; tested against Node's crypto (test/core/sha256.test.ts). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define CHOS_SHA256_BYTES 32
 
-struct chos_sha256 {
-	uint32_t state[8]; /* H0..H7 */
-	uint64_t length;   /* bytes hashed so far */
-	uint8_t block[64]; /* the partial block not yet compressed */
-	size_t used;	   /* bytes of block in use, < 64 */
-};
-
-void chos_sha256_init(struct chos_sha256 *h);
-void chos_sha256_update(struct chos_sha256 *h, const void *data, size_t n);
-void chos_sha256_final(struct chos_sha256 *h, uint8_t digest[CHOS_SHA256_BYTES]);
-/* The three above over one buffer. */
+/* The digest of n bytes at data, on the fastest implementation this processor has. */
 void chos_sha256(const void *data, size_t n, uint8_t digest[CHOS_SHA256_BYTES]);
+/* The same on the portable implementation (the tests compare both with Node's crypto). */
+void chos_sha256_portable(const void *data, size_t n, uint8_t digest[CHOS_SHA256_BYTES]);
+/* Whether chos_sha256 runs on the processor's SHA extensions here. */
+bool chos_sha256_accelerated(void);
