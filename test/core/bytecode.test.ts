@@ -75,7 +75,7 @@ describe("bytecode", () => {
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
-      writeFile(`${bundle}.qbc`, "CHOSQBC2 not really");
+      writeFile(`${bundle}.qbc`, "CHOSQBC3 not really");
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
       native.compile(bundle);
       const qbc = fs.readFileSync(`${bundle}.qbc`);
