@@ -4,8 +4,8 @@
  * every input goes through the header parse and the SHA-256 check, and reaches JS_ReadObject
  * only by passing them. The oracle is exact: whatever the file holds, the decision is the
  * source's, from bytecode only when the input is byte for byte the bundle's fresh bytecode,
- * and otherwise with one log line saying why the source was used. Anything else, a crash or
- * a sanitizer report aborts.
+ * and otherwise with one log line saying why the source was used. Anything else aborts, and
+ * ASan, UBSan and LeakSanitizer report the rest.
  *
  * The seed corpus (corpus/bytecode/tiny.qbc) is that fresh bytecode. With CHOS_FUZZ_WRITE_SEED
  * set to a path, the target writes it there at start-up; test/core/fuzz.test.ts checks that
