@@ -123,6 +123,12 @@ export interface ChosAddon {
   open(options: OpenOptions): LoadedPolicy;
   /** Compiles a bundle to `bundlePath + ".qbc"` (chos_policy_compile_file). */
   compile(bundlePath: string): { bytes: number };
+  /** The core's SHA-256 of data, as 64 lowercase hex digits: what the bytecode header holds.
+   *  On the fastest implementation (chos_sha256) unless `portable`. Throws a TypeError
+   *  unless data is a Uint8Array. */
+  sha256(data: Uint8Array, options?: { portable?: boolean }): string;
+  /** Whether the fastest implementation here is the processor's SHA extensions. */
+  sha256Accelerated(): boolean;
   /** Loads a catalogue with the trust rule; throws an Error naming the file and line. */
   parseCatalogue(path: string, options?: TrustOptions): CatalogueEntry[];
   /** The trust rule for a tree (a catalogue entry's path) and every directory above it, as a

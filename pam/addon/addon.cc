@@ -17,6 +17,7 @@ extern "C" {
 #include "catalogue.h"
 #include "context.h"
 #include "policy.h"
+#include "sha256.h"
 #include "trust.h"
 }
 
@@ -324,6 +325,32 @@ Napi::Value Compile(const Napi::CallbackInfo &info)
 	return res;
 }
 
+// sha256(data, {portable}): the core's SHA-256 of a Uint8Array (a Buffer), as 64 hex digits,
+// from chos_sha256 or chos_sha256_portable.
+Napi::Value Sha256(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!info[0].IsTypedArray() ||
+	    info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+		throw Napi::TypeError::New(env, "sha256(data): data must be a Uint8Array");
+	Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+	bool portable = info[1].IsObject() && Flag(info[1].As<Napi::Object>(), "portable");
+	uint8_t digest[CHOS_SHA256_BYTES];
+	(portable ? chos_sha256_portable : chos_sha256)(data.Data(), data.ByteLength(), digest);
+	static const char hex[] = "0123456789abcdef";
+	std::string text;
+	for (uint8_t b : digest) {
+		text += hex[b >> 4];
+		text += hex[b & 15];
+	}
+	return Napi::String::New(env, text);
+}
+
+Napi::Value Sha256Accelerated(const Napi::CallbackInfo &info)
+{
+	return Napi::Boolean::New(info.Env(), chos_sha256_accelerated());
+}
+
 Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
@@ -396,6 +423,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	env.SetInstanceData(ctor); // deleted by Node with the environment
 	exports.Set("open", Napi::Function::New(env, Open, "open"));
 	exports.Set("compile", Napi::Function::New(env, Compile, "compile"));
+	exports.Set("sha256", Napi::Function::New(env, Sha256, "sha256"));
+	exports.Set("sha256Accelerated",
+		    Napi::Function::New(env, Sha256Accelerated, "sha256Accelerated"));
 	exports.Set("parseCatalogue", Napi::Function::New(env, ParseCatalogue, "parseCatalogue"));
 	exports.Set("checkTree", Napi::Function::New(env, CheckTree, "checkTree"));
 	exports.Set("userFacts", Napi::Function::New(env, UserFacts, "userFacts"));

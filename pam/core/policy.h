@@ -87,8 +87,9 @@ struct chos_decision {
 
 /* Fills out either way: returns 0 with a decision, or -errno with out->fault set (-ETIMEDOUT,
  * -ENOMEM, -E2BIG for the stack, -EINVAL for throw/shape/unlisted, the load error's code).
- * The deadline covers loading and running. Only the file that decided or faulted, the
- * position, and from_bytecode are meaningful on a fault besides the fault fields. */
+ * The deadline's clock runs from before the load; running code is interrupted when it passes,
+ * loading is not (it is bounded by its input: policy_load.c). Only the file that decided or
+ * faulted, the position, and from_bytecode are meaningful on a fault besides the fault fields. */
 int chos_policy_decide(const struct chos_policy_options *opts, const struct chos_catalogue *cat,
 		       const struct chos_context *ctx, struct chos_decision *out);
 
@@ -110,11 +111,11 @@ int chos_policy_evaluate(struct chos_policy *policy, const struct chos_catalogue
 void chos_policy_close(struct chos_policy *policy);
 
 /* Compiles the bundle at bundle_path to QuickJS bytecode and writes BUNDLE + CHOS_BYTECODE_SUFFIX
- * (atomically, mode 0644) with a header binding it to the QuickJS version and the bundle's size
- * and content hash, so a stale or foreign file is never used (its mtime is not bound: copying
- * both files keeps the bytecode fresh). The bundle is read with the trust rule's mode checks
- * only: whoever builds may own it; the full rule applies where it is loaded. Reports the size
- * written. */
+ * (atomically, mode 0644) with a header binding it to the QuickJS version, the bundle's size and
+ * SHA-256, and the bytecode's size and SHA-256, so a stale, foreign or corrupt file is never read
+ * (its mtime is not bound: copying both files keeps the bytecode fresh). The bundle is read with
+ * the trust rule's mode checks only: whoever builds may own it; the full rule applies where it
+ * is loaded. Reports the size written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
 const char *chos_layer_name(enum chos_layer layer);   /* "site", "group", "request", ... */

@@ -28,7 +28,8 @@ struct chos_sandbox {
 	size_t memory_bytes;	    /* the limits, for fault messages */
 	size_t stack_bytes;
 	unsigned timeout_ms;
-	struct timespec deadline; /* CLOCK_THREAD_CPUTIME_ID; covers loading and running */
+	struct timespec deadline; /* CLOCK_THREAD_CPUTIME_ID, from sandbox open: loading spends it
+				     too, but only running code is interrupted (policy_load.c) */
 	bool expired;		  /* the deadline passed: every later poll interrupts too */
 	unsigned console_lines;
 };

@@ -75,12 +75,35 @@ describe("bytecode", () => {
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
-      writeFile(`${bundle}.qbc`, "CHOSQBC2 not really");
+      writeFile(`${bundle}.qbc`, "CHOSQBC3 not really");
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
       native.compile(bundle);
       const qbc = fs.readFileSync(`${bundle}.qbc`);
       writeFile(`${bundle}.qbc`, qbc.subarray(0, qbc.length - 10));
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+    }));
+
+  test("the header holds the bundle's and the bytecode's SHA-256, and one changed bytecode byte is refused as corrupt", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
+      native.compile(bundle);
+      const qbc = fs.readFileSync(`${bundle}.qbc`);
+      // "CHOSQBC3" | QuickJS version (16) | bundle size | bundle SHA-256 | bytecode size | bytecode SHA-256
+      expect(qbc.subarray(0, 8).toString()).toBe("CHOSQBC3");
+      expect(qbc.subarray(8, 24).toString().replace(/\0+$/, "")).toBe("2025-04-26");
+      expect(qbc.readBigUInt64LE(24)).toBe(BigInt(fs.statSync(bundle).size));
+      expect(qbc.subarray(32, 64).toString("hex")).toBe(native.sha256(fs.readFileSync(bundle)));
+      expect(qbc.readBigUInt64LE(64)).toBe(BigInt(qbc.length - 104));
+      expect(qbc.subarray(72, 104).toString("hex")).toBe(native.sha256(qbc.subarray(104)));
+      const corrupt = Buffer.from(qbc);
+      corrupt[qbc.length - 5] ^= 0x01;
+      writeFile(`${bundle}.qbc`, corrupt);
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: false,
+        logs: [`${bundle}.qbc: corrupt (its bytecode does not match the SHA-256 in its header); using the source: run \`chos-policy build\``],
+      });
     }));
 
   test("compile reports a syntax error as PATH:LINE:COLUMN", () =>

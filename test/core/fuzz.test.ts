@@ -35,6 +35,24 @@ describe("fuzz targets", () => {
     runFuzzer("decision", path.join(ROOT, "pam", "fuzz", "corpus", "decision"));
   });
 
+  test(`fuzz_bytecode runs ${SECONDS} s: a corrupt BUNDLE.qbc only ever falls back to the source`, () => {
+    runFuzzer("bytecode", path.join(ROOT, "pam", "fuzz", "corpus", "bytecode"));
+  });
+
+  test("the committed bytecode seed is fuzz_bytecode's own fresh bytecode, so the fuzzer starts past the checks", () => {
+    withDir((dir) => {
+      const seed = path.join(dir, "tiny.qbc");
+      const run = spawnSync(path.join(ROOT, "dist", "native", "fuzz_bytecode"), ["-runs=0", dir], {
+        encoding: "utf8",
+        env: { ...process.env, CHOS_FUZZ_WRITE_SEED: seed },
+        timeout: 60000,
+      });
+      expect({ status: run.status, signal: run.signal }).toEqual({ status: 0, signal: null });
+      const committed = fs.readFileSync(path.join(ROOT, "pam", "fuzz", "corpus", "bytecode", "tiny.qbc"));
+      expect(fs.readFileSync(seed).equals(committed)).toBe(true);
+    });
+  });
+
   test(`fuzz_policy runs ${SECONDS} s of whole evaluations without a crash or a leak`, () => {
     runFuzzer("policy", path.join(ROOT, "pam", "fuzz", "corpus", "policy"));
   });

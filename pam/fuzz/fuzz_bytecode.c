@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Fuzzes the bytecode loader behind its checks: the input is a whole BUNDLE.qbc file, beside a
+ * fixed tiny bundle, evaluated by chos_policy_decide as a login would (bytecode preferred). So
+ * every input goes through the header parse and the SHA-256 check, and reaches JS_ReadObject
+ * only by passing them. The oracle is exact: whatever the file holds, the decision is the
+ * source's, from bytecode only when the input is byte for byte the bundle's fresh bytecode,
+ * and otherwise with one log line saying why the source was used. Anything else aborts, and
+ * ASan, UBSan and LeakSanitizer report the rest.
+ *
+ * The seed corpus (corpus/bytecode/tiny.qbc) is that fresh bytecode. With CHOS_FUZZ_WRITE_SEED
+ * set to a path, the target writes it there at start-up; test/core/fuzz.test.ts checks that
+ * the committed seed is still what it writes. */
+#include "policy.h"
+#include "trust.h"
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The smallest bundle that decides like a site bundle does: a listed env, from the site. */
+static const char source[] =
+    "globalThis.__chos = { decide(ctx) { const ok = /^n[0-9]+$/.test(ctx.host.name);\n"
+    "  return { layer: \"site\", file: \"index.ts\",\n"
+    "    value: ok ? { env: \"sl5\", reason: `node ${ctx.host.name}` } : null }; } };\n";
+
+static struct chos_env envs[] = {{"default", "/"}, {"sl5", "/os/sl5"}};
+static const struct chos_catalogue cat = {envs, 2};
+static char *groups[] = {"users"};
+static const struct chos_context login = {
+    .user = "alice",
+    .uid = 1000,
+    .gid = 100,
+    .home = "/home/alice",
+    .shell = "/bin/sh",
+    .groups = groups,
+    .group_count = 1,
+    .host = "n12",
+    .service = "sshd",
+};
+
+static char dir[] = "/tmp/fuzz_bytecode.XXXXXX";
+static char bundle[64], qbc[64];
+static uint8_t *fresh; /* the bundle's own bytecode file */
+static size_t fresh_size;
+static struct chos_decision expected; /* the source's decision */
+
+static void count_lines(void *userdata, int priority, const char *line)
+{
+	(void)priority, (void)line;
+	++*(unsigned *)userdata;
+}
+
+static void remove_dir(void)
+{
+	unlink(qbc);
+	unlink(bundle);
+	rmdir(dir);
+}
+
+static void write_file(const char *path, const void *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size || close(fd) < 0)
+		abort();
+}
+
+/* Reads the fresh bytecode file compile_file wrote; writes the seed when asked to. */
+static void keep_fresh(void)
+{
+	const char *seed = getenv("CHOS_FUZZ_WRITE_SEED");
+	FILE *f = fopen(qbc, "rbe");
+
+	if (!f || fseek(f, 0, SEEK_END) < 0 || (fresh_size = (size_t)ftell(f)) == 0 ||
+	    fseek(f, 0, SEEK_SET) < 0 || !(fresh = malloc(fresh_size)) ||
+	    fread(fresh, 1, fresh_size, f) != fresh_size)
+		abort();
+	fclose(f);
+	if (seed)
+		write_file(seed, fresh, fresh_size);
+}
+
+static int decide(int prefer_source, struct chos_decision *d, unsigned *lines)
+{
+	struct chos_log log = {count_lines, lines, 0};
+	struct chos_policy_options opts = {
+	    .bundle_path = bundle,
+	    .trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
+	    .memory_bytes = 4u << 20,
+	    .timeout_ms = 1000,
+	    .prefer_source = prefer_source,
+	    .log = &log,
+	};
+
+	*lines = 0;
+	return chos_policy_decide(&opts, &cat, &login, d);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct chos_error err = {0};
+	unsigned lines;
+	size_t size;
+
+	(void)argc, (void)argv;
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(bundle, sizeof(bundle), "%s/policy.js", dir);
+	snprintf(qbc, sizeof(qbc), "%s%s", bundle, CHOS_BYTECODE_SUFFIX);
+	atexit(remove_dir);
+	write_file(bundle, source, sizeof(source) - 1);
+	if (chos_policy_compile_file(bundle, &size, &err) < 0)
+		abort();
+	keep_fresh();
+	if (decide(1, &expected, &lines) < 0 || expected.outcome != CHOS_OUTCOME_ENV)
+		abort();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	bool own = size == fresh_size && memcmp(data, fresh, size) == 0;
+	struct chos_decision d;
+	unsigned lines;
+
+	write_file(qbc, data, size);
+	if (decide(0, &d, &lines) < 0)
+		abort();
+	if (d.outcome != expected.outcome || strcmp(d.env, expected.env) != 0 ||
+	    strcmp(d.reason, expected.reason) != 0 || d.layer != expected.layer)
+		abort();
+	if (d.from_bytecode != own || lines != (own ? 0u : 1u))
+		abort();
+	return 0;
+}
