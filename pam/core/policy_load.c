@@ -68,7 +68,7 @@ struct qbc_header {
 	uint64_t bytecode_size;
 	uint8_t bytecode_sha256[CHOS_SHA256_BYTES];
 };
-/* The layout above, without padding: test/security/bytecode.test.ts knows these offsets. */
+/* The layout above, without padding: the bytecode tests (test/core, test/security) read it. */
 _Static_assert(offsetof(struct qbc_header, bytecode_sha256) == 72 &&
 		   sizeof(struct qbc_header) == 104,
 	       "struct qbc_header is the documented layout");
