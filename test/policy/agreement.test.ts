@@ -11,7 +11,7 @@ import { wasmDecide } from "../../policy/harness/wasm";
 import { runCases } from "../../policy/cli/test";
 import type { NativeDecision } from "../../policy/cli/engine";
 import type { WasmOutcome } from "../../policy/harness/wasm";
-import { context, EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
+import { context, EXAMPLE, exampleCatalogue, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
 
 const FAULTY: Record<string, string> = {
   throw: `export default () => { throw new TypeError("bad"); };\n`,
@@ -33,7 +33,7 @@ describe("native vs WASM agreement", () => {
     withTemp(async (dir) => {
       const built = await bundlePolicy(EXAMPLE, path.join(dir, "policy.js"));
       const source = fs.readFileSync(built.bundle, "utf8");
-      const catalogue = path.join(EXAMPLE, "chos.conf");
+      const catalogue = exampleCatalogue();
       const environments = addon().parseCatalogue(catalogue, { trustAnyOwner: true }).map((e) => e.name);
       for (const c of loadCases(path.join(EXAMPLE, "cases.json")).cases) {
         const native = addon().decide({ bundle: built.bundle, catalogue, context: c.context, trustAnyOwner: true, preferSource: true });

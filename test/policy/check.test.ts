@@ -2,7 +2,7 @@
 // catalogue does not list and group files for groups this host lacks are warnings (exit 0).
 import { bufferOutput } from "../../policy/cli/io";
 import { run } from "../../policy/cli/main";
-import { EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
+import { EXAMPLE, exampleCatalogue, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
   const io = bufferOutput();
@@ -14,7 +14,7 @@ const SDK = `import { use, type Decision, type LoginContext } from "chos-policy/
 
 describe("chos-policy check", () => {
   test("the example policy type-checks", async () => {
-    const r = await cli("check", EXAMPLE, "--catalogue", `${EXAMPLE}/chos.conf`, "--trust-any-owner");
+    const r = await cli("check", EXAMPLE, "--catalogue", exampleCatalogue(), "--trust-any-owner");
     // The example's groups exist only while the system tiers' test users do.
     const stderr = r.stderr.filter((l) => !/warning: group "\w+" does not exist/.test(l));
     expect({ code: r.code, stderr }).toEqual({ code: 0, stderr: [] });

@@ -5,9 +5,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { bufferOutput } from "../../policy/cli/io";
 import { run } from "../../policy/cli/main";
-import { EXAMPLE, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
+import { EXAMPLE, exampleCatalogue, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
 
-const CATALOGUE = path.join(EXAMPLE, "chos.conf");
+const CATALOGUE = exampleCatalogue();
 function carol(groups = "legacy"): string[] {
   return ["--user", "carol", "--uid", "2003", "--gid", "2003", "--groups", groups, "--home", "/home/carol", "--shell", "/bin/sh"];
 }

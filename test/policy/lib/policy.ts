@@ -7,6 +7,20 @@ import type { ContextInput } from "../../../policy/cli/context";
 
 export const EXAMPLE = path.resolve(__dirname, "../../../policy/examples/site");
 
+let catalogueCopy: string | undefined;
+/** The example's catalogue (EXAMPLE/chos.conf) copied into a trusted directory once per test
+ * process: a checkout may sit below a world-writable one (a clone under /tmp), and a catalogue
+ * is judged with every directory above it, as a login would. Removed when the process exits. */
+export function exampleCatalogue(): string {
+  if (!catalogueCopy) {
+    const dir = fs.mkdtempSync("/var/lib/chos-test-catalogue-");
+    catalogueCopy = path.join(dir, "chos.conf");
+    fs.copyFileSync(path.join(EXAMPLE, "chos.conf"), catalogueCopy);
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return catalogueCopy;
+}
+
 /** Runs fn with a fresh temp directory, removed afterwards whatever happens. Under /var/lib,
  * not os.tmpdir(): the trust rule refuses bundles below a world-writable directory. */
 export async function withTemp<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
