@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The options every user subcommand shares. The defaults are the lead's paths (DESIGN.md);
+ * The options every user subcommand shares. The defaults are the documented paths (README);
  * the demo and the tests point them elsewhere. Trusting these flags is safe because chos is
  * not setuid: a caller can only aim the command at files it could read anyway, and the
  * catalogue and bundle must still pass the trust rule (root-owned, not group/world-writable). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The /chos view both backends share (see DESIGN.md, "The /chos view"). `chos setup` lays it out;
+ * The /chos view both backends share. `chos setup` lays it out;
  * the backends enter it. Only the link differs per session:
  *
  *   ROOT/usr -> .chos-link/usr         (relative, so it resolves before and after the root change;

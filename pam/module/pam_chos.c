@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * pam_chos: puts a session into the OS tree the site policy picks (see pam_chos(8) and
- * DESIGN.md). This file is glue only: parse the arguments, get the user and the PAM facts, call
+ * README.md). This file is glue only: parse the arguments, get the user and the PAM facts, call
  * chos_session_open, log its one line, export CHOS, map the outcome to a PAM code. Every
  * decision lives in the core (pam/core/session.c).
  *

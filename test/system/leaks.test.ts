@@ -1,5 +1,5 @@
 // Nothing leaks and nothing collides: the test namespace stands in for a systemd host (every
-// mount shared, FACTS.md), and its mount table must be byte-identical before and after 100
+// mount shared, as on a systemd host), and its mount table must be byte-identical before and after 100
 // logins, and the real host's mounts of the site's paths must not change. Then 200 pamtester sessions started at once all succeed
 // and each lands in its own user's tree.
 import * as fs from 'node:fs';

@@ -1,6 +1,6 @@
 // PAM services for the tests, and pamtester runs inside a site's namespace.
 // A service is `session requisite pam_chos.so ARGS` followed by pam_exec printing the
-// /etc/os-release the session sees (FACTS.md): pamtester's exit code says whether the session
+// /etc/os-release the session sees (pam_exec after pam_chos runs inside the session): pamtester's exit code says whether the session
 // opened, the printed PRETTY_NAME says which tree it is in.
 import * as fs from 'node:fs';
 import { PAM_CHOS, type TestSite } from './site';

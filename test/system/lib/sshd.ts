@@ -1,5 +1,5 @@
 // A real sshd for the tests, on 127.0.0.1 at a free high port, inside a site's namespace, with
-// its own config, host key and PAM service name (FACTS.md: sshd names its PAM service after its
+// its own config, host key and PAM service name (sshd names its PAM service after its
 // program name, so a symlink `chos-test-sshd-PID -> /usr/sbin/sshd` reads
 // /etc/pam.d/chos-test-sshd-PID). Key authentication only, with one generated key per user.
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
