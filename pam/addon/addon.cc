@@ -14,11 +14,11 @@
 #include <vector>
 
 extern "C" {
-#include "catalogue.h"
-#include "context.h"
-#include "policy.h"
-#include "sha256.h"
-#include "trust.h"
+#include "facts/catalogue.h"
+#include "facts/context.h"
+#include "policy/policy.h"
+#include "common/sha256.h"
+#include "common/trust.h"
 }
 
 namespace {

@@ -5,7 +5,7 @@
  *   link: PATH        with the kernel module: what /proc/chos/link points to for this process
  * It reads no configuration, so it works inside any tree. */
 #include "commands.h"
-#include "layout.h"
+#include "common/layout.h"
 #include "options.h"
 #include <errno.h>
 #include <limits.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "enter.h"
 #include "consult.h"
-#include "error.h"
-#include "kmod_backend.h"
-#include "layout.h"
-#include "namespace.h"
-#include "userns.h"
+#include "common/error.h"
+#include "apply/kmod_backend.h"
+#include "common/layout.h"
+#include "apply/namespace.h"
+#include "apply/userns.h"
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "launch.h"
-#include "envlist.h"
+#include "facts/envlist.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "options.h"
-#include "layout.h"
+#include "common/layout.h"
 #include <getopt.h>
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup [--root DIR] [--backend auto|kmod|namespace] [--check] [--catalogue FILE]
  *             [--sysconfig FILE] [--policy FILE] [--module FILE]`
- * The admin's command: lays out ROOT (pam/core/setup.c does the work; for the kmod backend it
+ * The admin's command: lays out ROOT (pam/core/setup/setup.c does the work; for the kmod backend it
  * loads the module with modprobe, else from --module's chos.ko, and mounts /proc/chos), or with
  * --check reports every problem and what to do. Exit status: 0 all right, 1 problems remain,
  * 2 misuse. */
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
-#include "setup.h"
+#include "setup/setup.h"
 
 static int usage(const char *what)
 {

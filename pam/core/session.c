@@ -4,9 +4,11 @@
  * open() then applies the outcome with the chosen backend and falls back once more if that
  * fails. */
 #include "session.h"
-#include "layout.h"
-#include "log.h"
-#include "namespace.h"
+#include "common/layout.h"
+#include "common/log.h"
+#include "common/trust.h"
+#include "apply/kmod_backend.h"
+#include "apply/namespace.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,13 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "trust.h"
-#if __has_include("kmod_backend.h")
-#include "kmod_backend.h"
-#define CHOS_HAVE_KMOD 1
-#else
-#define CHOS_HAVE_KMOD 0
-#endif
 
 const char *chos_stage_name(enum chos_stage stage)
 {
@@ -230,13 +225,7 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 		return r;
 	if (pick_backend(opts->backend) == CHOS_BACKEND_KMOD) {
 		res->backend = "kmod";
-#if CHOS_HAVE_KMOD
 		return chos_kmod_apply(root, res->path, home, &res->error);
-#else
-		return chos_fail(&res->error, -ENOSYS,
-				 "backend=kmod: this build has no kmod backend "
-				 "(pam/core/kmod_backend.c was missing at build time)");
-#endif
 	}
 	res->backend = "namespace";
 	return chos_namespace_apply(root, res->path, home, &res->error);

@@ -13,10 +13,10 @@
  * a denial or failure for uid 0 still ends on the host: root is never locked out. */
 #pragma once
 #include <stddef.h>
-#include "error.h"
-#include "log.h"
-#include "policy.h"
-#include "request.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "policy/policy.h"
+#include "facts/request.h"
 
 #define CHOS_DEFAULT_CATALOGUE "/etc/chos"
 #define CHOS_DEFAULT_POLICY "/etc/chos.d/policy.js"

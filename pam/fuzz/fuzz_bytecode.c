@@ -10,8 +10,8 @@
  * The seed corpus (corpus/bytecode/tiny.qbc) is that fresh bytecode. With CHOS_FUZZ_WRITE_SEED
  * set to a path, the target writes it there at start-up; test/core/fuzz.test.ts checks that
  * the committed seed is still what it writes. */
-#include "policy.h"
-#include "trust.h"
+#include "policy/policy.h"
+#include "common/trust.h"
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>

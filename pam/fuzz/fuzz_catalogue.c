@@ -2,7 +2,7 @@
  * Fuzzes chos_catalogue_parse with arbitrary bytes. Besides what the sanitizers catch, it
  * checks the parser's promises: on success every name is valid, every path absolute, no name
  * twice; on failure the message says which line. */
-#include "catalogue.h"
+#include "facts/catalogue.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * split at NUL bytes into the strings NSS, PAM and the user supply (user, home, shell, a group,
  * host, remote host, tty), arbitrary bytes included. Whatever they hold, the text must parse as
  * JSON in QuickJS, and a string that was valid UTF-8 must come back unchanged. */
-#include "context.h"
+#include "facts/context.h"
 #include <quickjs.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * two-entry catalogue. It checks the validator's promises: an accepted env is listed, a fault
  * has a message, nothing leaks (a fresh runtime per input, freed at the end, so LeakSanitizer
  * sees any JSValue not freed exactly once). */
-#include "policy_internal.h"
+#include "policy/policy_internal.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  * JSValue freed exactly once on every path (a leak survives JS_FreeRuntime and LSan reports
  * it), every outcome either a decision or a fault with a message. Limits are small so that
  * loops and hogs cost milliseconds. */
-#include "policy.h"
-#include "trust.h"
+#include "policy/policy.h"
+#include "common/trust.h"
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // Bundles a policy directory into one script QuickJS runs: an esbuild IIFE whose generated entry
 // imports the site entry, every group file and the SDK's precedence, and installs
-// `globalThis.__chos` (pam/core/policy.h). The source map beside it names sources relative to
+// `globalThis.__chos` (pam/core/policy/policy.h). The source map beside it names sources relative to
 // the policy directory ("index.ts", "policy.d/physics.ts"), so it stays right wherever the
 // bundle is installed.
 import * as esbuild from "esbuild";

@@ -16,7 +16,7 @@ export interface PolicyDir {
   readonly groups: readonly GroupFile[];
 }
 
-// The catalogue's name rule (pam/core/catalogue.h), which POSIX group names also satisfy.
+// The catalogue's name rule (pam/core/facts/catalogue.h), which POSIX group names also satisfy.
 const GROUP_NAME = /^[A-Za-z0-9._-]+$/;
 
 /** Reads a policy directory's layout; throws an error that says what to fix. */

@@ -1,6 +1,6 @@
 // The parity prelude: run in every WASM context before the bundle, it makes the WASM QuickJS
 // (2025-09-13, from quickjs-emscripten) offer a policy what the C sandbox (QuickJS 2025-04-26,
-// pam/core/policy_runtime.c) offers, no more. What it removes was measured, not guessed:
+// pam/core/policy/policy_runtime.c) offers, no more. What it removes was measured, not guessed:
 // test/policy/parity.test.ts lists both engines' global surfaces (surface.ts) and proves them
 // equal after this prelude, so a newer engine on either side fails that test.
 //

@@ -1,5 +1,5 @@
 // The portable harness: runs a bundle on quickjs-emscripten (QuickJS compiled to WASM) the way
-// pam/core/policy.c runs it natively: a fresh runtime per evaluation, the same memory, stack
+// pam/core/policy/policy.c runs it natively: a fresh runtime per evaluation, the same memory, stack
 // and time limits, console output captured, and a parity prelude that hides what the newer WASM
 // QuickJS has and the C one (2025-04-26) lacks.
 //
@@ -13,7 +13,7 @@ import type { Decision } from "../native";
 import type { FaultName, LayerKind, LayerName } from "../sdk/contract";
 import { PARITY_PRELUDE } from "./parity";
 
-/** Limits, defaulting to the C sandbox's (pam/core/policy.h). */
+/** Limits, defaulting to the C sandbox's (pam/core/policy/policy.h). */
 export interface WasmLimits {
   readonly memoryBytes?: number;
   readonly stackBytes?: number;
@@ -24,7 +24,7 @@ const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs:
 // More than 256 KiB overflows the WASM engine's own stack before QuickJS notices (measured with quickjs-emscripten 0.32).
 const WASM_STACK_MAX = 256 << 10;
 const FILENAME = "policy.js";
-// pam/core/policy_runtime.c CONSOLE_LINE_MAX and policy_internal.h CHOS_CONSOLE_LINES_MAX.
+// pam/core/policy/policy_runtime.c CONSOLE_LINE_MAX and policy_internal.h CHOS_CONSOLE_LINES_MAX.
 const CONSOLE_LINE_MAX = 1000;
 const CONSOLE_LINES_MAX = 64;
 const INTRINSICS = {
@@ -167,7 +167,7 @@ export class WasmSession {
       if (Date.now() > this.deadline) this.interrupted = true;
       return this.interrupted;
     });
-    // The C sandbox's intrinsics (pam/core/policy_runtime.c), plus Eval, without which
+    // The C sandbox's intrinsics (pam/core/policy/policy_runtime.c), plus Eval, without which
     // quickjs-emscripten cannot run a script at all; the prelude takes eval back out.
     this.vm = runtime.newContext({ intrinsics: INTRINSICS });
     // console.log/info/warn/error as the C sandbox writes them (policy_runtime.c): "policy: "

@@ -1,5 +1,5 @@
 // The policy contract: the one definition of what a site policy receives and returns.
-// pam/core/context.h emits LoginContext as JSON and pam/core/policy.c checks every Decision
+// pam/core/facts/context.h emits LoginContext as JSON and pam/core/policy/policy.c checks every Decision
 // against these shapes; the WASM harness and the CLI are typed against them too.
 
 /** The account that is logging in, as NSS reports it. */
@@ -103,7 +103,7 @@ export interface PrecedenceResult {
   readonly value: unknown;
 }
 
-/** The object every bundle installs as `globalThis.__chos` (see pam/core/policy.h). */
+/** The object every bundle installs as `globalThis.__chos` (see pam/core/policy/policy.h). */
 export interface BundleGlobal {
   /** Runs the precedence for one login. */
   decide(ctx: LoginContext): PrecedenceResult;

@@ -1,4 +1,4 @@
-// The precedence, written once and compiled into every bundle (see pam/core/policy.h), so that an
+// The precedence, written once and compiled into every bundle (see pam/core/policy/policy.h), so that an
 // empty policy behaves exactly like the seed's CHOS:
 //   1. the site entry (index.ts);
 //   2. if it has no opinion, the group files of the user's groups, in the user's group order

@@ -1,4 +1,4 @@
-// The kmod backend (pam/core/kmod_backend.c) for real: test/chos/vm/kmod-backend.sh runs in
+// The kmod backend (pam/core/apply/kmod_backend.c) for real: test/chos/vm/kmod-backend.sh runs in
 // Debian 12's kernel under QEMU with chos.ko loaded (test/vm/run), driving the chos command
 // (root and unprivileged, from the host view and inside a session's view) and pam_chos with
 // backend=kmod through pamtester. Each check prints CHOS-CHECK NAME ok|fail.

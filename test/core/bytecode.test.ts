@@ -1,4 +1,4 @@
-// Bytecode beside the bundle (pam/core/policy_load.c): compile() writes BUNDLE.qbc, decide()
+// Bytecode beside the bundle (pam/core/policy/policy_load.c): compile() writes BUNDLE.qbc, decide()
 // uses it only while it matches the bundle, and bytecode and source decide identically, faults
 // and positions included.
 import * as fs from "fs";

@@ -1,4 +1,4 @@
-// The catalogue parser (pam/core/catalogue.c) through parseCatalogue: the seed's format, and an
+// The catalogue parser (pam/core/facts/catalogue.c) through parseCatalogue: the seed's format, and an
 // exact error naming the file and line for every kind of malformed line.
 import * as path from "path";
 import { ALICE, native, withDir, writeCatalogue, SEED_CATALOGUE } from "./lib";

@@ -1,4 +1,4 @@
-// Login facts from the system (pam/core/context.c): NSS user facts, primary group first, and
+// Login facts from the system (pam/core/facts/context.c): NSS user facts, primary group first, and
 // the short host name.
 import * as fs from "fs";
 import * as os from "os";

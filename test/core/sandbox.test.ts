@@ -1,4 +1,4 @@
-// The sandbox a policy runs in (pam/core/policy_runtime.c): what a raw context offers and what
+// The sandbox a policy runs in (pam/core/policy/policy_runtime.c): what a raw context offers and what
 // it leaves out, escapes that must fail, and console output reaching the log sink.
 import { ALICE, decide, withDir } from "./lib";
 

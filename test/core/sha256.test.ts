@@ -1,4 +1,4 @@
-// The core's SHA-256 (pam/core/sha256.c, through the addon) against Node's crypto: the FIPS
+// The core's SHA-256 (pam/core/common/sha256.c, through the addon) against Node's crypto: the FIPS
 // 180-4 example vectors, every length around the padding boundaries, and random inputs up to
 // a megabyte (the bytecode header's digests, policy_load.c, depend on it). Both
 // implementations: the portable one, and the one a login uses (the SHA extensions where the

@@ -1,4 +1,4 @@
-// The trust rule (pam/core/trust.c) for the catalogue, the bundle, its bytecode and trees: the
+// The trust rule (pam/core/common/trust.c) for the catalogue, the bundle, its bytecode and trees: the
 // object and every directory above it, from / down, root-owned (unless trustAnyOwner) and not
 // writable by group or others, no sticky exception; a link is followed only from a directory
 // that passed, and its target is walked by the same rule.

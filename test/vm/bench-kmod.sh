@@ -3,7 +3,7 @@
 #   fork: fork + exit + wait without the module, vs. loaded with the caller's link set (each
 #         child gets and drops an entry), and loaded with no link (one failed lookup per fork).
 #   stat: stat(2) of files by their direct path in the tree, vs. through /chos/usr laid out as
-#         `chos setup` does (pam/core/layout.h: /chos/usr -> .chosfs/link/usr, chosfs also
+#         `chos setup` does (pam/core/common/layout.h: /chos/usr -> .chosfs/link/usr, chosfs also
 #         mounted at /chos/.chosfs), vs. two layouts measured against it: the former one
 #         (/chos/usr -> .chos-link/usr, /chos/.chos-link -> /proc/chos/link: /proc's entries
 #         leave the RCU path walk, proc_misc_d_revalidate) and /chos/usr -> .chos-link/usr with

@@ -21,7 +21,7 @@ export function exampleCatalogue(trees: Trees): string {
   return `%SHELLS\ntrixie:${trees.trixie}\ntiny:${trees.tiny}\ndefault:${trees.trixie}\n`;
 }
 
-/** A hand-written bundle in the shape `chos-policy build` emits (pam/core/policy.h): for the
+/** A hand-written bundle in the shape `chos-policy build` emits (pam/core/policy/policy.h): for the
  * fault tests, which need policies no SDK helper would write. */
 export function rawBundle(decideBody: string): string {
   return `globalThis.__chos = { current: "index.ts", decide(ctx) { ${decideBody} } };\n`;

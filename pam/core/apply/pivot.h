@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The root change both backends share: a private mount namespace made a recursive slave, ROOT
+ * bound on itself, pivot_root into it with the old root detached, then chdir to the home.
+ * The namespace backend (namespace.h) also binds its tree on ROOT/.chos-link on the way; the
+ * kmod backend (kmod_backend.h) does not, its link being served by the module. */
+#pragma once
+#include "common/error.h"
+
+/* The one place a failed step becomes text: "BACKEND: STEP PATH: strerror". Returns code. */
+int chos_step_failed(struct chos_error *err, const char *backend, int code, const char *step,
+		     const char *path);
+
+/* Enters ROOT as above. When TREE is not NULL it is bound (recursively) on ROOT/.chos-link
+ * (never through a symlink) after ROOT is bound on itself and before the pivot. HOME may be NULL
+ * ("/" then, as when it is missing). BACKEND ("namespace backend", "kmod backend") starts err's
+ * message. Needs CAP_SYS_ADMIN in the caller's user namespace. On failure the caller is still on
+ * its old root. Returns 0 or -errno. */
+int chos_pivot_enter(const char *backend, const char *root, const char *tree, const char *home,
+		     struct chos_error *err);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * What setup.c and setup_kmod.c share: one run's state and its two kinds of output line.
+ * Not a public contract (setup.h is). */
+#pragma once
+#include "facts/catalogue.h"
+#include "setup/setup.h"
+
+/* PATH_MAX: a longer path under ROOT is reported, not cut. */
+#define SETUP_PATH_MAX 4096
+
+struct setup_run {
+	const struct chos_setup_options *o;
+	const char *root;
+	enum chos_backend backend;   /* resolved: never AUTO */
+	int problems;
+};
+
+/* "problem: WHAT; fix: FIX", counted. Returns -1, so a step writes `return setup_problem(...)`. */
+int setup_problem(struct setup_run *r, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "done: WHAT", for each change made. Returns 0. */
+int setup_done(struct setup_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* kmod (setup_kmod.c): the module loaded (modprobe chos, else --module), its filesystem mounted
+ * on /proc/chos; under --check, each missing one is a problem. 0 when both are there. */
+int setup_kmod_ready(struct setup_run *r);
+/* Loads the module without reporting a failure: the auto backend's probe for an installed one.
+ * True when it is loaded afterwards. */
+int setup_kmod_try_load(struct setup_run *r);
+/* ROOT/.chosfs (made here) and ROOT/proc/chos (ROOT/proc a bind of the host's) show chosfs too:
+ * sessions resolve the link through the first and switch trees through the second. */
+int setup_kmod_in_root(struct setup_run *r);
+/* Lists exactly the catalogue's paths in /proc/chos/valid (setchos accepts only those). */
+int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat);
+
+/* Trust (setup_trust.c): reports each tree that fails the trust rule (trust.h) and drops it
+ * from cat, so nothing later in the run serves it or lists it in /proc/chos/valid. */
+void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat);
+/* Reports the bundle's bytecode (POLICY.qbc) when it exists and fails the trust rule. */
+void setup_check_bytecode(struct setup_run *r, const char *policy);

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * `chos setup`'s kmod steps (setup_internal.h), against the interface of kmod/README.md:
+ *   1. load     /proc/chos is the module's mount point (proc_create_mount_point): missing means
+ *               not loaded. `modprobe chos` (an installed module, e.g. DKMS), else finit_module
+ *               of the file given with --module (a module built but not installed)
+ *   2. mount    chosfs on /proc/chos; /proc/chos/valid appears once it is mounted
+ *   3. in ROOT  ROOT/.chosfs: the link ROOT/.chos-link -> .chosfs/link resolves there (layout.h
+ *               says why not through /proc). ROOT/proc/chos: the seed's control files inside a
+ *               session. ROOT/proc is a bind of the host's /proc; bound before chosfs was mounted
+ *               (an earlier run without the module, a reload), and on a host whose mounts are
+ *               private, that copy lacks chosfs: it is mounted there too. Both are the same
+ *               single instance, and rmmod needs every one of them unmounted
+ *   4. valid    exactly the catalogue's trusted paths (setup_trust.c drops the others),
+ *               rewritten only when the list differs
+ * Each looks first, so a second run changes nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/layout.h"
+#include "setup/setup_internal.h"
+
+#define KMOD_VALID CHOS_KMOD_DIR "/valid"
+/* /sbin is a link to usr/sbin on merged-/usr Debian and the real place elsewhere. */
+#define MODPROBE "/sbin/modprobe"
+
+static int loaded(void)
+{
+	struct stat st;
+	return stat(CHOS_KMOD_DIR, &st) == 0;
+}
+
+static int mounted(void)
+{
+	return access(KMOD_VALID, F_OK) == 0;
+}
+
+/* `modprobe -q chos`; returns its exit status, or -errno when it could not run. */
+static int modprobe(void)
+{
+	char *const argv[] = {"modprobe", "-q", "chos", NULL};
+	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	int e, status;
+	pid_t pid;
+
+	if ((e = posix_spawn(&pid, MODPROBE, NULL, NULL, argv, envp)))
+		return -e;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* finit_module: the module's own file, no parameters. */
+static int insmod(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+		e = -errno;
+	close(fd);
+	return e;
+}
+
+int setup_kmod_try_load(struct setup_run *r)
+{
+	if (loaded())
+		return 1;
+	if (modprobe() == 0 && loaded())
+		return setup_done(r, "loaded the chos kernel module (modprobe chos)"), 1;
+	return 0;
+}
+
+static int ensure_loaded(struct setup_run *r)
+{
+	int status, e;
+
+	if (loaded())
+		return 0;
+	if (r->o->check)
+		return setup_problem(r, "run `chos setup` (it loads it: modprobe chos, or --module PATH)",
+				     "the chos kernel module is not loaded (%s is missing)",
+				     CHOS_KMOD_DIR);
+	status = modprobe();
+	if (status == 0 && loaded())
+		return setup_done(r, "loaded the chos kernel module (modprobe chos)");
+	if (!r->o->module)
+		return setup_problem(r, "install it for this kernel (dkms install chos/1.0.0, see "
+				     "kmod/README.md) or give --module PATH of its chos.ko",
+				     "the chos kernel module is not loaded and `modprobe chos` failed (%s%d)",
+				     status < 0 ? "errno " : "exit ", status < 0 ? -status : status);
+	if ((e = insmod(r->o->module)) < 0 || !loaded())
+		return setup_problem(r, "give the chos.ko built for this kernel (uname -r); dmesg says more",
+				     "loading %s: %s", r->o->module,
+				     e < 0 ? strerror(-e) : "no /proc/chos after loading");
+	return setup_done(r, "loaded the chos kernel module from %s", r->o->module);
+}
+
+static int ensure_mounted(struct setup_run *r)
+{
+	if (mounted())
+		return 0;
+	if (r->o->check)
+		return setup_problem(r, "run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)",
+				     "the chos filesystem is not mounted on %s", CHOS_KMOD_DIR);
+	/* Only control files and a symlink live there: nothing to execute, no devices. */
+	if (mount("chosfs", CHOS_KMOD_DIR, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    !mounted())
+		return setup_problem(r, "check the module (dmesg)", "mount chosfs on %s: %s",
+				     CHOS_KMOD_DIR, strerror(errno));
+	return setup_done(r, "mounted chosfs on %s", CHOS_KMOD_DIR);
+}
+
+int setup_kmod_ready(struct setup_run *r)
+{
+	if (ensure_loaded(r) < 0)
+		return -1;
+	return ensure_mounted(r);
+}
+
+/* chosfs on dir (an existing directory), unless it already shows there. */
+static int mount_in_root(struct setup_run *r, const char *dir, const char *why)
+{
+	char valid[SETUP_PATH_MAX];
+
+	if (snprintf(valid, sizeof(valid), "%s/valid", dir) >= (int)sizeof(valid))
+		return setup_problem(r, "use a shorter --root", "%s: path too long", dir);
+	if (access(valid, F_OK) == 0)
+		return 0;
+	if (r->o->check)
+		return setup_problem(r, "run `chos setup`", "%s does not show the chos filesystem: %s",
+				     dir, why);
+	if (mount("chosfs", dir, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return setup_problem(r, "check the module (dmesg)", "mount chosfs on %s: %s", dir,
+				     strerror(errno));
+	return setup_done(r, "mounted chosfs on %s", dir);
+}
+
+int setup_kmod_in_root(struct setup_run *r)
+{
+	char dir[SETUP_PATH_MAX];
+
+	if (!mounted())
+		return 0;   /* setup_kmod_ready said why */
+	if (snprintf(dir, sizeof(dir), "%s/%s", r->root, CHOS_KMOD_MOUNT_NAME) >= (int)sizeof(dir))
+		return setup_problem(r, "use a shorter --root", "%s: path too long", r->root);
+	if (access(dir, F_OK) < 0) {
+		if (r->o->check)
+			return setup_problem(r, "run `chos setup`", "%s is missing", dir);
+		if (mkdir(dir, 0755) < 0)
+			return setup_problem(r, "check that ROOT is writable by root", "%s: %s", dir,
+					     strerror(errno));
+	}
+	if (mount_in_root(r, dir, "sessions cannot resolve the link") < 0)
+		return -1;
+	if (snprintf(dir, sizeof(dir), "%s%s", r->root, CHOS_KMOD_DIR) >= (int)sizeof(dir) ||
+	    access(dir, F_OK) < 0)
+		return 0;   /* ROOT/proc is not bound (reported on its own) */
+	return mount_in_root(r, dir, "sessions cannot switch trees");
+}
+
+/* The module lists at most 256 paths of PATH_MAX: this holds any list it can serve. */
+#define VALID_MAX_BYTES (256u * SETUP_PATH_MAX)
+
+/* True when path is one line of list (a NUL-terminated copy of /proc/chos/valid). */
+static int listed(const char *list, const char *path)
+{
+	size_t n = strlen(path);
+
+	for (const char *p = list; (p = strstr(p, path)); p++)
+		if ((p == list || p[-1] == '\n') && (p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* Lines of list, to notice paths the catalogue no longer has. */
+static size_t count_lines(const char *list)
+{
+	size_t n = 0;
+
+	for (const char *p = list; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+static int rewrite_valid(struct setup_run *r, const struct chos_catalogue *cat, size_t distinct)
+{
+	int fd = open(KMOD_VALID, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "-", 1) != 1)
+		goto fail;
+	for (size_t i = 0; i < cat->count; i++) {
+		size_t len = strlen(cat->envs[i].path);
+		if (write(fd, cat->envs[i].path, len) != (ssize_t)len)
+			goto fail;
+	}
+	close(fd);
+	return setup_done(r, "listed %zu trees in %s", distinct, KMOD_VALID);
+fail:
+	setup_problem(r, "check the module (dmesg)", "writing %s: %s", KMOD_VALID, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
+{
+	size_t distinct = 0, missing = 0, lines;
+	char *list;
+	ssize_t n;
+	int fd;
+
+	if (!mounted())
+		return -1;   /* setup_kmod_ready said why */
+	if (!(list = calloc(1, VALID_MAX_BYTES + 1)))
+		return setup_problem(r, "retry", "out of memory");
+	fd = open(KMOD_VALID, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, list, VALID_MAX_BYTES);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		free(list);
+		return setup_problem(r, "run as root; check the module (dmesg)", "reading %s: %s",
+				     KMOD_VALID, strerror(errno));
+	}
+	for (size_t i = 0; i < cat->count; i++) {
+		int dup = 0;   /* `default` usually names another entry's tree */
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = !strcmp(cat->envs[j].path, cat->envs[i].path);
+		distinct += !dup;
+		if (!dup && !listed(list, cat->envs[i].path)) {
+			missing++;
+			if (r->o->check)
+				setup_problem(r, "run `chos setup`", "%s is not listed in %s",
+					      cat->envs[i].path, KMOD_VALID);
+		}
+	}
+	lines = count_lines(list);
+	free(list);
+	if (missing == 0 && lines == distinct)
+		return 0;
+	if (r->o->check)
+		return lines == distinct ? -1 : setup_problem(r, "run `chos setup`",
+			"%s lists paths the catalogue does not", KMOD_VALID);
+	return rewrite_valid(r, cat, distinct);
+}
