@@ -12,7 +12,11 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 
-#define CHOS_VERSION "1.0.0"
+/* The version comes from the build (Kbuild: CHOS_VERSION=, which kmod/Makefile, the CMake build
+ * and dkms.conf pass), so the module and the rest of chos never disagree. */
+#ifndef CHOS_VERSION
+#error "CHOS_VERSION is not set: build through kmod/Makefile, CMake or DKMS"
+#endif
 
 /*
  * Longest path accepted, NUL excluded. Trees live under short, admin-chosen roots; 1023 bytes is

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHOS, TREES_TIMEOUT_MS, TestSite, exampleCatalogue, writeConfig } from './lib/site';
 import { TestNamespace, type RunResult } from './lib/namespace';
+import { VERSION } from './lib/version';
 
 let site: TestSite;
 let scratch: string;
@@ -83,7 +84,7 @@ test('--backend kmod lays out the link for the module, reports the module it can
   // The test host's kernel has no chos.ko installed (the module is tested in QEMU: test/chos/kmod.test.ts).
   expect(kmod.status).toBe(1);
   expect(problems(kmod)).toContain(
-    'problem: the chos kernel module is not loaded and `modprobe chos` failed (exit 1); fix: install it for this kernel (dkms install chos/1.0.0, see kmod/README.md) or give --module PATH of its chos.ko',
+    `problem: the chos kernel module is not loaded and \`modprobe chos\` failed (exit 1); fix: install it for this kernel (dkms install chos/${VERSION}) or give --module PATH of its chos.ko`,
   );
   const check = setupAt(root, '--check', '--backend', 'namespace');
   expect(problems(check)).toContain(

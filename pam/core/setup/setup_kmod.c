@@ -93,8 +93,8 @@ static int ensure_loaded(struct setup_run *r)
 	if (status == 0 && loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)");
 	if (!r->o->module)
-		return setup_problem(r, "install it for this kernel (dkms install chos/1.0.0, see "
-				     "kmod/README.md) or give --module PATH of its chos.ko",
+		return setup_problem(r, "install it for this kernel (dkms install chos/" CHOS_VERSION
+				     ") or give --module PATH of its chos.ko",
 				     "the chos kernel module is not loaded and `modprobe chos` failed (%s%d)",
 				     status < 0 ? "errno " : "exit ", status < 0 ? -status : status);
 	if ((e = insmod(r->o->module)) < 0 || !loaded())

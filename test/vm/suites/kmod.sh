@@ -9,7 +9,7 @@ chos_vm_setup || { echo "setup failed"; exit 1; }
 interface() {
   [[ $(stat -c '%A %n' /proc/chos/* | sort -k2 | tr '\n' ' ') == \
      "lrwxrwxrwx /proc/chos/link --w--w--w- /proc/chos/resetchos --w--w--w- /proc/chos/setchos -r--r--r-- /proc/chos/stats -rw------- /proc/chos/valid -r--r--r-- /proc/chos/version " ]] &&
-  [[ $(cat /proc/chos/version) == "chos 1.0.0" ]] &&
+  [[ $(cat /proc/chos/version) == "chos $(modinfo -F version chos)" ]] &&
   [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 2\nalloc_failures 0' ]] &&
   [[ $(readlink /proc/chos/link) == / ]] &&
   [[ $(findmnt -n -o FSTYPE /proc/chos) == chosfs ]]
