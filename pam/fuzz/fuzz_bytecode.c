@@ -10,6 +10,7 @@
  * The seed corpus (corpus/bytecode/tiny.qbc) is that fresh bytecode. With CHOS_FUZZ_WRITE_SEED
  * set to a path, the target writes it there at start-up; test/core/fuzz.test.ts checks that
  * the committed seed is still what it writes. */
+#include "login_fixture.h"
 #include "policy/policy.h"
 #include "common/trust.h"
 #include <fcntl.h>
@@ -26,20 +27,6 @@ static const char source[] =
     "  return { layer: \"site\", file: \"index.ts\",\n"
     "    value: ok ? { env: \"sl5\", reason: `node ${ctx.host.name}` } : null }; } };\n";
 
-static struct chos_env envs[] = {{"default", "/"}, {"sl5", "/os/sl5"}};
-static const struct chos_catalogue cat = {envs, 2};
-static char *groups[] = {"users"};
-static const struct chos_context login = {
-    .user = "alice",
-    .uid = 1000,
-    .gid = 100,
-    .home = "/home/alice",
-    .shell = "/bin/sh",
-    .groups = groups,
-    .group_count = 1,
-    .host = "n12",
-    .service = "sshd",
-};
 
 static char dir[] = "/tmp/fuzz_bytecode.XXXXXX";
 static char bundle[64], qbc[64];
@@ -96,7 +83,7 @@ static int decide(int prefer_source, struct chos_decision *d, unsigned *lines)
 	};
 
 	*lines = 0;
-	return chos_policy_decide(&opts, &cat, &login, d);
+	return chos_policy_decide(&opts, &fuzz_catalogue, &fuzz_login, d);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -5,6 +5,7 @@
  * JSValue freed exactly once on every path (a leak survives JS_FreeRuntime and LSan reports
  * it), every outcome either a decision or a fault with a message. Limits are small so that
  * loops and hogs cost milliseconds. */
+#include "login_fixture.h"
 #include "policy/policy.h"
 #include "common/trust.h"
 #include <fcntl.h>
@@ -14,20 +15,6 @@
 #include <unistd.h>
 
 static char bundle[64];
-static struct chos_env envs[] = {{"default", "/"}, {"sl5", "/os/sl5"}};
-static const struct chos_catalogue cat = {envs, 2};
-static char *groups[] = {"users", "physics"};
-static const struct chos_context login = {
-    .user = "alice",
-    .uid = 1000,
-    .gid = 100,
-    .home = "/home/alice",
-    .shell = "/bin/sh",
-    .groups = groups,
-    .group_count = 2,
-    .host = "n12",
-    .service = "sshd",
-};
 
 static void quiet(void *userdata, int priority, const char *line)
 {
@@ -71,10 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size || close(fd) < 0)
 		abort();
-	int r = chos_policy_decide(&opts, &cat, &login, &d);
+	int r = chos_policy_decide(&opts, &fuzz_catalogue, &fuzz_login, &d);
 	if ((r < 0) != (d.fault != CHOS_FAULT_NONE) || (r < 0 && !d.fault_message[0]))
 		abort();
-	if (r == 0 && d.outcome == CHOS_OUTCOME_ENV && !chos_catalogue_find(&cat, d.env))
+	if (r == 0 && d.outcome == CHOS_OUTCOME_ENV && !chos_catalogue_find(&fuzz_catalogue, d.env))
 		abort();
 	return 0;
 }
