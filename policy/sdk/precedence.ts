@@ -60,7 +60,42 @@ export function precedence(site: PolicyFile, groups: ReadonlyMap<string, PolicyF
   return chos;
 }
 
-/** Installs the precedence as `globalThis.__chos`; called by the generated bundle entry. */
-export function install(site: PolicyFile, groups: ReadonlyMap<string, PolicyFile>): void {
-  (globalThis as { __chos?: BundleGlobal }).__chos = precedence(site, groups);
+/** A group unit's module body, as the bundler wraps esbuild's CommonJS output (policy/bundle/units.ts). */
+export type UnitBody = (module: { exports: unknown }, exports: unknown, require: (name: string) => unknown) => void;
+
+/** `__chos` as the base unit installs it: the precedence, plus what the group units call. */
+export interface InstalledGlobal extends BundleGlobal {
+  /** Runs one group unit's module body and registers its default export for `group`. */
+  register(group: string, file: string, body: UnitBody): void;
+  /** A shared module by the name the group units import it by ("chos-policy/sdk", "lib/a.ts"). */
+  require(name: string): unknown;
+}
+
+/** Installs the precedence as `globalThis.__chos`; called by the base unit's generated entry.
+ *  The group files come later, each from its own unit through `register`: all of them when the
+ *  bundle runs whole, only the user's own at a login (pam/core/policy/policy_units.c). */
+export function install(site: PolicyFile, modules: Readonly<Record<string, object>>): void {
+  const groups = new Map<string, PolicyFile>();
+  const shared = new Map<string, object>();
+  for (const [name, namespace] of Object.entries(modules)) {
+    // esbuild's CommonJS output reads a default export only from a module marked as ES.
+    Object.defineProperty(namespace, "__esModule", { value: true });
+    shared.set(name, namespace);
+  }
+  const require = (name: string): unknown => {
+    const found = shared.get(name);
+    if (found === undefined) throw new Error(`chos-policy: no shared module "${name}" in this bundle`);
+    return found;
+  };
+  const chos: InstalledGlobal = Object.assign(precedence(site, groups), {
+    register(group: string, file: string, body: UnitBody): void {
+      const module = { exports: {} as { default?: unknown } };
+      chos.current = file;
+      body(module, module.exports, require);
+      chos.current = undefined;
+      groups.set(group, { file, policy: module.exports.default as PolicyFile["policy"] });
+    },
+    require,
+  });
+  (globalThis as { __chos?: BundleGlobal }).__chos = chos;
 }

@@ -11,6 +11,7 @@ describe("decide", () => {
         decidedBy: "site",
         file: "index.ts",
         fromBytecode: false,
+        units: 1,
         logs: [],
       });
     }));
@@ -27,7 +28,7 @@ describe("decide", () => {
       expect(decide(dir, { site: "return null;" }, { context: { ...ALICE, requested } })).toMatchObject({ env: "el9", decidedBy: "request" });
       expect(decide(dir, { site: "return null;" })).toMatchObject({ env: "default", decidedBy: "default" });
       writeCatalogue(dir, "%SHELLS\nsl7:/os/sl7\n");
-      expect(decide(dir, { site: "return null;" })).toEqual({ env: null, reason: "", decidedBy: "host", fromBytecode: false, logs: [] });
+      expect(decide(dir, { site: "return null;" })).toEqual({ env: null, reason: "", decidedBy: "host", fromBytecode: false, units: 1, logs: [] });
     }));
 
   test("a denial carries its text", () =>
