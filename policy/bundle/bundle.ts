@@ -43,12 +43,11 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   const policy = readPolicyDir(dir);
   const sdk = sdkDir();
   const outFile = path.resolve(out);
-  const outDir = path.dirname(outFile);
-  const units: UnitOutput[] = [await buildBase(policy, sdk, outFile), ...(await buildGroups(policy, outDir))];
+  const units: UnitOutput[] = [await buildBase(policy, sdk, outFile), ...(await buildGroups(policy))];
   const sections: { offset: { line: number; column: number }; map: UnitOutput["map"] }[] = [];
   let line = 0;
   for (const unit of units) {
-    const map = { ...unit.map, sources: unit.map.sources.map((s) => displayName(path.resolve(outDir, s), policy.dir, sdk)) };
+    const map = { ...unit.map, sources: unit.map.sources.map((s) => displayName(s, policy.dir, sdk)) };
     sections.push({ offset: { line: line + unit.mapLineOffset, column: 0 }, map });
     line += lineCount(unit.code);
   }

@@ -71,6 +71,18 @@ export interface InstalledGlobal extends BundleGlobal {
   require(name: string): unknown;
 }
 
+/** The name a group file's import is served by: the SDK's specifier as it is, a relative path
+ *  resolved from policy.d/ ("../lib/a" is "lib/a", found as "lib/a.ts" or "lib/a/index.ts"). */
+function sharedName(specifier: string): string {
+  if (!specifier.startsWith(".")) return specifier;
+  const parts = ["policy.d"];
+  for (const part of specifier.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "." && part !== "") parts.push(part);
+  }
+  return parts.join("/");
+}
+
 /** Installs the precedence as `globalThis.__chos`; called by the base unit's generated entry.
  *  The group files come later, each from its own unit through `register`: all of them when the
  *  bundle runs whole, only the user's own at a login (pam/core/policy/policy_units.c). */
@@ -82,9 +94,10 @@ export function install(site: PolicyFile, modules: Readonly<Record<string, objec
     Object.defineProperty(namespace, "__esModule", { value: true });
     shared.set(name, namespace);
   }
-  const require = (name: string): unknown => {
-    const found = shared.get(name);
-    if (found === undefined) throw new Error(`chos-policy: no shared module "${name}" in this bundle`);
+  const require = (specifier: string): unknown => {
+    const name = sharedName(specifier);
+    const found = shared.get(name) ?? shared.get(`${name}.ts`) ?? shared.get(`${name}/index.ts`);
+    if (found === undefined) throw new Error(`chos-policy: no shared module "${specifier}" in this bundle`);
     return found;
   };
   const chos: InstalledGlobal = Object.assign(precedence(site, groups), {
