@@ -12,13 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Entries per index block: about the square root of the group count, so that the top table a
- * login hashes and the blocks it hashes stay small together. */
+/* Entries per index block: what keeps the bytes a login hashes smallest, the top table (104
+ * bytes a block) and, for a user in a few groups, about 3 blocks (176 bytes an entry), so about
+ * the square root of a fifth of the group count (a power of two, at least 16). */
 static uint32_t block_entries(size_t groups)
 {
 	uint32_t n = 16;
 
-	while ((size_t)n * n < groups)
+	while ((size_t)n * n * 5 < groups)
 		n *= 2;
 	return n;
 }
