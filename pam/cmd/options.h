@@ -8,12 +8,15 @@
 #define CHOS_CATALOGUE_DEFAULT "/etc/chos"
 #define CHOS_POLICY_BUNDLE_DEFAULT "/etc/chos.d/policy.js"
 
+struct chos_policy;
+
 struct chos_cmd_options {
 	const char *catalogue;
 	const char *policy;
 	const char *root;
 	int debug;
 	int all; /* --all, which only `chos list` accepts */
+	struct chos_policy *loaded; /* the policy opened once for many questions, or NULL */
 };
 
 /* Parses leading options of argv (argv[0] is the subcommand name) and stops at the first
