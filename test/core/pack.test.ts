@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { bundlePolicy } from "../../policy/bundle/bundle";
 import type { Decision, LoginContextInput } from "../../policy/native";
-import { native, writeFile } from "./lib";
+import { native, withDirAsync, writeFile } from "./lib";
 import { HEADER_SIZE, readPack, TOP_SIZE, UNIT_SIZE } from "./pack";
 
 const EXAMPLE = path.resolve(__dirname, "../../policy/examples/site");
@@ -40,16 +40,6 @@ function flipped(qbc: Buffer, at: number): Buffer {
   const copy = Buffer.from(qbc);
   copy[at] ^= 0x20;
   return copy;
-}
-
-/** A trusted scratch directory for an async body, removed once the body has settled. */
-async function withDirAsync(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync("/var/lib/chos-test-pack-");
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe("the pack", () => {

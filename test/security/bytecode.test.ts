@@ -7,7 +7,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile, type PolicySources } from "../core/lib";
+import { ALICE, bundleSource, native, withDir, withDirAsync, writeCatalogue, writeFile, type PolicySources } from "../core/lib";
 import type { Decision } from "../../policy/native";
 
 const SEED = Number(process.env.CHOS_MUTATION_SEED ?? 0x7c05eed);
@@ -74,15 +74,6 @@ function corruptions(qbc: Buffer, seed: number): Corruption[] {
 
 type Failure = { index: number; what: string; problem: string };
 
-/** withDir for an async body: the dir goes only once the body has settled. */
-async function withDirAsync(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync("/var/lib/chos-test-security-");
-  try {
-    await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 type Result = { index: number; decision: Decision };
 
 /** Runs decide-each.js from index first; resolves with its results and how it ended. */
