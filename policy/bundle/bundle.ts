@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readPolicyDir, type PolicyDir } from "./policy-dir";
 import { SDK_SPECIFIER, sdkDir } from "./sdk-path";
+import { probeRuntimeHelpers } from "./runtime-helpers";
 import { buildBase, buildGroups, type UnitOutput } from "./units";
 
 /** What a bundle build wrote. */
@@ -43,7 +44,8 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   const policy = readPolicyDir(dir);
   const sdk = sdkDir();
   const outFile = path.resolve(out);
-  const units: UnitOutput[] = [await buildBase(policy, sdk, outFile), ...(await buildGroups(policy))];
+  const helpers = await probeRuntimeHelpers();
+  const units: UnitOutput[] = [await buildBase(policy, sdk, outFile, helpers), ...(await buildGroups(policy, helpers))];
   const sections: { offset: { line: number; column: number }; map: UnitOutput["map"] }[] = [];
   let line = 0;
   for (const unit of units) {

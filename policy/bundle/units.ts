@@ -7,11 +7,13 @@
 //     sees the same module instances the site entry sees. A group file imports lib/ by its
 //     relative path ("../lib/a"); anything else it imports is bundled into its own unit.
 // Both come from esbuild: one IIFE build for the base, one CommonJS build with every group file
-// as an entry point, wrapped here (groupUnitSource) in a call of `__chos.register`.
+// as an entry point, wrapped here (groupUnitSource) in a call of `__chos.register`, esbuild's
+// runtime helpers defined once after the base and shared by the group units (runtime-helpers.ts).
 import * as esbuild from "esbuild";
 import fs from "node:fs";
 import path from "node:path";
 import type { PolicyDir } from "./policy-dir";
+import { cutHelpers, helpersSource, type RuntimeHelpers } from "./runtime-helpers";
 import { SDK_SPECIFIER } from "./sdk-path";
 
 /** The first line of every group unit; pam/core/policy/policy_units.c splits the bundle there. */
@@ -89,8 +91,8 @@ function baseEntry(sdk: string, modules: readonly string[]): string {
   ].join("\n");
 }
 
-/** The base unit, built as if to `outFile`. */
-export async function buildBase(policy: PolicyDir, sdk: string, outFile: string): Promise<UnitOutput> {
+/** The base unit, built as if to `outFile`, followed by the runtime helpers the group units share. */
+export async function buildBase(policy: PolicyDir, sdk: string, outFile: string, helpers: RuntimeHelpers): Promise<UnitOutput> {
   const files = await run(policy, {
     ...COMMON,
     stdin: {
@@ -108,14 +110,16 @@ export async function buildBase(policy: PolicyDir, sdk: string, outFile: string)
   const js = files.find((f) => f.path === outFile);
   const map = files.find((f) => f.path === `${outFile}.map`);
   if (!js || !map) throw new Error(`esbuild wrote no bundle for ${policy.dir}`);
-  return { code: js.text, map: absoluteMap(map.text, path.dirname(outFile)), mapLineOffset: 0 };
+  return { code: js.text + helpersSource(helpers), map: absoluteMap(map.text, path.dirname(outFile)), mapLineOffset: 0 };
 }
 
-/** The wrapped script of one group unit: marker, register call, esbuild's CommonJS output. */
-function groupUnitSource(group: string, file: string, cjs: string): string {
+/** The wrapped script of one group unit: marker, register call, esbuild's CommonJS output;
+ *  the shared runtime helpers as parameters when its own copy was cut. */
+function groupUnitSource(group: string, file: string, cjs: string, shared: readonly string[] | undefined): string {
+  const params = shared ? `module, exports, require, { ${shared.join(", ")} }` : "module, exports, require";
   return (
     `${UNIT_MARKER}${group}\n` +
-    `__chos.register(${JSON.stringify(group)}, ${JSON.stringify(file)}, function (module, exports, require) {\n` +
+    `__chos.register(${JSON.stringify(group)}, ${JSON.stringify(file)}, function (${params}) {\n` +
     `${cjs}${cjs.endsWith("\n") ? "" : "\n"}});\n`
   );
 }
@@ -131,7 +135,7 @@ function absoluteMap(text: string, outDir: string): UnitOutput["map"] {
 }
 
 /** One unit per group file, in the order of policy.groups (sorted by group name). */
-export async function buildGroups(policy: PolicyDir): Promise<GroupUnitOutput[]> {
+export async function buildGroups(policy: PolicyDir, helpers: RuntimeHelpers): Promise<GroupUnitOutput[]> {
   // Output paths are only names (nothing is written), but esbuild writes an external import
   // relative to the output directory: from policy.d, "../lib/a" stays as the file wrote it,
   // and the base unit's require resolves it the same way (policy/sdk/precedence.ts).
@@ -153,13 +157,10 @@ export async function buildGroups(policy: PolicyDir): Promise<GroupUnitOutput[]>
           const js = byPath.get(path.join(outDir, `unit${i}.js`));
           const map = byPath.get(path.join(outDir, `unit${i}.js.map`));
           if (!js || !map) throw new Error(`esbuild wrote no unit for ${g.file}`);
-          return {
-            group: g.group,
-            file: g.file,
-            code: groupUnitSource(g.group, g.file, js.text),
-            map: absoluteMap(map.text, outDir),
-            mapLineOffset: 2,
-          };
+          const full = absoluteMap(map.text, outDir);
+          const unit = cutHelpers(js.text, String(full.mappings), helpers);
+          const code = groupUnitSource(g.group, g.file, unit.cjs, unit.cut ? helpers.names : undefined);
+          return { group: g.group, file: g.file, code, map: { ...full, mappings: unit.mappings }, mapLineOffset: 2 };
         });
       }),
     );

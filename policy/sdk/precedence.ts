@@ -60,8 +60,9 @@ export function precedence(site: PolicyFile, groups: ReadonlyMap<string, PolicyF
   return chos;
 }
 
-/** A group unit's module body, as the bundler wraps esbuild's CommonJS output (policy/bundle/units.ts). */
-export type UnitBody = (module: { exports: unknown }, exports: unknown, require: (name: string) => unknown) => void;
+/** A group unit's module body, as the bundler wraps esbuild's CommonJS output (policy/bundle/units.ts);
+ *  `helpers` are esbuild's runtime helpers, defined once by the base unit. */
+export type UnitBody = (module: { exports: unknown }, exports: unknown, require: (name: string) => unknown, helpers: unknown) => void;
 
 /** `__chos` as the base unit installs it: the precedence, plus what the group units call. */
 export interface InstalledGlobal extends BundleGlobal {
@@ -69,6 +70,8 @@ export interface InstalledGlobal extends BundleGlobal {
   register(group: string, file: string, body: UnitBody): void;
   /** A shared module by the name the group units import it by ("chos-policy/sdk", "lib/a.ts"). */
   require(name: string): unknown;
+  /** esbuild's runtime helpers, which the base unit sets after its own code (runtime-helpers.ts). */
+  helpers?: unknown;
 }
 
 /** The name a group file's import is served by: the SDK's specifier as it is, a relative path
@@ -104,7 +107,7 @@ export function install(site: PolicyFile, modules: Readonly<Record<string, objec
     register(group: string, file: string, body: UnitBody): void {
       const module = { exports: {} as { default?: unknown } };
       chos.current = file;
-      body(module, module.exports, require);
+      body(module, module.exports, require, chos.helpers);
       chos.current = undefined;
       groups.set(group, { file, policy: module.exports.default as PolicyFile["policy"] });
     },
