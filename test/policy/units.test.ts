@@ -109,6 +109,37 @@ describe("per-group evaluation agrees with the whole bundle", () => {
     }));
 });
 
+describe("a group file's top level", () => {
+  test("runs only for its members: a throw there faults their logins, and the warm runtime is discarded", () =>
+    withTemp(async (dir) => {
+      const site = path.join(dir, "site");
+      fs.mkdirSync(path.join(site, "policy.d"), { recursive: true });
+      fs.writeFileSync(path.join(site, "index.ts"), "export default () => null;\n");
+      fs.writeFileSync(path.join(site, "policy.d", "broken.ts"), 'throw new Error("broken at load");\nexport default () => null;\n');
+      fs.writeFileSync(path.join(site, "policy.d", "physics.ts"), 'import { use } from "chos-policy/sdk";\nexport default () => use("trixie");\n');
+      const built = await bundlePolicy(site, path.join(dir, "out", "policy.js"));
+      addon().compile(built.bundle);
+      const catalogue = path.join(dir, "chos.conf");
+      fs.writeFileSync(catalogue, "%SHELLS\ntrixie:/srv/trixie\n");
+      const options = { bundle: built.bundle, catalogue, trustAnyOwner: true };
+      const member = context({ groups: ["broken", "physics"] });
+      const other = context({ groups: ["physics"] });
+      for (const extra of [{}, { preferSource: true }]) {
+        expect(addon().decide({ ...options, ...extra, context: member }).error).toMatchObject({ fault: "throw", message: "Error: broken at load", file: "policy.d/broken.ts", line: expect.any(Number) });
+        expect(addon().decide({ ...options, ...extra, context: other })).toMatchObject({ env: "trixie", decidedBy: "group:physics", units: 2 });
+      }
+      // Run whole, every group file's top level runs, so it faults for everyone.
+      expect(addon().decide({ ...options, wholeBundle: true, context: other }).error).toMatchObject({ fault: "throw", file: "policy.d/broken.ts" });
+      const warm = addon().open(options);
+      try {
+        expect(warm.decide(member).error).toMatchObject({ fault: "throw", file: "policy.d/broken.ts" });
+        expect(warm.decide(other).error).toMatchObject({ fault: "load", message: expect.stringContaining("discarded after a throw fault") });
+      } finally {
+        warm.close();
+      }
+    }));
+});
+
 describe("a generated site of 5,000 group files", () => {
   const GROUPS = 5000;
   let dir: string;

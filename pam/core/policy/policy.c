@@ -25,7 +25,8 @@ struct chos_policy {
 	JSValue decide;		/* owned: __chos.decide */
 	struct chos_bundle bundle;
 	unsigned evaluations;
-	enum chos_fault broken; /* a limit fault: the runtime may not run policy code again */
+	enum chos_fault broken; /* a limit fault, or a group unit that failed to load: the
+				   runtime may not run policy code again */
 };
 
 /* __chos.decide and its `this`; LOAD fault when the bundle did not set them. */
@@ -150,6 +151,10 @@ int chos_policy_evaluate(struct chos_policy *p, const struct chos_catalogue *cat
 	r = chos_bundle_load_groups(&p->sb, &p->bundle, ctx, out);
 	out->from_bytecode = p->bundle.from_bytecode;
 	out->units = p->bundle.loaded;
+	/* A group unit that failed to load is not retried: the runtime holds a policy loaded in
+	 * part, which no later evaluation may run. */
+	if (r < 0 && out->fault != CHOS_FAULT_NONE)
+		p->broken = out->fault;
 	json = r < 0 ? NULL : chos_context_to_json(ctx, cat);
 	if (r == 0 && !json)
 		r = chos_policy_fault(out, CHOS_FAULT_LOAD, -ENOMEM, "out of memory");

@@ -106,8 +106,9 @@ int chos_policy_decide(const struct chos_policy_options *opts, const struct chos
 /* A policy loaded once for many evaluations (the addon's warm call). chos_policy_decide is
  * chos_policy_open + chos_policy_evaluate + chos_policy_close: one code path. Evaluations share
  * the runtime, so what a policy leaves in its globals is seen by the next one; each has its own
- * deadline, memory limit and console budget. After a timeout, memory or stack fault the runtime
- * is not to be trusted: every later evaluation is a LOAD fault saying so.
+ * deadline, memory limit and console budget. After a timeout, memory or stack fault, or a fault
+ * loading a group unit, the runtime is not to be trusted: every later evaluation is a LOAD fault
+ * saying so.
  *
  * chos_policy_open loads the bundle and runs its top level under the first deadline (which
  * also covers the first evaluation, as in chos_policy_decide); on a fault it returns -errno
