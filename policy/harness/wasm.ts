@@ -10,7 +10,7 @@
 // the native engine (agree.ts) therefore cover env, deny, decidedBy and the engine fault class.
 import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from "quickjs-emscripten-core";
 import type { Decision } from "../native";
-import type { FaultName, LayerKind, LayerName } from "../sdk/contract";
+import { layerName, type FaultName, type LayerKind } from "../sdk/contract";
 import { PARITY_PRELUDE } from "./parity";
 
 /** Limits, defaulting to the C sandbox's (pam/core/policy/policy.h). */
@@ -93,10 +93,6 @@ function classify(message: string, interrupted: boolean): WasmFault["fault"] {
   if (/out of memory/i.test(message)) return "memory";
   if (/stack overflow|call stack size/i.test(message)) return "stack";
   return "throw";
-}
-
-function layerName(layer: LayerKind | undefined, group: string | undefined): LayerName {
-  return layer === "group" ? `group:${group}` : (layer ?? "host");
 }
 
 function faulted(error: WasmFault, logs: string[]): WasmOutcome {
@@ -324,7 +320,7 @@ export class WasmSession {
       env: str(plain?.env) ?? null,
       ...(deny !== undefined ? { deny } : {}),
       reason: deny ?? str(plain?.reason) ?? "",
-      decidedBy: layerName(str(envelope.layer) as LayerKind | undefined, str(envelope.group)),
+      decidedBy: layerName((str(envelope.layer) as LayerKind | undefined) ?? "host", str(envelope.group)),
       ...(file !== undefined ? { file } : {}),
       ...(line ? { line, column } : {}),
       value,
