@@ -29,7 +29,8 @@ export interface DecideOptions {
   readonly memoryBytes?: number;
   /** Stack limit of the sandbox in bytes (default 256 KiB). */
   readonly stackBytes?: number;
-  /** Deadline for loading and running the policy, in milliseconds (default 100). */
+  /** Deadline for loading and running the policy, in milliseconds of the evaluating thread's
+   *  CPU time, not wall time (default 100). */
   readonly timeoutMs?: number;
 }
 

@@ -1,6 +1,7 @@
 // The portable harness: runs a bundle on quickjs-emscripten (QuickJS compiled to WASM) the way
-// pam/core/policy/policy.c runs it natively: a fresh runtime per evaluation, the same memory, stack
-// and time limits, console output captured, and a parity prelude that hides what the newer WASM
+// pam/core/policy/policy.c runs it natively: a fresh runtime per evaluation, the same memory
+// and time limits (the time limit on the same clock, the evaluating thread's CPU time:
+// thread-clock.ts), the same stack limit up to 256 KiB, console output captured, and a parity prelude that hides what the newer WASM
 // QuickJS has and the C one (2025-04-26) lacks.
 //
 // It does NOT validate the decision: checking shape and catalogue membership is the C sandbox's
@@ -12,8 +13,10 @@ import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from "quickjs-e
 import type { Decision } from "../native";
 import { layerName, type FaultName, type LayerKind } from "../sdk/contract";
 import { PARITY_PRELUDE } from "./parity";
+import { ThreadClock } from "./thread-clock";
 
-/** Limits, defaulting to the C sandbox's (pam/core/policy/policy.h). */
+/** Limits, defaulting to the C sandbox's (pam/core/policy/policy.h): timeoutMs counts this
+ *  thread's CPU time (thread-clock.ts), stackBytes is capped at WASM_STACK_MAX. */
 export interface WasmLimits {
   readonly memoryBytes?: number;
   readonly stackBytes?: number;
@@ -150,7 +153,10 @@ export class WasmSession {
   readonly logs: string[] = [];
   private consoleLines = 0;
   private interrupted = false;
+  /** The deadline on this.clock, and the wall-clock time before which it cannot have passed. */
   private deadline = Infinity;
+  private wallFloor = Infinity;
+  private readonly clock = new ThreadClock();
   private readonly vm: QuickJSContext;
   private readonly kit: QuickJSHandle;
   private readonly dispose: () => void;
@@ -159,8 +165,12 @@ export class WasmSession {
     const runtime = mod.newRuntime();
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(limits.stackBytes);
+    // The thread's CPU time never runs ahead of the wall clock, so until the wall clock passes
+    // the deadline there is no need to read the (slower) CPU clock.
     runtime.setInterruptHandler(() => {
-      if (Date.now() > this.deadline) this.interrupted = true;
+      if (!this.interrupted && Number(process.hrtime.bigint()) > this.wallFloor && this.clock.nowNs() > this.deadline) {
+        this.interrupted = true;
+      }
       return this.interrupted;
     });
     // The C sandbox's intrinsics (pam/core/policy/policy_runtime.c), plus Eval, without which
@@ -193,6 +203,7 @@ export class WasmSession {
     this.vm.unwrapResult(this.vm.evalCode(PARITY_PRELUDE, "prelude.js")).dispose();
     this.kit = this.vm.unwrapResult(this.vm.evalCode(HOST_KIT, "kit.js"));
     this.dispose = () => {
+      this.clock.close();
       this.kit.dispose();
       this.vm.dispose();
       runtime.dispose();
@@ -232,7 +243,7 @@ export class WasmSession {
       return this.outcome(JSON.parse(String(read)) as Envelope);
     } finally {
       called.value.dispose();
-      this.deadline = Infinity;
+      this.deadline = this.wallFloor = Infinity;
     }
   }
 
@@ -247,7 +258,9 @@ export class WasmSession {
 
   private startDeadline(): void {
     this.interrupted = false;
-    this.deadline = Date.now() + this.limits.timeoutMs;
+    const budget = this.limits.timeoutMs * 1e6;
+    this.deadline = this.clock.nowNs() + budget;
+    this.wallFloor = Number(process.hrtime.bigint()) + budget;
   }
 
   /** Calls a kit function (which runs no policy code) and returns its result as plain data. */
@@ -280,7 +293,7 @@ export class WasmSession {
       : typeof dumped === "object" && dumped !== null
         ? "threw a value that is not an Error"
         : `threw ${String(dumped)}`;
-    this.deadline = Infinity;
+    this.deadline = this.wallFloor = Infinity;
     let fault = classify(text, this.interrupted);
     // A bundle that does not compile is a load fault; one whose top level throws is a throw.
     if (fault === "throw" && loadedSource !== undefined && error?.name === "SyntaxError") {
