@@ -13,7 +13,8 @@ namespace chos_addon {
 namespace {
 
 // An optional string option; "" stands for absent, as the core's NULL does.
-std::string Optional(Napi::Env env, const Napi::Object &o, const char *name, const std::string &what)
+std::string Optional(Napi::Env env, const Napi::Object &o, const char *name,
+		     const std::string &what)
 {
 	Napi::Value v = o.Get(name);
 	return v.IsNull() || v.IsUndefined() ? std::string() : CString(env, v, what);
@@ -98,7 +99,8 @@ Napi::Value SessionDecide(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	if (!info[0].IsObject())
-		throw Napi::TypeError::New(env, "sessionDecide(options): options must be an object");
+		throw Napi::TypeError::New(env,
+					   "sessionDecide(options): options must be an object");
 	SessionStrings strings;
 	chos_session_options opts{};
 	ReadSessionOptions(env, info[0].As<Napi::Object>(), &strings, &opts);

@@ -1,8 +1,9 @@
 // The names TypeScript keeps (the SDK's layer kinds and fault classes, the addon's on_error and
 // stage names) are the C core's, in the same order: the core is where they are defined and
 // printed, so a name added or renamed there fails here until the TypeScript list follows.
-import { FAULT_NAMES, LAYER_KINDS, layerName } from "../../policy/sdk/contract";
+
 import { ON_ERROR_NAMES, STAGE_NAMES } from "../../policy/native";
+import { FAULT_NAMES, LAYER_KINDS, layerName } from "../../policy/sdk/contract";
 import { decide, native, withDir } from "./lib";
 
 describe("the C core's names and the TypeScript lists agree", () => {

@@ -6,8 +6,8 @@
 //
 // The seed's fail_to_default= is not here: pam/module/pam_chos.c maps it to on_error before the
 // core sees it, and test/system/bad-input.test.ts tests that mapping through PAM.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { OnErrorName, SessionDecision, SessionOptions } from "../../policy/native";
 import { ON_ERROR_NAMES } from "../../policy/native";
 import { native, type PolicySources, withDir, writeBundle, writeCatalogue, writeFile } from "./lib";
@@ -42,7 +42,12 @@ function fallback(onError: OnErrorName): Partial<SessionDecision> {
 /** The same when there is no catalogue, or it lists no `default`: default falls to the host. */
 function fallbackWithoutDefault(onError: OnErrorName): Partial<SessionDecision> {
   return onError === "default"
-    ? { outcome: "host", env: null, layer: "host", reason: "on_error=default, but the catalogue lists no usable `default`" }
+    ? {
+        outcome: "host",
+        env: null,
+        layer: "host",
+        reason: "on_error=default, but the catalogue lists no usable `default`",
+      }
     : fallback(onError);
 }
 
@@ -51,7 +56,14 @@ describe("the success paths: the policy's layer decides, on_error plays no part"
     withDir((dir) => {
       const d = session(dir, SITE_EL9);
       expect(d).toMatchObject({
-        outcome: "env", env: "el9", path: "/os/el9", requested: null, reason: "site rule", layer: "site", failed: "none", logs: [],
+        outcome: "env",
+        env: "el9",
+        path: "/os/el9",
+        requested: null,
+        reason: "site rule",
+        layer: "site",
+        failed: "none",
+        logs: [],
       });
       expect(d.onError).toBeUndefined();
       expect(d.error).toBeUndefined();
@@ -60,7 +72,10 @@ describe("the success paths: the policy's layer decides, on_error plays no part"
 
   test("a group file of the user's group prints as group:NAME", () =>
     withDir((dir) => {
-      const d = session(dir, { site: "return null;", groups: { [GROUP]: 'return { env: "sl7", reason: "by group" };' } });
+      const d = session(dir, {
+        site: "return null;",
+        groups: { [GROUP]: 'return { env: "sl7", reason: "by group" };' },
+      });
       expect(d).toMatchObject({ outcome: "env", env: "sl7", layer: `group:${GROUP}`, reason: "by group" });
       expect(d.line).toContain(`layer=group:${GROUP} `);
     }));
@@ -73,17 +88,25 @@ describe("the success paths: the policy's layer decides, on_error plays no part"
       const d = session(dir, NO_OPINION, { request });
       expect(d).toMatchObject({ outcome: "env", env: "sl7", requested: "sl7", layer: "request" });
       expect(d.line).toContain(" requested=sl7 ");
-    }));
+    }),
+  );
 
   test("PAM's $CHOS wins over the process's", () =>
     withDir((dir) => {
-      expect(session(dir, NO_OPINION, { request: { pamEnv: "el9", processEnv: "sl7" } })).toMatchObject({ env: "el9", requested: "el9" });
+      expect(session(dir, NO_OPINION, { request: { pamEnv: "el9", processEnv: "sl7" } })).toMatchObject({
+        env: "el9",
+        requested: "el9",
+      });
     }));
 
   test("an unlisted request is recorded but not granted: the catalogue's default", () =>
     withDir((dir) => {
       expect(session(dir, NO_OPINION, { request: { pamEnv: "fedora" } })).toMatchObject({
-        outcome: "env", env: "default", requested: "fedora", layer: "default", failed: "none",
+        outcome: "env",
+        env: "default",
+        requested: "fedora",
+        layer: "default",
+        failed: "none",
       });
     }));
 
@@ -97,13 +120,22 @@ describe("the success paths: the policy's layer decides, on_error plays no part"
   test("no opinion and no default: the host, which is not a failure", () =>
     withDir((dir) => {
       writeCatalogue(dir, NO_DEFAULT);
-      expect(session(dir, NO_OPINION, { onError: "deny" })).toMatchObject({ outcome: "host", env: null, path: null, layer: "host", failed: "none" });
+      expect(session(dir, NO_OPINION, { onError: "deny" })).toMatchObject({
+        outcome: "host",
+        env: null,
+        path: null,
+        layer: "host",
+        failed: "none",
+      });
     }));
 
   test("the PAM facts reach the policy", () =>
     withDir((dir) => {
-      const site = 'return { env: "sl7", reason: [ctx.user.name, ctx.user.uid, ctx.service, ctx.remoteHost, ctx.tty].join(" ") };';
-      expect(session(dir, { site }, { service: "su", remoteHost: "10.0.0.9", tty: "pts/3" }).reason).toBe("nobody 65534 su 10.0.0.9 pts/3");
+      const site =
+        'return { env: "sl7", reason: [ctx.user.name, ctx.user.uid, ctx.service, ctx.remoteHost, ctx.tty].join(" ") };';
+      expect(session(dir, { site }, { service: "su", remoteHost: "10.0.0.9", tty: "pts/3" }).reason).toBe(
+        "nobody 65534 su 10.0.0.9 pts/3",
+      );
     }));
 
   test("the policy's console output is in logs", () =>
@@ -116,7 +148,8 @@ describe("the success paths: the policy's layer decides, on_error plays no part"
       const d = session(dir, { site: 'return { deny: "not today" };' }, { onError });
       expect(d).toMatchObject({ outcome: "deny", env: null, layer: "site", reason: "not today", failed: "none" });
       expect(d.line).toMatch(/^user="nobody" env=\(denied\) requested=- reason="not today" layer=site /);
-    }));
+    }),
+  );
 });
 
 describe.each(ON_ERROR_NAMES)("on_error=%s decides every failing stage", (onError) => {
@@ -153,24 +186,45 @@ describe.each(ON_ERROR_NAMES)("on_error=%s decides every failing stage", (onErro
 
   test.each([
     ["load", "a missing bundle", (dir: string) => ({ policy: path.join(dir, "missing.js") })],
-    ["load", "a bundle writable by others", (dir: string) => ({ policy: writeFile(path.join(dir, "open.js"), "null;", 0o666) })],
-    ["load", "a bundle that sets no __chos", (dir: string) => ({ policy: writeFile(path.join(dir, "empty.js"), "1;") })],
+    [
+      "load",
+      "a bundle writable by others",
+      (dir: string) => ({ policy: writeFile(path.join(dir, "open.js"), "null;", 0o666) }),
+    ],
+    [
+      "load",
+      "a bundle that sets no __chos",
+      (dir: string) => ({ policy: writeFile(path.join(dir, "empty.js"), "1;") }),
+    ],
     ["throw", "a throw", (dir: string) => ({ policy: writeBundle(dir, { site: 'throw new Error("boom");' }) })],
     ["timeout", "a loop", (dir: string) => ({ policy: writeBundle(dir, { site: "for (;;) {}" }) })],
-    ["shape", "a wrong shape", (dir: string) => ({ policy: writeBundle(dir, { site: 'return { env: "el9", extra: 1 };' }) })],
-    ["unlisted", "an unlisted environment", (dir: string) => ({ policy: writeBundle(dir, { site: 'return { env: "fedora" };' }) })],
+    [
+      "shape",
+      "a wrong shape",
+      (dir: string) => ({ policy: writeBundle(dir, { site: 'return { env: "el9", extra: 1 };' }) }),
+    ],
+    [
+      "unlisted",
+      "an unlisted environment",
+      (dir: string) => ({ policy: writeBundle(dir, { site: 'return { env: "fedora" };' }) }),
+    ],
   ])("policy: a %s fault (%s)", (fault, _, options) =>
     withDir((dir) => {
       const d = session(dir, NO_OPINION, { ...options(dir), onError });
       expectFailed(d, "policy", fallback(onError));
       expect(d.fault).toBe(fault);
       expect(d.error).toMatch(new RegExp(`^policy ${fault}: `));
-    }));
+    }),
+  );
 
   test("policy fault with a catalogue that lists no default", () =>
     withDir((dir) => {
       writeCatalogue(dir, NO_DEFAULT);
-      expectFailed(session(dir, { site: 'throw new Error("boom");' }, { onError }), "policy", fallbackWithoutDefault(onError));
+      expectFailed(
+        session(dir, { site: 'throw new Error("boom");' }, { onError }),
+        "policy",
+        fallbackWithoutDefault(onError),
+      );
     }));
 
   test("a missing or untrusted tree is not judged here: the decision names it, applying it fails", () =>
@@ -180,7 +234,11 @@ describe.each(ON_ERROR_NAMES)("on_error=%s decides every failing stage", (onErro
       fs.chmodSync(open, 0o777);
       writeCatalogue(dir, `%SHELLS\ndefault:/\nopen:${open}\ngone:${path.join(dir, "gone")}\n`);
       for (const env of ["open", "gone"]) {
-        expect(session(dir, { site: `return { env: "${env}" };` }, { onError })).toMatchObject({ outcome: "env", env, failed: "none" });
+        expect(session(dir, { site: `return { env: "${env}" };` }, { onError })).toMatchObject({
+          outcome: "env",
+          env,
+          failed: "none",
+        });
       }
       expect(() => native.checkTree(open)).toThrow(open);
     }));
@@ -189,25 +247,50 @@ describe.each(ON_ERROR_NAMES)("on_error=%s decides every failing stage", (onErro
 describe("uid 0", () => {
   test.each(ON_ERROR_NAMES)("stays on the host without allow_root, before anything is read (on_error=%s)", (onError) =>
     withDir((dir) => {
-      const d = session(dir, SITE_EL9, { user: "root", onError, catalogue: path.join(dir, "missing"), request: { pamEnv: "sl7" } });
-      expect(d).toMatchObject({
-        outcome: "host", env: null, requested: null, layer: "host", reason: "root stays on the host (allow_root is not set)", failed: "none",
+      const d = session(dir, SITE_EL9, {
+        user: "root",
+        onError,
+        catalogue: path.join(dir, "missing"),
+        request: { pamEnv: "sl7" },
       });
-      expect(d.line).toMatch(/^user="root" env=\(host\) requested=- reason="root stays on the host \(allow_root is not set\)" layer=host backend=none us=\d+$/);
-    }));
+      expect(d).toMatchObject({
+        outcome: "host",
+        env: null,
+        requested: null,
+        layer: "host",
+        reason: "root stays on the host (allow_root is not set)",
+        failed: "none",
+      });
+      expect(d.line).toMatch(
+        /^user="root" env=\(host\) requested=- reason="root stays on the host \(allow_root is not set\)" layer=host backend=none us=\d+$/,
+      );
+    }),
+  );
 
   test("with allow_root the policy decides for root too", () =>
     withDir((dir) => {
-      expect(session(dir, SITE_EL9, { user: "root", allowRoot: true })).toMatchObject({ outcome: "env", env: "el9", layer: "site", failed: "none" });
+      expect(session(dir, SITE_EL9, { user: "root", allowRoot: true })).toMatchObject({
+        outcome: "env",
+        env: "el9",
+        layer: "site",
+        failed: "none",
+      });
       expect(session(dir, NO_OPINION, { user: "root", allowRoot: true, request: { pamEnv: "sl7" } })).toMatchObject({
-        env: "sl7", requested: "sl7", layer: "request",
+        env: "sl7",
+        requested: "sl7",
+        layer: "request",
       });
     }));
 
   test("with allow_root a denial leaves root on the host", () =>
     withDir((dir) => {
-      expect(session(dir, { site: 'return { deny: "no" };' }, { user: "root", allowRoot: true, onError: "deny" })).toMatchObject({
-        outcome: "host", layer: "host", reason: "root is never denied: stays on the host", failed: "none",
+      expect(
+        session(dir, { site: 'return { deny: "no" };' }, { user: "root", allowRoot: true, onError: "deny" }),
+      ).toMatchObject({
+        outcome: "host",
+        layer: "host",
+        reason: "root is never denied: stays on the host",
+        failed: "none",
       });
     }));
 
@@ -216,12 +299,22 @@ describe("uid 0", () => {
       const root = { user: "root", allowRoot: true, onError };
       const reason = "root stays on the host when anything fails";
       expect(session(dir, SITE_EL9, { ...root, catalogue: path.join(dir, "missing") })).toMatchObject({
-        outcome: "host", layer: "host", reason, failed: "catalogue", onError,
+        outcome: "host",
+        layer: "host",
+        reason,
+        failed: "catalogue",
+        onError,
       });
       expect(session(dir, { site: 'throw new Error("boom");' }, root)).toMatchObject({
-        outcome: "host", layer: "host", reason, failed: "policy", fault: "throw", onError,
+        outcome: "host",
+        layer: "host",
+        reason,
+        failed: "policy",
+        fault: "throw",
+        onError,
       });
-    }));
+    }),
+  );
 });
 
 describe("bad options are TypeErrors naming the field", () => {
@@ -230,7 +323,10 @@ describe("bad options are TypeErrors naming the field", () => {
     [{ user: "a\0b" }, "user must not contain NUL"],
     [{ user: USER, onError: "maybe" }, 'onError must be "host", "default" or "deny"'],
     [{ user: USER, request: "sl7" }, "request must be an object"],
-    [{ user: USER, request: { userConf: "../.chos" } }, "request.userConf must be a relative name without . or .. components"],
+    [
+      { user: USER, request: { userConf: "../.chos" } },
+      "request.userConf must be a relative name without . or .. components",
+    ],
   ])("%j", (options, message) => {
     // Compared by name and message: the addon's TypeError is not jest's realm's class.
     expect(() => native.sessionDecide(options as unknown as SessionOptions)).toThrow(
