@@ -176,7 +176,7 @@ export interface SessionDecision {
   readonly micros: number;
 }
 
-/** The names and default paths the C core defines (constants()). */
+/** The names, default paths and policy limits the C core defines (constants()). */
 export interface CoreConstants {
   /** policy.h `enum chos_layer`, in order. */
   readonly layers: LayerKind[];
@@ -188,6 +188,8 @@ export interface CoreConstants {
   readonly stages: StageName[];
   /** The paths the module and `chos` use when given none. */
   readonly defaults: { readonly catalogue: string; readonly policy: string; readonly root: string };
+  /** The sandbox's limits when DecideOptions gives none (policy.h CHOS_POLICY_*_DEFAULT). */
+  readonly limits: Required<Pick<DecideOptions, "memoryBytes" | "stackBytes" | "timeoutMs">>;
 }
 
 /** The addon's exports. */
@@ -219,7 +221,7 @@ export interface ChosAddon {
    *  catalogue, policy, on_error, the root rule), with no namespace, mount or kmod write.
    *  Throws only for bad options; every failure of the set-up is in the result. */
   sessionDecide(options: SessionOptions): SessionDecision;
-  /** The core's names and default paths. */
+  /** The core's names, default paths and policy limits. */
   constants(): CoreConstants;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// constants(): the names and default paths the C core defines, read from the core so that the
+// constants(): the names, default paths and policy limits the C core defines, read from the core so that the
 // TypeScript side can check its own lists against them (and use the paths) instead of keeping
 // copies that could drift.
 #include "convert.h"
@@ -39,6 +39,11 @@ Napi::Value Constants(const Napi::CallbackInfo &info)
 	defaults.Set("policy", Napi::String::New(env, CHOS_DEFAULT_POLICY));
 	defaults.Set("root", Napi::String::New(env, CHOS_ROOT_DEFAULT));
 	out.Set("defaults", defaults);
+	Napi::Object limits = Napi::Object::New(env);
+	limits.Set("memoryBytes", Napi::Number::New(env, CHOS_POLICY_MEMORY_DEFAULT));
+	limits.Set("stackBytes", Napi::Number::New(env, CHOS_POLICY_STACK_DEFAULT));
+	limits.Set("timeoutMs", Napi::Number::New(env, CHOS_POLICY_TIMEOUT_MS_DEFAULT));
+	out.Set("limits", limits);
 	return out;
 }
 

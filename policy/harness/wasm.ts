@@ -23,7 +23,9 @@ export interface WasmLimits {
   readonly timeoutMs?: number;
 }
 
-const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs: 100 } as const;
+/** The C sandbox's default limits, written here so the harness runs without the addon;
+ *  test/core/constants.test.ts checks them against the core's. */
+export const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs: 100 } as const;
 // More than 256 KiB overflows the WASM engine's own stack before QuickJS notices (measured with quickjs-emscripten 0.32).
 const WASM_STACK_MAX = 256 << 10;
 const FILENAME = "policy.js";
