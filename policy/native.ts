@@ -1,7 +1,8 @@
 // The native addon (dist/native/chos_addon.node, built from pam/addon/ over the C core) and
 // the types of its API: the one loader every Node caller uses, so tests, the CLI and the
 // benchmarks run the very C code the PAM module runs. Each function type below is the
-// contract pam/addon/addon.cc implements.
+// contract pam/addon/ implements (addon.cc; sessionDecide in session.cc, constants in
+// constants.cc).
 import * as path from "path";
 import type { FaultName, LayerKind, LayerName, LoginContext } from "./sdk/contract";
 

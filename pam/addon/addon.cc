@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The Node addon: the core's entry points for Node, typed in policy/native.ts. Each function
-// converts its arguments, calls one core function and converts the result; no policy logic
-// lives here, so what the tests and the CLI see is what the PAM module does.
+// The Node addon: the core's entry points for Node, typed in policy/native.ts (sessionDecide is
+// in session.cc, constants in constants.cc). Each function converts its arguments, calls one
+// core function and converts the result; no policy logic lives here, so what the tests and the
+// CLI see is what the PAM module does.
 //
 // Bad arguments throw TypeError naming the field; core failures (catalogue, NSS, compile)
 // throw Error with the core's message. A policy fault is not an exception: decide() reports it
