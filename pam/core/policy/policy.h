@@ -27,6 +27,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "facts/catalogue.h"
 #include "facts/context.h"
 #include "common/error.h"
@@ -120,3 +121,13 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 
 const char *chos_layer_name(enum chos_layer layer);   /* "site", "group", "request", ... */
 const char *chos_fault_name(enum chos_fault fault);   /* "throw", "timeout", ... */
+
+/* A decision's layer as every printed form shows it (the log line's layer=, the addon's
+ * decidedBy): chos_layer_name, or "group:NAME" for a group file. Returns what snprintf
+ * returns. Inline, so a caller needs nothing beyond this header. */
+static inline int chos_decision_layer(const struct chos_decision *d, char *buf, size_t len)
+{
+	if (d->layer == CHOS_LAYER_GROUP)
+		return snprintf(buf, len, "%s:%s", chos_layer_name(d->layer), d->group);
+	return snprintf(buf, len, "%s", chos_layer_name(d->layer));
+}
