@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "apply/kmod_backend.h"
 #include "common/layout.h"
+#include "common/paths.h"
 #include "apply/namespace.h"
 #include "apply/userns.h"
 #include <errno.h>
@@ -48,7 +49,7 @@ static int check_visible_here(const char *tree, struct chos_error *err)
 	    err, -ENOENT,
 	    "the tree %s is not visible inside this session: an admin "
 	    "can make it so by keeping the trees under a directory bound into the root "
-	    "(BINDMOUNT in /etc/sysconfig/chos)",
+	    "(BINDMOUNT in " CHOS_SYSCONFIG_DEFAULT ")",
 	    tree);
 }
 

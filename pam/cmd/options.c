@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "options.h"
-#include "common/layout.h"
 #include <getopt.h>
 #include <stdio.h>
 
@@ -16,7 +15,7 @@ int chos_cmd_options_parse(int argc, char **argv, int allow_all, struct chos_cmd
 	};
 	*opts = (struct chos_cmd_options){
 	    .catalogue = CHOS_CATALOGUE_DEFAULT,
-	    .policy = CHOS_POLICY_BUNDLE_DEFAULT,
+	    .policy = CHOS_POLICY_DEFAULT,
 	    .root = CHOS_ROOT_DEFAULT,
 	};
 	optind = 1;

@@ -141,7 +141,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 	struct chos_context ctx = {0};
 	struct chos_decision d = {0};
 	struct chos_policy_options popts = {
-	    .bundle_path = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY,
+	    .bundle_path = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT,
 	    .log = opts->log,
 	};
 	int have_cat = 0;
@@ -160,7 +160,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		res->failed = CHOS_STAGE_FACTS;
 		goto fail;
 	}
-	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, cat,
+	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_CATALOGUE_DEFAULT, 0, cat,
 				&res->error) < 0) {
 		res->failed = CHOS_STAGE_CATALOGUE;
 		goto fail;

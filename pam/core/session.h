@@ -15,11 +15,9 @@
 #include <stddef.h>
 #include "common/error.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "policy/policy.h"
 #include "facts/request.h"
-
-#define CHOS_DEFAULT_CATALOGUE "/etc/chos"
-#define CHOS_DEFAULT_POLICY "/etc/chos.d/policy.js"
 
 enum chos_backend { CHOS_BACKEND_AUTO, CHOS_BACKEND_KMOD, CHOS_BACKEND_NAMESPACE };
 enum chos_on_error { CHOS_ON_ERROR_HOST, CHOS_ON_ERROR_DEFAULT, CHOS_ON_ERROR_DENY };
@@ -33,8 +31,8 @@ struct chos_session_options {
 	const char *remote_host;     /* NULL when none */
 	const char *tty;             /* NULL when none */
 	struct chos_request_options request;
-	const char *catalogue;       /* NULL: CHOS_DEFAULT_CATALOGUE */
-	const char *policy;          /* NULL: CHOS_DEFAULT_POLICY */
+	const char *catalogue;       /* NULL: CHOS_CATALOGUE_DEFAULT */
+	const char *policy;          /* NULL: CHOS_POLICY_DEFAULT */
 	const char *root;            /* NULL: CHOS_ROOT_DEFAULT */
 	enum chos_backend backend;
 	enum chos_on_error on_error;

@@ -9,6 +9,7 @@
  *               the module serves the link */
 #include "apply/kmod_backend.h"
 #include "common/layout.h"
+#include "common/paths.h"
 #include "apply/pivot.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -90,7 +91,7 @@ int chos_kmod_check_visible(const char *root, const char *tree, struct chos_erro
 		    err, -ENOENT,
 		    "kmod backend: tree %s is not visible inside %s at the same path: keep "
 		    "the trees under a directory bound into the root (BINDMOUNT in "
-		    "/etc/sysconfig/chos) and run `chos setup`",
+		    CHOS_SYSCONFIG_DEFAULT ") and run `chos setup`",
 		    tree, root);
 	if (fd >= 0)
 		close(fd);

@@ -390,7 +390,7 @@ static struct served *served_list(struct setup_run *r, const char *policy_dir)
 	for (; i < n; i++)
 		list[i] = (struct served){CHOS_HOST_FILES[i], NULL, 0};
 	list[i++] = (struct served){"etc/chos",
-				    r->o->catalogue ? r->o->catalogue : CHOS_DEFAULT_CATALOGUE, 1};
+				    r->o->catalogue ? r->o->catalogue : CHOS_CATALOGUE_DEFAULT, 1};
 	if (policy_dir)
 		list[i++] = (struct served){"etc/chos.d", policy_dir, 1};
 	return list;
@@ -469,7 +469,7 @@ static char *policy_dir(struct setup_run *r, const char *policy)
 
 static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 {
-	const char *path = r->o->sysconfig ? r->o->sysconfig : CHOS_DEFAULT_SYSCONFIG;
+	const char *path = r->o->sysconfig ? r->o->sysconfig : CHOS_SYSCONFIG_DEFAULT;
 	struct chos_error err = {0};
 	char *text = NULL;
 	size_t len = 0;
@@ -521,7 +521,7 @@ static void ensure_policy(struct setup_run *r, const char *policy)
 int chos_setup_run(const struct chos_setup_options *opts)
 {
 	struct setup_run r = {.o = opts, .root = opts->root ? opts->root : CHOS_ROOT_DEFAULT};
-	const char *policy = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY;
+	const char *policy = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT;
 	struct chos_catalogue cat = {0};
 	struct chos_bindmounts binds = {0};
 	struct chos_error err = {0};
@@ -530,7 +530,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 
 	if (r.root[0] != '/' || !chos_site_path_valid(r.root, strlen(r.root)))
 		return -EINVAL;
-	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, &cat,
+	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_CATALOGUE_DEFAULT, 0, &cat,
 				&err) < 0)
 		setup_problem(&r, "make it root-owned, not group/world-writable, with `name:/path` lines "
 			      "under %SHELLS", "catalogue: %s", err.message);

@@ -9,15 +9,14 @@
 #pragma once
 #include <stdio.h>
 #include "setup/bindmounts.h"
+#include "common/paths.h"
 #include "session.h"
-
-#define CHOS_DEFAULT_SYSCONFIG "/etc/sysconfig/chos"
 
 struct chos_setup_options {
 	const char *root;        /* NULL: CHOS_ROOT_DEFAULT */
-	const char *catalogue;   /* NULL: CHOS_DEFAULT_CATALOGUE */
-	const char *sysconfig;   /* NULL: CHOS_DEFAULT_SYSCONFIG */
-	const char *policy;      /* NULL: CHOS_DEFAULT_POLICY (checked, never changed) */
+	const char *catalogue;   /* NULL: CHOS_CATALOGUE_DEFAULT */
+	const char *sysconfig;   /* NULL: CHOS_SYSCONFIG_DEFAULT */
+	const char *policy;      /* NULL: CHOS_POLICY_DEFAULT (checked, never changed) */
 	enum chos_backend backend;
 	const char *module;      /* kmod: chos.ko to load when `modprobe chos` cannot; NULL: none */
 	int check;               /* report only; change nothing */
