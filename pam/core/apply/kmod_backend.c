@@ -10,6 +10,7 @@
 #include "apply/kmod_backend.h"
 #include "common/layout.h"
 #include "common/paths.h"
+#include "common/write.h"
 #include "apply/pivot.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -34,25 +35,9 @@ bool chos_kmod_available(void)
 	return access(KMOD_SETCHOS, F_OK) == 0;
 }
 
-static int write_control(const char *file, const char *text)
-{
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd = open(file, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = write(fd, text, len);
-	while (n < 0 && errno == EINTR);
-	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
-	close(fd);
-	return r;
-}
-
 int chos_kmod_set(const char *tree, struct chos_error *err)
 {
-	int r = write_control(KMOD_SETCHOS, tree);
+	int r = chos_write_control(KMOD_SETCHOS, tree);
 
 	if (r == 0)
 		return 0;
@@ -137,6 +122,6 @@ int chos_kmod_apply(const char *root, const char *tree, const char *home, struct
 		return r;
 	if ((r = chos_kmod_enter(root, home, err)) < 0)
 		/* Back to the host view: the caller stays on the host's root with a clean link. */
-		(void)write_control(KMOD_RESETCHOS, "1");
+		(void)chos_write_control(KMOD_RESETCHOS, "1");
 	return r;
 }

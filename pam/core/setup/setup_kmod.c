@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "common/layout.h"
+#include "common/write.h"
 #include "setup/setup_internal.h"
 
 #define KMOD_VALID CHOS_KMOD_DIR "/valid"
@@ -191,24 +192,20 @@ static size_t count_lines(const char *list)
 	return n;
 }
 
+/* Each path is one record of its own (write.h): the module takes one path per write(2). */
 static int rewrite_valid(struct setup_run *r, const struct chos_catalogue *cat, size_t distinct)
 {
 	int fd = open(KMOD_VALID, O_WRONLY | O_CLOEXEC);
+	int e = fd < 0 ? -errno : chos_write_record(fd, "-", 1);
 
-	if (fd < 0 || write(fd, "-", 1) != 1)
-		goto fail;
-	for (size_t i = 0; i < cat->count; i++) {
-		size_t len = strlen(cat->envs[i].path);
-		if (write(fd, cat->envs[i].path, len) != (ssize_t)len)
-			goto fail;
-	}
-	close(fd);
-	return setup_done(r, "listed %zu trees in %s", distinct, KMOD_VALID);
-fail:
-	setup_problem(r, "check the module (dmesg)", "writing %s: %s", KMOD_VALID, strerror(errno));
+	for (size_t i = 0; i < cat->count && e == 0; i++)
+		e = chos_write_record(fd, cat->envs[i].path, strlen(cat->envs[i].path));
 	if (fd >= 0)
 		close(fd);
-	return -1;
+	if (e < 0)
+		return setup_problem(r, "check the module (dmesg)", "writing %s: %s", KMOD_VALID,
+				     strerror(-e));
+	return setup_done(r, "listed %zu trees in %s", distinct, KMOD_VALID);
 }
 
 int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
