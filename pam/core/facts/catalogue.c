@@ -197,6 +197,14 @@ const struct chos_env *chos_catalogue_find(const struct chos_catalogue *cat, con
 	return NULL;
 }
 
+bool chos_catalogue_first_of_tree(const struct chos_catalogue *cat, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(cat->envs[j].path, cat->envs[i].path) == 0)
+			return false;
+	return true;
+}
+
 void chos_catalogue_free(struct chos_catalogue *cat)
 {
 	for (size_t i = 0; i < cat->count; i++) {

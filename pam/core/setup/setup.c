@@ -396,15 +396,6 @@ static struct served *served_list(struct setup_run *r, const char *policy_dir)
 	return list;
 }
 
-/* True when an earlier entry names the same tree (`default` usually does): served once. */
-static int seen_before(const struct chos_catalogue *cat, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (!strcmp(cat->envs[j].path, cat->envs[i].path))
-			return 1;
-	return 0;
-}
-
 /* Serves the list in one tree: at its catalogue path, or (kmod) at that path inside ROOT. That
  * path is the admin's (the catalogue's, which may go through a symlink); below it, nothing is
  * followed (beneath.h). */
@@ -552,7 +543,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 		ensure_os_dir(&r, CHOS_OS_DIRS[i]);
 	/* Trees before site directories: see the header comment. */
 	for (size_t i = 0; i < cat.count; i++)
-		if (!seen_before(&cat, i) && tree_exists(&r, &cat.envs[i]))
+		if (chos_catalogue_first_of_tree(&cat, i) && tree_exists(&r, &cat.envs[i]))
 			serve_tree(&r, cat.envs[i].path, served);
 	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
 		char host[SETUP_PATH_MAX];
@@ -564,7 +555,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 	if (r.backend == CHOS_BACKEND_KMOD) {
 		setup_kmod_in_root(&r);
 		for (size_t i = 0; i < cat.count; i++)
-			if (!seen_before(&cat, i) && access(cat.envs[i].path, F_OK) == 0)
+			if (chos_catalogue_first_of_tree(&cat, i) && access(cat.envs[i].path, F_OK) == 0)
 				serve_tree_in_root(&r, &cat.envs[i], served);
 		if (cat.count)
 			setup_kmod_valid(&r, &cat);

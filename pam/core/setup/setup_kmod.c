@@ -229,11 +229,10 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 				     KMOD_VALID, strerror(errno));
 	}
 	for (size_t i = 0; i < cat->count; i++) {
-		int dup = 0;   /* `default` usually names another entry's tree */
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = !strcmp(cat->envs[j].path, cat->envs[i].path);
-		distinct += !dup;
-		if (!dup && !listed(list, cat->envs[i].path)) {
+		if (!chos_catalogue_first_of_tree(cat, i))
+			continue;
+		distinct++;
+		if (!listed(list, cat->envs[i].path)) {
 			missing++;
 			if (r->o->check)
 				setup_problem(r, "run `chos setup`", "%s is not listed in %s",
