@@ -37,11 +37,11 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void set_host(struct chos_session_result *res, const char *layer, const char *reason)
+static void set_host(struct chos_session_result *res, const char *reason)
 {
 	res->outcome = CHOS_OUTCOME_HOST;
 	res->env[0] = res->path[0] = '\0';
-	snprintf(res->layer, sizeof(res->layer), "%s", layer);
+	snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(CHOS_LAYER_HOST));
 	snprintf(res->reason, sizeof(res->reason), "%s", reason);
 }
 
@@ -64,38 +64,35 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 {
 	res->on_error = opts->on_error;
 	if (uid0) {
-		set_host(res, "host", "root stays on the host when anything fails");
+		set_host(res, "root stays on the host when anything fails");
 		return;
 	}
 	switch (opts->on_error) {
 	case CHOS_ON_ERROR_DENY:
 		res->outcome = CHOS_OUTCOME_DENY;
 		res->env[0] = res->path[0] = '\0';
-		snprintf(res->layer, sizeof(res->layer), "host");
+		snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(CHOS_LAYER_HOST));
 		snprintf(res->reason, sizeof(res->reason), "on_error=deny");
 		return;
 	case CHOS_ON_ERROR_DEFAULT:
 		if (set_env(res, cat, "default") == 0) {
-			snprintf(res->layer, sizeof(res->layer), "default");
+			snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(CHOS_LAYER_DEFAULT));
 			snprintf(res->reason, sizeof(res->reason), "on_error=default");
 			return;
 		}
-		set_host(res, "host",
+		set_host(res,
 			 "on_error=default, but the catalogue lists no usable `default`");
 		return;
 	case CHOS_ON_ERROR_HOST:
 		break;
 	}
-	set_host(res, "host", "on_error=host");
+	set_host(res, "on_error=host");
 }
 
 static void take_decision(struct chos_session_result *res, const struct chos_decision *d,
 			  const struct chos_catalogue *cat, int uid0)
 {
-	if (d->layer == CHOS_LAYER_GROUP)
-		snprintf(res->layer, sizeof(res->layer), "group:%s", d->group);
-	else
-		snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(d->layer));
+	chos_decision_layer(d, res->layer, sizeof(res->layer));
 	snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
 	res->outcome = d->outcome;
 	if (d->outcome == CHOS_OUTCOME_ENV && set_env(res, cat, d->env) < 0) {
@@ -104,7 +101,7 @@ static void take_decision(struct chos_session_result *res, const struct chos_dec
 		snprintf(res->reason, sizeof(res->reason), "\"%s\" is not listed", d->env);
 	}
 	if (res->outcome == CHOS_OUTCOME_DENY && uid0)
-		set_host(res, "host", "root is never denied: stays on the host");
+		set_host(res, "root is never denied: stays on the host");
 }
 
 static int gather(const struct chos_session_options *opts, struct chos_context *ctx,
@@ -153,7 +150,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 	*uid0 = ctx.uid == 0;
 	snprintf(home, home_len, "%s", ctx.home ? ctx.home : "/");
 	if (*uid0 && !opts->allow_root) {
-		set_host(res, "host", "root stays on the host (allow_root is not set)");
+		set_host(res, "root stays on the host (allow_root is not set)");
 		goto out;
 	}
 	if (gather_request(opts, &ctx, res) < 0) {
@@ -244,10 +241,10 @@ static void apply_or_fall_back(const struct chos_session_options *opts,
 		fallback(opts, res, cat, uid0);
 		/* on_error=default: one more try, unless the default is what just failed. */
 		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home) < 0)
-			set_host(res, "host", "on_error=default, and `default` failed too");
+			set_host(res, "on_error=default, and `default` failed too");
 	} else if (r < 0) {
 		/* The fallback's own `default` failed to apply: the host is what is left. */
-		set_host(res, "host", "on_error=default, and `default` failed too");
+		set_host(res, "on_error=default, and `default` failed too");
 	}
 	if (res->outcome != CHOS_OUTCOME_ENV)
 		res->backend = "none";

@@ -270,7 +270,6 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 				const struct chos_catalogue *cat, struct chos_decision *out)
 {
 	static const char *const keys[] = {"layer", "group", "file", "value", NULL};
-	static const char *const layers[] = {"site", "group", "request", "default", "host"};
 	const char *what = "the result of __chos.decide";
 	char layer[16]; /* the longest layer name, "default", fits; longer is a shape fault */
 	size_t len;
@@ -289,14 +288,9 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 		return r < 0 ? r
 			     : chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s has no layer",
 						 what);
-	r = -1;
-	for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++)
-		if (strcmp(layer, layers[i]) == 0)
-			r = (int)i;
-	if (r < 0)
+	if (chos_layer_parse(layer, &out->layer) < 0)
 		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
 					 "%s has unknown layer \"%s\"", what, layer);
-	out->layer = (enum chos_layer)r;
 	r = get_string(ctx, result, "file", out->file, sizeof(out->file), false, &len, out);
 	if (r < 0)
 		return r;
