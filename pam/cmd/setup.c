@@ -21,15 +21,6 @@ static int usage(const char *what)
 	return 2;
 }
 
-static int parse_backend(const char *v, enum chos_backend *out)
-{
-	static const char *const names[] = {"auto", "kmod", "namespace"};
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(v, names[i]))
-			return *out = (enum chos_backend)i, 0;
-	return -EINVAL;
-}
-
 int chos_cmd_setup(int argc, char **argv)
 {
 	struct chos_setup_options o = {.out = stdout};
@@ -47,7 +38,7 @@ int chos_cmd_setup(int argc, char **argv)
 		if (!v)
 			return usage("option needs a value");
 		i++;
-		if (!strcmp(a, "--backend") && parse_backend(v, &o.backend) < 0)
+		if (!strcmp(a, "--backend") && chos_backend_parse(v, &o.backend) < 0)
 			return usage("--backend is auto, kmod or namespace");
 		if (strcmp(a, "--backend") && v[0] != '/')
 			return usage("paths must be absolute");

@@ -183,16 +183,6 @@ out:
 	chos_context_free(&ctx);
 }
 
-static enum chos_backend pick_backend(enum chos_backend want)
-{
-	struct stat st;
-
-	if (want != CHOS_BACKEND_AUTO)
-		return want;
-	return stat(CHOS_KMOD_DIR, &st) == 0 && S_ISDIR(st.st_mode) ? CHOS_BACKEND_KMOD
-								    : CHOS_BACKEND_NAMESPACE;
-}
-
 /* The trust rule (trust.h) for the tree about to be entered: a tree a user can write is root
  * for them, as the session modules after pam_chos run its binaries as root. Checked here, on
  * the chosen tree only (a few fstat per directory per login, not every catalogue entry at every
@@ -220,11 +210,9 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 
 	if (r < 0)
 		return r;
-	if (pick_backend(opts->backend) == CHOS_BACKEND_KMOD) {
-		res->backend = "kmod";
+	res->backend = chos_backend_for_root(opts->backend, root);
+	if (res->backend == CHOS_BACKEND_KMOD)
 		return chos_kmod_apply(root, res->path, home, &res->error);
-	}
-	res->backend = "namespace";
 	return chos_namespace_apply(root, res->path, home, &res->error);
 }
 
@@ -247,7 +235,7 @@ static void apply_or_fall_back(const struct chos_session_options *opts,
 		set_host(res, "on_error=default, and `default` failed too");
 	}
 	if (res->outcome != CHOS_OUTCOME_ENV)
-		res->backend = "none";
+		res->backend = CHOS_BACKEND_NONE;
 }
 
 /* Decides, and applies the outcome when apply_it is set; res->micros covers both. */
@@ -262,7 +250,7 @@ static int session(const struct chos_session_options *opts, struct chos_session_
 	if (!opts->user)
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
-	res->backend = "none";
+	res->backend = CHOS_BACKEND_NONE;
 	decide(opts, res, &cat, &uid0, home, sizeof(home));
 	if (apply_it && res->outcome == CHOS_OUTCOME_ENV)
 		apply_or_fall_back(opts, res, &cat, uid0, home);
@@ -300,7 +288,7 @@ void chos_session_describe(const struct chos_session_result *res, const char *us
 		     "user=\"%s\" env=%s requested=%s reason=\"%s\" layer=%s "
 		     "backend=%s us=%lld",
 		     q_user, env, res->requested[0] ? res->requested : "-", q_reason, q_layer,
-		     res->backend, res->micros);
+		     chos_backend_name(res->backend), res->micros);
 	if (res->failed == CHOS_STAGE_NONE || n < 0 || (size_t)n >= len)
 		return;
 	chos_log_quote(q_error, sizeof(q_error), res->error.message);

@@ -8,6 +8,7 @@
  *               pivot_root, old root detached, chdir to the home or "/"), no tree bound:
  *               the module serves the link */
 #include "apply/kmod_backend.h"
+#include "apply/backend.h"
 #include "common/layout.h"
 #include "common/paths.h"
 #include "common/write.h"
@@ -92,18 +93,17 @@ int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
 
 int chos_kmod_check_root(const char *root, struct chos_error *err)
 {
-	char link[4096], valid[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
-	struct stat st;
+	char valid[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
+	enum chos_backend layout;
 
-	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link) ||
-	    snprintf(valid, sizeof(valid), "%s/%s/valid", root, CHOS_KMOD_MOUNT_NAME) >=
-		(int)sizeof(valid))
+	if (snprintf(valid, sizeof(valid), "%s/%s/valid", root, CHOS_KMOD_MOUNT_NAME) >=
+	    (int)sizeof(valid))
 		return chos_fail(err, -ENAMETOOLONG, "kmod backend: root path too long");
-	if (lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
+	if (chos_backend_of_layout(root, &layout) < 0 || layout != CHOS_BACKEND_KMOD)
 		return chos_fail(err, -ENOTDIR,
-				 "kmod backend: %s is not the link to %s (a namespace "
+				 "kmod backend: %s/%s is not the link to %s (a namespace "
 				 "layout?); run `chos setup`",
-				 link, CHOS_KMOD_LINK_TARGET);
+				 root, CHOS_LINK_NAME, CHOS_KMOD_LINK_TARGET);
 	if (access(valid, F_OK) < 0)
 		return chos_fail(err, -ENOENT,
 				 "kmod backend: %s/%s does not show the chos filesystem; run "

@@ -475,24 +475,10 @@ static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 	return 0;
 }
 
-/* AUTO: kmod when the module is loaded, when ROOT is already laid out for it (its link is a
- * symlink, whatever its target, as older layouts pointed at /proc/chos/link; a module that
- * failed to load is then a problem, not a silent switch), when --module names one, or when
- * `modprobe chos` succeeds (an installed module); else namespace. --check loads nothing. */
-static enum chos_backend resolve_backend(struct setup_run *r)
+/* auto's probe for an installed module (chos_backend_for_setup); --check loads nothing. */
+static bool try_load(void *run)
 {
-	char link[SETUP_PATH_MAX];
-	struct stat st;
-
-	if (r->o->backend != CHOS_BACKEND_AUTO)
-		return r->o->backend;
-	if (stat(CHOS_KMOD_DIR, &st) == 0 || r->o->module)
-		return CHOS_BACKEND_KMOD;
-	if (join(link, r->root, CHOS_LINK_NAME) == 0 && lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
-		return CHOS_BACKEND_KMOD;
-	if (!r->o->check && setup_kmod_try_load(r))
-		return CHOS_BACKEND_KMOD;
-	return CHOS_BACKEND_NAMESPACE;
+	return setup_kmod_try_load(run);
 }
 
 static void ensure_policy(struct setup_run *r, const char *policy)
@@ -533,7 +519,8 @@ int chos_setup_run(const struct chos_setup_options *opts)
 		return -ENOMEM;
 	}
 
-	r.backend = resolve_backend(&r);
+	r.backend = chos_backend_for_setup(opts->backend, r.root, opts->module != NULL,
+					   opts->check ? NULL : try_load, &r);
 	if (r.backend == CHOS_BACKEND_KMOD)
 		setup_kmod_ready(&r);
 	ensure_root(&r);

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "apply/backend.h"
 #include "common/layout.h"
 #include "common/write.h"
 #include "setup/setup_internal.h"
@@ -30,12 +31,6 @@
 #define KMOD_VALID CHOS_KMOD_DIR "/valid"
 /* /sbin is a link to usr/sbin on merged-/usr Debian and the real place elsewhere. */
 #define MODPROBE "/sbin/modprobe"
-
-static int loaded(void)
-{
-	struct stat st;
-	return stat(CHOS_KMOD_DIR, &st) == 0;
-}
 
 static int mounted(void)
 {
@@ -73,9 +68,9 @@ static int insmod(const char *path)
 
 int setup_kmod_try_load(struct setup_run *r)
 {
-	if (loaded())
+	if (chos_backend_kmod_loaded())
 		return 1;
-	if (modprobe() == 0 && loaded())
+	if (modprobe() == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)"), 1;
 	return 0;
 }
@@ -84,21 +79,21 @@ static int ensure_loaded(struct setup_run *r)
 {
 	int status, e;
 
-	if (loaded())
+	if (chos_backend_kmod_loaded())
 		return 0;
 	if (r->o->check)
 		return setup_problem(r, "run `chos setup` (it loads it: modprobe chos, or --module PATH)",
 				     "the chos kernel module is not loaded (%s is missing)",
 				     CHOS_KMOD_DIR);
 	status = modprobe();
-	if (status == 0 && loaded())
+	if (status == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)");
 	if (!r->o->module)
 		return setup_problem(r, "install it for this kernel (dkms install chos/" CHOS_VERSION
 				     ") or give --module PATH of its chos.ko",
 				     "the chos kernel module is not loaded and `modprobe chos` failed (%s%d)",
 				     status < 0 ? "errno " : "exit ", status < 0 ? -status : status);
-	if ((e = insmod(r->o->module)) < 0 || !loaded())
+	if ((e = insmod(r->o->module)) < 0 || !chos_backend_kmod_loaded())
 		return setup_problem(r, "give the chos.ko built for this kernel (uname -r); dmesg says more",
 				     "loading %s: %s", r->o->module,
 				     e < 0 ? strerror(-e) : "no /proc/chos after loading");
