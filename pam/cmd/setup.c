@@ -24,6 +24,7 @@ static int usage(const char *what)
 int chos_cmd_setup(int argc, char **argv)
 {
 	struct chos_setup_options o = {.out = stdout};
+	struct chos_error err = {0};
 	int problems;
 
 	for (int i = 1; i < argc; i++) {
@@ -58,9 +59,13 @@ int chos_cmd_setup(int argc, char **argv)
 		      stderr);
 		return 1;
 	}
-	problems = chos_setup_run(&o);
-	if (problems < 0)
-		return usage("--root must be an absolute path without . or .. (not /)");
+	problems = chos_setup_run(&o, &err);
+	if (problems == -EINVAL)
+		return usage(err.message);
+	if (problems < 0) {
+		fprintf(stderr, "chos setup: %s\n", err.message);
+		return 1;
+	}
 	if (problems > 0) {
 		printf("chos setup: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
 		       o.check ? "" : " left");

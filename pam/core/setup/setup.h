@@ -8,6 +8,7 @@
  * The site's bind list: bindmounts.h. */
 #pragma once
 #include <stdio.h>
+#include "common/error.h"
 #include "setup/bindmounts.h"
 #include "common/paths.h"
 #include "session.h"
@@ -24,5 +25,7 @@ struct chos_setup_options {
 };
 
 /* Runs it. Returns the number of problems left (0: the set-up is right), or -errno when it
- * could not even start. Each problem is one line on out: "problem: WHAT; fix: WHAT TO DO". */
-int chos_setup_run(const struct chos_setup_options *opts);
+ * could not even start, with err saying why (-EINVAL: a root that is not an absolute path
+ * without . or .. components, or is /). Each problem is one line on out: "problem: WHAT; fix:
+ * WHAT TO DO". */
+int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *err);
