@@ -75,6 +75,32 @@ test('--check on a root never set up reports each missing piece with its fix, ch
   expect(fs.existsSync(root)).toBe(false);
 });
 
+test('a root a user owns is a problem for setup too, not only for --check', () => {
+  const root = path.join(site.dir, 'user-owned-root');
+  expect(setupAt(root).status).toBe(0);
+  fs.chownSync(root, 1000, 1000);
+  for (const extra of [[], ['--check']]) {
+    const r = setupAt(root, ...extra);
+    expect(problems(r)).toContain(`problem: ${root} is not root-owned mode 755; fix: chown root and chmod 755 it`);
+    expect(r.status).toBe(1);
+  }
+});
+
+test('--check names a link that is neither layout\'s (a regular file) for what it is', () => {
+  const root = path.join(site.dir, 'file-link-root');
+  expect(setupAt(root).status).toBe(0);
+  fs.rmdirSync(path.join(root, '.chos-link'));
+  fs.writeFileSync(path.join(root, '.chos-link'), '');
+  for (const backend of ['kmod', 'namespace']) {
+    const r = setupAt(root, '--check', '--backend', backend);
+    expect(problems(r)).toContain(
+      `problem: ${root}/.chos-link is neither the kmod backend's symlink nor the namespace backend's directory; fix: move it away and run \`chos setup\``,
+    );
+  }
+  expect(setupAt(root).status).toBe(0);
+  expect(fs.statSync(path.join(root, '.chos-link')).isDirectory()).toBe(true);
+});
+
 test('--backend kmod lays out the link for the module, reports the module it cannot load; namespace switches back', () => {
   const root = path.join(site.dir, 'switch-root');
   expect(setupAt(root).status).toBe(0);

@@ -100,7 +100,7 @@ static int ensure_root(struct setup_run *r)
 	struct stat st;
 
 	if (!r->o->check && mkdir_p(r->root, 0755) == 0 && stat(r->root, &st) == 0 &&
-	    S_ISDIR(st.st_mode) && !(st.st_mode & 022))
+	    S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022))
 		return 0;
 	if (stat(r->root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return setup_problem(r, -ENOTDIR, "run `chos setup`", "%s is not a directory", r->root);
@@ -154,10 +154,14 @@ static int ensure_link(struct setup_run *r)
 		if (r->o->check && want_symlink && n >= 0)   /* an older kmod layout: via /proc */
 			return setup_problem(r, -EINVAL, "run `chos setup`", "%s does not point to %s", link,
 				       CHOS_KMOD_LINK_TARGET);
+		if (r->o->check && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+			return setup_problem(r, -EINVAL, "move it away and run `chos setup`",
+					     "%s is neither the kmod backend's symlink nor the "
+					     "namespace backend's directory", link);
 		if (r->o->check)
 			return setup_problem(r, -EINVAL, "run `chos setup` with the backend you use",
 				       "%s is laid out for the %s backend", link,
-				       want_symlink ? "namespace" : "kmod");
+				       S_ISLNK(st.st_mode) ? "kmod" : "namespace");
 		if ((S_ISDIR(st.st_mode) ? rmdir(link) : unlink(link)) < 0)
 			return setup_problem(r, -errno, "move it away and run `chos setup` again", "%s: %s", link,
 				       strerror(errno));
