@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * One session (session.h). decide() gathers the facts, loads the catalogue and asks the policy;
  * every failure on the way goes through fallback(), the single place on_error is applied.
- * open() then applies the outcome with the chosen backend and falls back once more if that
- * fails. */
+ * chos_session_open then checks the chosen tree against the trust rule and enters it with the
+ * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
+ * its `default` is tried once. The result carries the backend as its enum and the layer as its
+ * label (layer.h); the log line names the backend. */
 #include "session.h"
 #include "common/layout.h"
 #include "common/log.h"

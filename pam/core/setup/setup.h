@@ -18,7 +18,7 @@ struct chos_setup_options {
 	const char *catalogue;   /* NULL: CHOS_CATALOGUE_DEFAULT */
 	const char *sysconfig;   /* NULL: CHOS_SYSCONFIG_DEFAULT */
 	const char *policy;      /* NULL: CHOS_POLICY_DEFAULT (checked, never changed) */
-	enum chos_backend backend;
+	enum chos_backend backend;   /* AUTO: chos_backend_for_setup */
 	const char *module;      /* kmod: chos.ko to load when `modprobe chos` cannot; NULL: none */
 	int check;               /* report only; change nothing */
 	FILE *out;               /* one line per action or problem */
