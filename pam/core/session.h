@@ -46,7 +46,7 @@ struct chos_session_result {
 	char path[4096];                    /* ENV: its tree (PATH_MAX) */
 	char requested[CHOS_NAME_MAX + 1];  /* the user's valid request, "" when none */
 	char reason[CHOS_REASON_MAX + 1];
-	char layer[CHOS_LAYER_LABEL_MAX + 1]; /* its label (layer.h): site, group:NAME, ... */
+	char layer[CHOS_LAYER_LABEL_MAX + 1]; /* as chos_decision_layer prints: group:NAME... */
 	enum chos_backend backend;          /* KMOD, NAMESPACE; NONE when nothing was applied */
 	enum chos_stage failed;             /* CHOS_STAGE_NONE when nothing failed */
 	enum chos_fault fault;              /* the policy's fault, when failed == POLICY */
