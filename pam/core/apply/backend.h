@@ -13,7 +13,8 @@
  *   chos_backend_for_root   a login (pam_chos's backend=) enters the layout setup made: auto is
  *                           what ROOT is laid out for; when ROOT is not laid out (its backend
  *                           then fails, saying to run `chos setup`), kmod when the module is
- *                           loaded, else namespace. It reads one lstat and loads nothing.
+ *                           loaded, else namespace. It costs one lstat (and a stat when
+ *                           ROOT is not laid out) and loads nothing.
  *
  * The `chos` command has no backend option: it asks chos_backend_of_layout, at "/" inside a
  * session's view and at ROOT on the host's, and a missing link is its error. */
