@@ -268,11 +268,11 @@ describe('bad site configuration is reported, one problem line each', () => {
     expect(problems(w).join('\n')).toContain(`problem: catalogue: ${writable}: writable by group, mode 0664 (not trusted)`);
   });
 
-  test('a bundle directly in /etc or / is refused: its directory would be served in every tree', () => {
-    for (const policy of ['/etc/policy.js', '/policy.js']) {
+  test('a bundle directly in /etc or / is refused: its directory would be served in every tree, so it is not', () => {
+    for (const [policy, dir] of [['/etc/policy.js', '/etc'], ['/policy.js', '/']]) {
       const r = setupAt(site.root, '--check', '--policy', policy);
       expect(problems(r)).toContain(
-        `problem: policy ${policy}: its directory is served to every tree at /etc/chos.d; fix: keep the bundle in a directory of its own, such as /etc/chos.d`,
+        `problem: policy ${policy}: its directory ${dir} is not served at /etc/chos.d: every tree would see all of it; fix: keep the bundle in a directory of its own, such as /etc/chos.d`,
       );
     }
   });

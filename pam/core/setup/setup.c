@@ -451,12 +451,15 @@ static char *policy_dir(struct setup_run *r, const char *policy)
 {
 	char *dir = strdup(policy), *slash;
 
-	if (!dir || !(slash = strrchr(dir, '/')))
+	if (!dir)
+		return setup_problem(r, -ENOMEM, "retry", "out of memory"), NULL;
+	if (!(slash = strrchr(dir, '/')))
 		return free(dir), NULL;
 	*slash = '\0';
 	if (!dir[0] || !strcmp(dir, "/etc")) {
 		setup_problem(r, -EINVAL, "keep the bundle in a directory of its own, such as /etc/chos.d",
-			      "policy %s: its directory is served to every tree at /etc/chos.d", policy);
+			      "policy %s: its directory %s is not served at /etc/chos.d: every tree "
+			      "would see all of it", policy, dir[0] ? dir : "/");
 		return free(dir), NULL;
 	}
 	return dir;
