@@ -3,8 +3,8 @@
  * every failure on the way goes through fallback(), the single place on_error is applied.
  * chos_session_open then checks the chosen tree against the trust rule and enters it with the
  * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
- * its `default` is tried once. The result carries the backend as its enum and the layer as its
- * label (layer.h); the log line names the backend. */
+ * its `default` is tried once. The result carries the backend as its enum (the log line names
+ * it) and the layer as printed (chos_decision_layer: "group:NAME" for a group file). */
 #include "session.h"
 #include "common/layout.h"
 #include "common/log.h"
@@ -39,11 +39,17 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* A layer no decision named: on_error's fallbacks and root's rules. */
+static void set_layer(struct chos_session_result *res, enum chos_layer layer)
+{
+	snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(layer));
+}
+
 static void set_host(struct chos_session_result *res, const char *reason)
 {
 	res->outcome = CHOS_OUTCOME_HOST;
 	res->env[0] = res->path[0] = '\0';
-	snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(CHOS_LAYER_HOST));
+	set_layer(res, CHOS_LAYER_HOST);
 	snprintf(res->reason, sizeof(res->reason), "%s", reason);
 }
 
@@ -73,17 +79,16 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 	case CHOS_ON_ERROR_DENY:
 		res->outcome = CHOS_OUTCOME_DENY;
 		res->env[0] = res->path[0] = '\0';
-		snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(CHOS_LAYER_HOST));
+		set_layer(res, CHOS_LAYER_HOST);
 		snprintf(res->reason, sizeof(res->reason), "on_error=deny");
 		return;
 	case CHOS_ON_ERROR_DEFAULT:
 		if (set_env(res, cat, "default") == 0) {
-			snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(CHOS_LAYER_DEFAULT));
+			set_layer(res, CHOS_LAYER_DEFAULT);
 			snprintf(res->reason, sizeof(res->reason), "on_error=default");
 			return;
 		}
-		set_host(res,
-			 "on_error=default, but the catalogue lists no usable `default`");
+		set_host(res, "on_error=default, but the catalogue lists no usable `default`");
 		return;
 	case CHOS_ON_ERROR_HOST:
 		break;
