@@ -161,7 +161,8 @@ static int ensure_link(struct setup_run *r)
 		if (r->o->check)
 			return setup_problem(r, -EINVAL, "run `chos setup` with the backend you use",
 				       "%s is laid out for the %s backend", link,
-				       S_ISLNK(st.st_mode) ? "kmod" : "namespace");
+				       chos_backend_name(S_ISLNK(st.st_mode) ? CHOS_BACKEND_KMOD
+									 : CHOS_BACKEND_NAMESPACE));
 		if ((S_ISDIR(st.st_mode) ? rmdir(link) : unlink(link)) < 0)
 			return setup_problem(r, -errno, "move it away and run `chos setup` again", "%s: %s", link,
 				       strerror(errno));
