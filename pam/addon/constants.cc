@@ -6,7 +6,7 @@
 
 extern "C" {
 #include "session.h"
-#include "common/layout.h"
+#include "common/paths.h"
 }
 
 namespace chos_addon {
@@ -35,8 +35,8 @@ Napi::Value Constants(const Napi::CallbackInfo &info)
 	out.Set("onError", Names(env, CHOS_ON_ERROR_HOST, CHOS_ON_ERROR_DENY, chos_on_error_name));
 	out.Set("stages", Names(env, CHOS_STAGE_FACTS, CHOS_STAGE_APPLY, chos_stage_name));
 	Napi::Object defaults = Napi::Object::New(env);
-	defaults.Set("catalogue", Napi::String::New(env, CHOS_DEFAULT_CATALOGUE));
-	defaults.Set("policy", Napi::String::New(env, CHOS_DEFAULT_POLICY));
+	defaults.Set("catalogue", Napi::String::New(env, CHOS_CATALOGUE_DEFAULT));
+	defaults.Set("policy", Napi::String::New(env, CHOS_POLICY_DEFAULT));
 	defaults.Set("root", Napi::String::New(env, CHOS_ROOT_DEFAULT));
 	out.Set("defaults", defaults);
 	Napi::Object limits = Napi::Object::New(env);

@@ -29,19 +29,6 @@ static const char *value_of(const char *arg, const char *key)
 	return strncmp(arg, key, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
 }
 
-static int parse_backend(const char *v, enum chos_backend *out)
-{
-	if (!strcmp(v, "auto"))
-		*out = CHOS_BACKEND_AUTO;
-	else if (!strcmp(v, "kmod"))
-		*out = CHOS_BACKEND_KMOD;
-	else if (!strcmp(v, "namespace"))
-		*out = CHOS_BACKEND_NAMESPACE;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int parse_on_error(const char *v, enum chos_on_error *out)
 {
 	if (!strcmp(v, "host"))
@@ -88,7 +75,7 @@ static int parse_one(const char *arg, struct args *a)
 		return parse_on_error(v, &s->on_error);
 	}
 	if ((v = value_of(arg, "backend")))
-		return parse_backend(v, &s->backend);
+		return chos_backend_parse(v, &s->backend);
 	if ((v = value_of(arg, "policy")))
 		return set_path(v, &s->policy);
 	if ((v = value_of(arg, "catalogue")))

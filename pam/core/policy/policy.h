@@ -32,6 +32,7 @@
 #include "facts/context.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "policy/layer.h"
 
 #define CHOS_BYTECODE_SUFFIX ".qbc"
 /* Defaults for production; the PAM module and the CLI may tighten them. */
@@ -40,14 +41,6 @@
 #define CHOS_POLICY_TIMEOUT_MS_DEFAULT 100u
 /* Decisions carry short strings; longer reasons are cut (and the cut is not an error). */
 #define CHOS_REASON_MAX 256
-
-enum chos_layer {
-	CHOS_LAYER_SITE,      /* the site entry, index.ts */
-	CHOS_LAYER_GROUP,     /* policy.d/<group>.ts; decision.group names it */
-	CHOS_LAYER_REQUEST,   /* the user's request ($CHOS or ~/.chos), listed in the catalogue */
-	CHOS_LAYER_DEFAULT,   /* the catalogue's `default` entry */
-	CHOS_LAYER_HOST,      /* nobody chose: stay on the host */
-};
 
 enum chos_outcome { CHOS_OUTCOME_ENV, CHOS_OUTCOME_DENY, CHOS_OUTCOME_HOST };
 
@@ -119,7 +112,6 @@ void chos_policy_close(struct chos_policy *policy);
  * is loaded. Reports the size written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
-const char *chos_layer_name(enum chos_layer layer);   /* "site", "group", "request", ... */
 const char *chos_fault_name(enum chos_fault fault);   /* "throw", "timeout", ... */
 
 /* A decision's layer as every printed form shows it (the log line's layer=, the addon's

@@ -46,6 +46,7 @@
 #include "policy/policy_internal.h"
 #include "common/sha256.h"
 #include "common/trust.h"
+#include "common/write.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -248,20 +249,6 @@ int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *
 	return r;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	for (const char *p = buf; n;) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes header + bytes to path, atomically (temporary file, fsync, rename), mode 0644. */
 static int write_bytecode(const char *path, const struct qbc_header *h, const uint8_t *bytes,
 			  size_t size, struct chos_error *err)
@@ -274,9 +261,9 @@ static int write_bytecode(const char *path, const struct qbc_header *h, const ui
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return chos_fail(err, -errno, "%s: %s", tmp, strerror(errno));
-	r = write_all(fd, h, sizeof(*h));
+	r = chos_write_all(fd, h, sizeof(*h));
 	if (r == 0)
-		r = write_all(fd, bytes, size);
+		r = chos_write_all(fd, bytes, size);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
