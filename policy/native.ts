@@ -129,6 +129,10 @@ export type StageName = (typeof STAGE_NAMES)[number];
  *  catalogue, the bundle and the directories above them are judged by the full trust rule, as
  *  at a login: fixtures must be root-owned, outside world-writable directories. */
 export interface SessionOptions {
+  /** pam_chos's module arguments ("on_error=deny", "fail_to_default=1", ...), read by the
+   *  module's own parser; the fields below override what they set. A bad one throws the
+   *  module's message ('unknown argument "..."', 'bad value in "..."'). */
+  readonly args?: readonly string[];
   /** The login name; NSS supplies the rest of the facts (uid, groups, home). */
   readonly user: string;
   /** PAM service (default "chos"). */
@@ -139,7 +143,7 @@ export interface SessionOptions {
   readonly catalogue?: string;
   /** Bundle path (default: constants().defaults.policy). */
   readonly policy?: string;
-  /** What a failure leads to (default "host"). */
+  /** What a failure leads to (default: from args, else "host"). */
   readonly onError?: OnErrorName;
   /** Decide for uid 0 too, as the module's allow_root. */
   readonly allowRoot?: boolean;

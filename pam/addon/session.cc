@@ -6,7 +6,7 @@
 #include "convert.h"
 
 extern "C" {
-#include "session.h"
+#include "session_args.h"
 }
 
 namespace chos_addon {
@@ -22,17 +22,36 @@ std::string Optional(Napi::Env env, const Napi::Object &o, const char *name,
 
 const char *OrNull(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
 
-// on_error= by the core's own names (chos_on_error_name), so no list of them lives here.
-chos_on_error OnError(Napi::Env env, const Napi::Object &o)
+// on_error= by the core's own parser (chos_on_error_parse), so no list of names lives here.
+chos_on_error OnError(Napi::Env env, const Napi::Value &v)
 {
-	Napi::Value v = o.Get("onError");
+	chos_on_error out;
+	if (chos_on_error_parse(String(env, v, "onError").c_str(), &out) < 0)
+		throw Napi::TypeError::New(env, "onError must be \"host\", \"default\" or \"deny\"");
+	return out;
+}
+
+// `args`: pam_chos's module arguments, parsed by the core's parser (session_args.c) into the
+// options the other fields then override; a bad argument throws the core's message.
+void ReadArgs(Napi::Env env, const Napi::Object &o, std::vector<std::string> *args,
+	      chos_session_options *opts)
+{
+	Napi::Value v = o.Get("args");
 	if (v.IsUndefined())
-		return CHOS_ON_ERROR_HOST;
-	std::string name = String(env, v, "onError");
-	for (int e = CHOS_ON_ERROR_HOST; e <= CHOS_ON_ERROR_DENY; e++)
-		if (name == chos_on_error_name(static_cast<chos_on_error>(e)))
-			return static_cast<chos_on_error>(e);
-	throw Napi::TypeError::New(env, "onError must be \"host\", \"default\" or \"deny\"");
+		return;
+	if (!v.IsArray())
+		throw Napi::TypeError::New(env, "args must be an array of strings");
+	Napi::Array array = v.As<Napi::Array>();
+	for (uint32_t i = 0; i < array.Length(); i++)
+		args->push_back(CString(env, array.Get(i), "args[]"));
+	std::vector<const char *> argv;
+	for (const std::string &a : *args)
+		argv.push_back(a.c_str());
+	chos_session_args parsed;
+	chos_error err{};
+	if (chos_session_parse_args((int)argv.size(), argv.data(), &parsed, &err) < 0)
+		throw Napi::TypeError::New(env, err.message);
+	*opts = parsed.session;
 }
 
 const char *OutcomeName(chos_outcome outcome)
@@ -52,11 +71,13 @@ const char *OutcomeName(chos_outcome outcome)
 struct SessionStrings {
 	std::string user, service, remote_host, tty, catalogue, policy;
 	std::string pam_env, process_env, user_conf;
+	std::vector<std::string> args;
 };
 
 void ReadSessionOptions(Napi::Env env, const Napi::Object &o, SessionStrings *s,
 			chos_session_options *opts)
 {
+	ReadArgs(env, o, &s->args, opts);
 	s->user = CString(env, o.Get("user"), "user");
 	s->service = Optional(env, o, "service", "service");
 	s->remote_host = Optional(env, o, "remoteHost", "remoteHost");
@@ -79,13 +100,18 @@ void ReadSessionOptions(Napi::Env env, const Napi::Object &o, SessionStrings *s,
 	opts->service = OrNull(s->service);
 	opts->remote_host = OrNull(s->remote_host);
 	opts->tty = OrNull(s->tty);
-	opts->catalogue = OrNull(s->catalogue);
-	opts->policy = OrNull(s->policy);
+	if (!s->catalogue.empty())
+		opts->catalogue = s->catalogue.c_str();
+	if (!s->policy.empty())
+		opts->policy = s->policy.c_str();
 	opts->request.pam_env = OrNull(s->pam_env);
 	opts->request.process_env = OrNull(s->process_env);
-	opts->request.user_conf = OrNull(s->user_conf);
-	opts->on_error = OnError(env, o);
-	opts->allow_root = Flag(o, "allowRoot");
+	if (!s->user_conf.empty())
+		opts->request.user_conf = s->user_conf.c_str();
+	if (!o.Get("onError").IsUndefined())
+		opts->on_error = OnError(env, o.Get("onError"));
+	if (!o.Get("allowRoot").IsUndefined())
+		opts->allow_root = Flag(o, "allowRoot");
 }
 
 Napi::Value StringOrNull(Napi::Env env, const char *s)

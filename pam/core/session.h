@@ -66,3 +66,5 @@ void chos_session_describe(const struct chos_session_result *res, const char *us
 			   size_t len);
 const char *chos_stage_name(enum chos_stage stage);
 const char *chos_on_error_name(enum chos_on_error on_error);
+/* The value of on_error= by those names: 0, or -EINVAL for another. */
+int chos_on_error_parse(const char *name, enum chos_on_error *out);

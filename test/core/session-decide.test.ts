@@ -4,8 +4,9 @@
 // layer, reason and the session's log line. The facts come from NSS, so the logins are the
 // accounts every Debian system has: nobody (uid 65534, group nogroup) and root.
 //
-// The seed's fail_to_default= is not here: pam/module/pam_chos.c maps it to on_error before the
-// core sees it, and test/system/bad-input.test.ts tests that mapping through PAM.
+// pam_chos's arguments come through `args`, read by the module's own parser (session_args.c):
+// the seed's fail_to_default=, on_error= winning over it in either order, and what a bad
+// argument says.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { OnErrorName, SessionDecision, SessionOptions } from "../../policy/native";
@@ -330,6 +331,50 @@ describe("bad options are TypeErrors naming the field", () => {
   ])("%j", (options, message) => {
     // Compared by name and message: the addon's TypeError is not jest's realm's class.
     expect(() => native.sessionDecide(options as unknown as SessionOptions)).toThrow(
+      expect.objectContaining({ name: "TypeError", message }),
+    );
+  });
+});
+
+describe("pam_chos's arguments (args), read by the module's parser", () => {
+  const THROWS: PolicySources = { site: 'throw new Error("boom");' };
+
+  test.each([
+    [["fail_to_default=1"], "default"],
+    [["fail_to_default=0"], "host"],
+    [["on_error=deny", "fail_to_default=1"], "deny"],
+    [["fail_to_default=1", "on_error=deny"], "deny"],
+    [["fail_to_default=0", "on_error=default"], "default"],
+    [[], "host"],
+  ])("%j: a policy fault falls back by on_error=%s", (args, onError) =>
+    withDir((dir) => {
+      expect(session(dir, THROWS, { args })).toMatchObject({ ...fallback(onError as OnErrorName), onError });
+    }),
+  );
+
+  test("allow_root and catalogue= and policy= as the module reads them", () =>
+    withDir((dir) => {
+      const catalogue = writeCatalogue(dir);
+      const policy = writeBundle(dir, SITE_EL9);
+      const d = native.sessionDecide({ user: "root", args: ["allow_root", `catalogue=${catalogue}`, `policy=${policy}`] });
+      expect(d).toMatchObject({ outcome: "env", env: "el9", layer: "site" });
+    }));
+
+  test("an onError field overrides args", () =>
+    withDir((dir) => {
+      expect(session(dir, THROWS, { args: ["on_error=deny"], onError: "default" })).toMatchObject(fallback("default"));
+    }));
+
+  test.each([
+    ["on_eror=host", 'unknown argument "on_eror=host"'],
+    ["allow-root", 'unknown argument "allow-root"'],
+    ["on_error=maybe", 'bad value in "on_error=maybe"'],
+    ["backend=chroot", 'bad value in "backend=chroot"'],
+    ["fail_to_default=yes", 'bad value in "fail_to_default=yes"'],
+    ["policy=relative/policy.js", 'bad value in "policy=relative/policy.js"'],
+    ["user_conf_file=../x", 'bad value in "user_conf_file=../x"'],
+  ])("%s is refused: %s", (arg, message) => {
+    expect(() => native.sessionDecide({ user: USER, args: [arg] })).toThrow(
       expect.objectContaining({ name: "TypeError", message }),
     );
   });
