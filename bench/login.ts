@@ -109,8 +109,7 @@ async function measure(dir: string, root: string, ports: Record<Variant, number>
     child.on('close', (code) => reject(new Error(`the bench's namespace ended early (exit ${code})`)));
     child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         const m = /^pam (with|without) ([\d.]+)$/.exec(line);

@@ -166,6 +166,11 @@ static ssize_t chos_valid_write(struct file *file, const char __user *ubuf, size
 		err = 0;
 		goto out_free;
 	}
+	if (count > 1 && buf[0] == '-') {
+		len = chos_parse_path(buf + 1, count - 1);
+		err = len < 0 ? len : chos_valid_withdraw(buf + 1, len);
+		goto out_free;
+	}
 	len = chos_parse_path(buf, count);
 	err = len < 0 ? len : chos_valid_add(buf, len);
 out_free:
@@ -205,9 +210,10 @@ static const struct file_operations chos_version_fops = {
 
 static int chos_stats_show(struct seq_file *m, void *unused)
 {
-	seq_printf(m, "entries %ld\nlinks %ld\nalloc_failures %ld\n",
+	seq_printf(m, "entries %ld\nlinks %ld\nalloc_failures %ld\nwithdrawn %ld\n",
 		   atomic_long_read(&chos_stats.entries), atomic_long_read(&chos_stats.links),
-		   atomic_long_read(&chos_stats.alloc_failures));
+		   atomic_long_read(&chos_stats.alloc_failures),
+		   atomic_long_read(&chos_stats.withdrawn));
 	return 0;
 }
 
@@ -336,19 +342,24 @@ static int __init chos_init(void)
 	err = chos_tasks_init();
 	if (err)
 		return err;
-	err = register_filesystem(&chos_fs_type);
-	if (err)
-		goto out_tasks;
+	/* proc_create_mount_point says NULL only: /proc/chos exists already, or memory is short. */
 	chos_mount_point = proc_create_mount_point("chos");
 	if (!chos_mount_point) {
-		err = -ENOMEM;
-		goto out_unregister;
+		pr_err("cannot create /proc/chos (does it exist already?)\n");
+		err = -EEXIST;
+		goto out_tasks;
+	}
+	/* Last: once registered, chosfs can be mounted, so everything it shows must be ready. */
+	err = register_filesystem(&chos_fs_type);
+	if (err) {
+		pr_err("cannot register chosfs: error %d\n", err);
+		goto out_proc;
 	}
 	pr_info("version " CHOS_VERSION " loaded\n");
 	return 0;
 
-out_unregister:
-	unregister_filesystem(&chos_fs_type);
+out_proc:
+	remove_proc_entry("chos", NULL);
 out_tasks:
 	chos_tasks_exit();
 	return err;
@@ -361,8 +372,8 @@ out_tasks:
  */
 static void __exit chos_exit(void)
 {
-	remove_proc_entry("chos", NULL);
 	unregister_filesystem(&chos_fs_type);
+	remove_proc_entry("chos", NULL);
 	synchronize_rcu();
 	chos_tasks_exit();
 	chos_valid_clear();

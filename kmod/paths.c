@@ -3,11 +3,18 @@
  * Link objects and the list of trees an unprivileged task may pick (/proc/chos/valid).
  *
  * The list changes only through root's writes (chos_valid_lock); setchos searches it without a
- * lock under RCU. Each listed path holds one reference; each task whose link it is holds another.
+ * lock under RCU. Each listed path holds one reference; each process whose link it is holds
+ * another. A path is listed only when it names a trusted tree (chos_tree_check), and is stored
+ * as the kernel resolved it, so a link never depends on a later walk of a name someone else
+ * could change.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dcache.h>
+#include <linux/fs_struct.h>
+#include <linux/mount.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/rculist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -63,6 +70,8 @@ void chos_path_put(struct chos_path *path)
 {
 	if (path && refcount_dec_and_test(&path->ref)) {
 		atomic_long_dec(&chos_stats.links);
+		if (path->withdrawn)
+			atomic_long_dec(&chos_stats.withdrawn);
 		kfree_rcu(path, rcu);
 	}
 }
@@ -83,22 +92,101 @@ struct chos_path *chos_valid_find(const char *name, size_t len)
 	return found;
 }
 
-/* Lists name (already checked by chos_parse_path). Listing it again is a no-op. */
-int chos_valid_add(const char *name, size_t len)
+/*
+ * Whether every directory from the tree at *p up to the caller's root is root-owned and not
+ * group- or world-writable: otherwise someone else could replace what the name leads to.
+ * Mount points are crossed upwards (follow_up), so a tree on its own mount is judged with the
+ * directories it is mounted on.
+ */
+static int chos_tree_trusted(const struct path *tree)
 {
-	struct chos_path *path, *listed;
+	struct path root, cur = *tree;
 	int err = 0;
 
-	/* "/" is the host view every task starts on: it needs no listing and gets none. */
-	if (len == 1)
-		return -EINVAL;
-	path = chos_path_new(name, len);
-	if (!path)
+	get_fs_root(current->fs, &root);
+	path_get(&cur);
+	for (;;) {
+		const struct inode *inode = d_inode(cur.dentry);
+
+		if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID) || (inode->i_mode & (S_IWGRP | S_IWOTH))) {
+			err = -EPERM;
+			break;
+		}
+		if (path_equal(&cur, &root))
+			break;
+		if (cur.dentry == cur.mnt->mnt_root) {
+			if (!follow_up(&cur))
+				break;	/* the top of the mount tree */
+			continue;
+		}
+		{
+			struct dentry *parent = dget_parent(cur.dentry);
+
+			dput(cur.dentry);
+			cur.dentry = parent;
+		}
+	}
+	path_put(&cur);
+	path_put(&root);
+	return err;
+}
+
+/*
+ * Resolves name to the tree it names now: a directory (-ENOENT, -ENOTDIR otherwise) that passes
+ * chos_tree_trusted (-EPERM), written to buf (size bytes) as its canonical path, without
+ * symlinks. Returns the canonical path's start inside buf, or an ERR_PTR.
+ */
+static char *chos_tree_check(const char *name, char *buf, int size)
+{
+	struct path tree;
+	char *canonical;
+	int err;
+
+	err = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &tree);
+	if (err)
+		return ERR_PTR(err);
+	err = chos_tree_trusted(&tree);
+	canonical = err ? ERR_PTR(err) : d_path(&tree, buf, size);
+	path_put(&tree);
+	return canonical;
+}
+
+/*
+ * Lists the tree name (already checked by chos_parse_path) names, by its canonical path.
+ * Listing it again is a no-op.
+ */
+int chos_valid_add(const char *name, size_t len)
+{
+	struct chos_path *path = NULL, *listed;
+	char *buf, *canonical;
+	int err = 0;
+
+	/* The write's buffer may hold the newline `echo` adds after the name's len bytes. */
+	buf = kmalloc(PATH_MAX + len + 1, GFP_KERNEL);
+	if (!buf)
 		return -ENOMEM;
+	memcpy(buf + PATH_MAX, name, len);
+	buf[PATH_MAX + len] = '\0';
+	canonical = chos_tree_check(buf + PATH_MAX, buf, PATH_MAX);
+	if (IS_ERR(canonical)) {
+		err = PTR_ERR(canonical);
+		goto out_free;
+	}
+	len = strlen(canonical);
+	/* "/" is the host view every task starts on: it needs no listing and gets none. */
+	if (len == 1 || len > CHOS_PATH_MAX) {
+		err = -EINVAL;
+		goto out_free;
+	}
+	path = chos_path_new(canonical, len);
+	if (!path) {
+		err = -ENOMEM;
+		goto out_free;
+	}
 
 	mutex_lock(&chos_valid_lock);
 	list_for_each_entry(listed, &chos_valid, valid_node) {
-		if (listed->len == len && !memcmp(listed->name, name, len))
+		if (listed->len == len && !memcmp(listed->name, canonical, len))
 			goto out_unlock;
 	}
 	if (chos_valid_count >= CHOS_VALID_MAX) {
@@ -110,11 +198,39 @@ int chos_valid_add(const char *name, size_t len)
 	path = NULL;	/* the list owns it now */
 out_unlock:
 	mutex_unlock(&chos_valid_lock);
+out_free:
 	chos_path_put(path);
+	kfree(buf);
 	return err;
 }
 
-/* Empties the list. Tasks keep their links: each holds its own reference. */
+/*
+ * Takes the listed path equal to name out of the list (-ENOENT if it is not listed) and marks
+ * it withdrawn: every process whose link it is sees the host view ("/") from now on.
+ */
+int chos_valid_withdraw(const char *name, size_t len)
+{
+	struct chos_path *path;
+	int err = -ENOENT;
+
+	mutex_lock(&chos_valid_lock);
+	list_for_each_entry(path, &chos_valid, valid_node) {
+		if (path->len == len && !memcmp(path->name, name, len)) {
+			list_del_rcu(&path->valid_node);
+			chos_valid_count--;
+			WRITE_ONCE(path->withdrawn, true);
+			atomic_long_inc(&chos_stats.withdrawn);
+			chos_path_put(path);
+			err = 0;
+			break;
+		}
+	}
+	mutex_unlock(&chos_valid_lock);
+	return err;
+}
+
+/* Empties the list. Processes keep their links (each holds its own reference): `chos setup`
+ * clears and refills the list, and sessions must survive that; -PATH withdraws a tree. */
 void chos_valid_clear(void)
 {
 	struct chos_path *path, *next;

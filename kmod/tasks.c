@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Per-task links: a hash table keyed by the task_struct pointer, filled when a task with a link
- * creates another (the sched_process_fork tracepoint, which fires for fork, vfork, clone and
- * threads before the child first runs) and emptied when a task is freed (sched_process_free).
+ * Per-process links: a hash table keyed by the thread group's signal_struct, the one object
+ * every thread of a process shares (io_uring's workers included) and that a non-leader's execve
+ * keeps. So a link belongs to the process, as its root directory does: a setchos from any thread
+ * moves every thread, and new threads need nothing.
  *
- * Only the task itself changes its entry (setchos, or its fork probe copying it to a child), and
- * the free probe only sees dead tasks, so an entry never has two writers. Readers (path walks,
- * the fork probe) use RCU and take a reference on the link they return.
+ * An entry is made when a process with a link creates another (the sched_process_fork
+ * tracepoint, which fires before the child first runs) or by setchos, and removed when the
+ * process's last thread exits (sched_process_exit, once signal->live has dropped to 0: no
+ * thread is left to read or write it, and the signal_struct is not yet freed, so its address
+ * cannot belong to another process while the entry exists).
  *
- * Keying by the task_struct rather than the pid means a reused pid can never find an old link:
- * the entry is gone before the task_struct's memory can be handed to a new task.
+ * Writers: setchos and resetchos (any thread, serialized by chos_set_lock), the fork probe (a
+ * child no one else can reach yet) and the exit probe (a process with no thread left). Readers
+ * (path walks, the fork probe) use RCU and take a reference on the link they return.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
@@ -22,31 +28,35 @@
 #include "chos.h"
 #include "compat.h"
 
+/* The kernel's own prototypes of the two probes: a signature that changes fails the build. */
+#include <trace/events/sched.h>
+
 struct chos_task {
 	struct rhash_head node;
-	struct task_struct *task;	/* the key: compared, never dereferenced */
-	struct chos_path __rcu *path;	/* never NULL: a task without a link has no entry */
+	struct signal_struct *process;	/* the key: compared, never dereferenced */
+	struct chos_path __rcu *path;	/* never NULL: a process without a link has no entry */
 	struct rcu_head rcu;
 };
 
 static const struct rhashtable_params chos_task_params = {
 	.head_offset = offsetof(struct chos_task, node),
-	.key_offset = offsetof(struct chos_task, task),
-	.key_len = sizeof(struct task_struct *),
+	.key_offset = offsetof(struct chos_task, process),
+	.key_len = sizeof(struct signal_struct *),
 	.automatic_shrinking = true,
 };
 
-static struct rhashtable chos_tasks;		/* struct chos_task, one per task with a link */
+static struct rhashtable chos_tasks;		/* struct chos_task, one per process with a link */
+static DEFINE_MUTEX(chos_set_lock);		/* serializes setchos/resetchos of all threads */
 static struct tracepoint *chos_tp_fork;		/* sched_process_fork, found at load */
-static struct tracepoint *chos_tp_free;		/* sched_process_free, found at load */
+static struct tracepoint *chos_tp_exit;		/* sched_process_exit, found at load */
 
 /* Caller holds rcu_read_lock(). */
-static struct chos_task *chos_task_find(struct task_struct *task)
+static struct chos_task *chos_task_find(struct signal_struct *process)
 {
-	return rhashtable_lookup(&chos_tasks, &task, chos_task_params);
+	return rhashtable_lookup(&chos_tasks, &process, chos_task_params);
 }
 
-/* Removes an entry whose owner is done with it: reset, freed, or module unload. */
+/* Removes an entry whose process is done with it: reset, exited, or module unload. */
 static void chos_task_drop(struct chos_task *entry)
 {
 	chos_path_put(rcu_dereference_protected(entry->path, true));
@@ -55,39 +65,36 @@ static void chos_task_drop(struct chos_task *entry)
 }
 
 /*
- * The calling task's link with a reference held, or NULL for the host view. Lock-free and never
- * sleeps, so path walks in RCU mode call it too.
+ * The calling process's link with a reference held, or NULL for the host view (also when its
+ * tree was withdrawn from `valid`). Lock-free and never sleeps, so path walks in RCU mode call
+ * it too.
  */
 struct chos_path *chos_task_link(void)
 {
-	struct task_struct *task = current;
 	struct chos_task *entry;
 	struct chos_path *path = NULL;
 
 	rcu_read_lock();
-	entry = chos_task_find(task);
-	/*
-	 * io_uring workers are made without the fork tracepoint and act for the process that owns
-	 * the ring, of which they are threads: resolve like its leader.
-	 */
-	if (!entry && (task->flags & PF_IO_WORKER))
-		entry = chos_task_find(task->group_leader);
+	entry = chos_task_find(current->signal);
 	if (entry)
 		path = chos_path_tryget(rcu_dereference(entry->path));
 	rcu_read_unlock();
+	if (path && chos_path_withdrawn(path)) {
+		chos_path_put(path);
+		path = NULL;
+	}
 	return path;
 }
 
-/* Makes path (whose reference is consumed) the caller's link; NULL returns it to the host. */
-int chos_task_set(struct chos_path *path)
+static int chos_task_set_locked(struct chos_path *path)
 {
 	struct chos_task *entry;
 	int err;
 
 	rcu_read_lock();
-	entry = chos_task_find(current);
+	entry = chos_task_find(current->signal);
 	rcu_read_unlock();
-	/* Only this task changes or frees its own entry, so it stays valid outside RCU. */
+	/* Only setchos (under chos_set_lock) changes or frees a live process's entry. */
 	if (entry && !path) {
 		if (!rhashtable_remove_fast(&chos_tasks, &entry->node, chos_task_params))
 			chos_task_drop(entry);
@@ -105,7 +112,7 @@ int chos_task_set(struct chos_path *path)
 		err = -ENOMEM;
 		goto out_put;
 	}
-	entry->task = current;
+	entry->process = current->signal;
 	RCU_INIT_POINTER(entry->path, path);
 	err = rhashtable_insert_fast(&chos_tasks, &entry->node, chos_task_params);
 	if (err)
@@ -121,16 +128,38 @@ out_put:
 }
 
 /*
+ * Makes path (whose reference is consumed) the calling process's link; NULL returns it to the
+ * host. An io_uring worker is refused (-EPERM): it acts for the process asynchronously, and a
+ * link changed behind the process's back by a queued write is not what anyone asked for.
+ */
+int chos_task_set(struct chos_path *path)
+{
+	int err;
+
+	if (current->flags & PF_IO_WORKER) {
+		chos_path_put(path);
+		return -EPERM;
+	}
+	mutex_lock(&chos_set_lock);
+	err = chos_task_set_locked(path);
+	mutex_unlock(&chos_set_lock);
+	return err;
+}
+
+/*
  * sched_process_fork: runs in the parent, before the child first runs, with preemption off
- * (hence GFP_ATOMIC). The child starts with the parent's link.
+ * (hence GFP_ATOMIC). A new process starts with the parent's link; a new thread shares its
+ * process's entry and needs nothing.
  */
 static void chos_on_fork(void *data, struct task_struct *parent, struct task_struct *child)
 {
 	struct chos_task *entry;
 	struct chos_path *path;
 
+	if (child->signal == parent->signal)
+		return;
 	rcu_read_lock();
-	entry = chos_task_find(parent);
+	entry = chos_task_find(parent->signal);
 	path = entry ? chos_path_tryget(rcu_dereference(entry->path)) : NULL;
 	rcu_read_unlock();
 	if (!path)
@@ -139,7 +168,7 @@ static void chos_on_fork(void *data, struct task_struct *parent, struct task_str
 	entry = kmalloc(sizeof(*entry), GFP_ATOMIC | __GFP_NOWARN);
 	if (!entry)
 		goto out_fail;
-	entry->task = child;
+	entry->process = child->signal;
 	RCU_INIT_POINTER(entry->path, path);
 	if (rhashtable_insert_fast(&chos_tasks, &entry->node, chos_task_params)) {
 		kfree(entry);
@@ -154,25 +183,36 @@ out_fail:
 	chos_path_put(path);
 }
 
-/* sched_process_free: the task is gone (an RCU callback, softirq context). */
-static void chos_on_free(void *data, struct task_struct *task)
+/*
+ * sched_process_exit: a thread is in do_exit, past the decrement of signal->live. The thread
+ * that takes it to 0 ends the process; another thread exiting at the same moment may see 0
+ * too, and only one of them removes the entry.
+ */
+static void chos_on_exit(void *data, struct task_struct *task)
 {
 	struct chos_task *entry;
 
+	if (atomic_read(&task->signal->live))
+		return;
 	rcu_read_lock();
-	entry = chos_task_find(task);
+	entry = chos_task_find(task->signal);
 	if (entry && !rhashtable_remove_fast(&chos_tasks, &entry->node, chos_task_params))
 		chos_task_drop(entry);
 	rcu_read_unlock();
 }
+
+/* Compile-time checks of the probes against the kernel's tracepoint prototypes (unevaluated:
+ * nothing is registered through these, and their tracepoints are not exported to modules). */
+static_assert(sizeof(register_trace_sched_process_fork(chos_on_fork, NULL)) == sizeof(int));
+static_assert(sizeof(register_trace_sched_process_exit(chos_on_exit, NULL)) == sizeof(int));
 
 /* for_each_kernel_tracepoint() callback: the two tracepoints are found by name, not by symbol. */
 static void chos_find_tracepoint(struct tracepoint *tp, void *unused)
 {
 	if (!strcmp(tp->name, "sched_process_fork"))
 		chos_tp_fork = tp;
-	else if (!strcmp(tp->name, "sched_process_free"))
-		chos_tp_free = tp;
+	else if (!strcmp(tp->name, "sched_process_exit"))
+		chos_tp_exit = tp;
 }
 
 /* Unload: every entry goes; no probe runs any more, and no reader is left (see chosfs.c). */
@@ -186,24 +226,24 @@ int chos_tasks_init(void)
 	int err;
 
 	for_each_kernel_tracepoint(chos_find_tracepoint, NULL);
-	if (!chos_tp_fork || !chos_tp_free) {
-		pr_err("sched_process_fork/free tracepoints not found\n");
+	if (!chos_tp_fork || !chos_tp_exit) {
+		pr_err("sched_process_fork/exit tracepoints not found\n");
 		return -ENOENT;
 	}
 	err = rhashtable_init(&chos_tasks, &chos_task_params);
 	if (err)
 		return err;
-	/* The free probe first: an entry made by the fork probe must always be able to go. */
-	err = tracepoint_probe_register(chos_tp_free, chos_on_free, NULL);
+	/* The exit probe first: an entry made by the fork probe must always be able to go. */
+	err = tracepoint_probe_register(chos_tp_exit, chos_on_exit, NULL);
 	if (err)
 		goto out_destroy;
 	err = tracepoint_probe_register(chos_tp_fork, chos_on_fork, NULL);
 	if (err)
-		goto out_unregister_free;
+		goto out_unregister_exit;
 	return 0;
 
-out_unregister_free:
-	tracepoint_probe_unregister(chos_tp_free, chos_on_free, NULL);
+out_unregister_exit:
+	tracepoint_probe_unregister(chos_tp_exit, chos_on_exit, NULL);
 	tracepoint_synchronize_unregister();
 out_destroy:
 	rhashtable_destroy(&chos_tasks);
@@ -213,7 +253,7 @@ out_destroy:
 void chos_tasks_exit(void)
 {
 	tracepoint_probe_unregister(chos_tp_fork, chos_on_fork, NULL);
-	tracepoint_probe_unregister(chos_tp_free, chos_on_free, NULL);
+	tracepoint_probe_unregister(chos_tp_exit, chos_on_exit, NULL);
 	/* Waits for probes still running on other CPUs. */
 	tracepoint_synchronize_unregister();
 	rhashtable_free_and_destroy(&chos_tasks, chos_task_free_entry, NULL);

@@ -1,9 +1,10 @@
 // The native addon (dist/native/chos_addon.node, built from pam/addon/ over the C core) and
 // the types of its API: the one loader every Node caller uses, so tests, the CLI and the
 // benchmarks run the very C code the PAM module runs. Each function type below is the
-// contract pam/addon/addon.cc implements.
+// contract pam/addon/ implements (addon.cc; sessionDecide in session.cc, constants in
+// constants.cc).
 import * as path from "path";
-import type { FaultName, LayerName, LoginContext } from "./sdk/contract";
+import type { FaultName, LayerKind, LayerName, LoginContext } from "./sdk/contract";
 
 /** What decide() takes as the login: a LoginContext without `environments`, which the C side
  *  fills from the catalogue it loads. */
@@ -32,7 +33,8 @@ export interface DecideOptions {
   readonly memoryBytes?: number;
   /** Stack limit of the sandbox in bytes (default 256 KiB). */
   readonly stackBytes?: number;
-  /** Deadline for loading and running the policy, in milliseconds (default 100). */
+  /** Deadline for loading and running the policy, in milliseconds of the evaluating thread's
+   *  CPU time, not wall time (default 100). */
   readonly timeoutMs?: number;
 }
 
@@ -119,6 +121,88 @@ export interface UserFacts {
   readonly groups: string[];
 }
 
+/** The module's on_error= values, in session.h `enum chos_on_error` order (checked against the
+ *  C core's names by test/core/constants.test.ts). */
+export const ON_ERROR_NAMES = ["host", "default", "deny"] as const;
+export type OnErrorName = (typeof ON_ERROR_NAMES)[number];
+
+/** The stages of a session that can fail, in session.h `enum chos_stage` order (checked like
+ *  ON_ERROR_NAMES). */
+export const STAGE_NAMES = ["facts", "catalogue", "policy", "apply"] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Options of sessionDecide(): what pam_chos gives chos_session_decide (session.h). The
+ *  catalogue, the bundle and the directories above them are judged by the full trust rule, as
+ *  at a login: fixtures must be root-owned, outside world-writable directories. */
+export interface SessionOptions {
+  /** pam_chos's module arguments ("on_error=deny", "fail_to_default=1", ...), read by the
+   *  module's own parser; the fields below override what they set. A bad one throws the
+   *  module's message ('unknown argument "..."', 'bad value in "..."'). */
+  readonly args?: readonly string[];
+  /** The login name; NSS supplies the rest of the facts (uid, groups, home). */
+  readonly user: string;
+  /** PAM service (default "chos"). */
+  readonly service?: string;
+  readonly remoteHost?: string | null;
+  readonly tty?: string | null;
+  /** Catalogue path (default: the core's, constants().defaults.catalogue). */
+  readonly catalogue?: string;
+  /** Bundle path (default: constants().defaults.policy). */
+  readonly policy?: string;
+  /** What a failure leads to (default: from args, else "host"). */
+  readonly onError?: OnErrorName;
+  /** Decide for uid 0 too, as the module's allow_root. */
+  readonly allowRoot?: boolean;
+  /** The user's request: $CHOS from PAM or the process, and the name of the file in the
+   *  home (the module's user_conf_file=, default ".chos"), read as the user. */
+  readonly request?: { readonly pamEnv?: string; readonly processEnv?: string; readonly userConf?: string };
+}
+
+/** A session's decision (chos_session_result), nothing applied; every string is the core's. */
+export interface SessionDecision {
+  /** env: the session would enter `env`'s tree; host: it stays; deny: it is refused. */
+  readonly outcome: "env" | "host" | "deny";
+  readonly env: string | null;
+  /** The tree of `env`, from the catalogue. Not checked yet: the tree's trust rule and its
+   *  existence are judged when the session applies the decision (checkTree), not here. */
+  readonly path: string | null;
+  /** The user's request when it was a valid name, else null. */
+  readonly requested: string | null;
+  readonly reason: string;
+  /** The layer that decided; "host" also for the root rule and the on_error fallbacks. */
+  readonly layer: LayerName;
+  /** The stage that failed and made on_error decide, or "none". */
+  readonly failed: StageName | "none";
+  /** The on_error value applied, when a stage failed. */
+  readonly onError?: OnErrorName;
+  /** What failed, saying what to fix, when a stage failed. */
+  readonly error?: string;
+  /** The policy's fault, when the policy stage failed. */
+  readonly fault?: FaultName;
+  /** The session's syslog line, as pam_chos writes it (chos_session_describe). */
+  readonly line: string;
+  /** The core's other log lines (the request reader, policy console output). */
+  readonly logs: string[];
+  /** Time spent deciding, in microseconds. */
+  readonly micros: number;
+}
+
+/** The names, default paths and policy limits the C core defines (constants()). */
+export interface CoreConstants {
+  /** policy.h `enum chos_layer`, in order. */
+  readonly layers: LayerKind[];
+  /** policy.h `enum chos_fault` without "none", in order. */
+  readonly faults: FaultName[];
+  /** session.h `enum chos_on_error`, in order. */
+  readonly onError: OnErrorName[];
+  /** session.h `enum chos_stage` without "none", in order. */
+  readonly stages: StageName[];
+  /** The paths the module and `chos` use when given none. */
+  readonly defaults: { readonly catalogue: string; readonly policy: string; readonly root: string };
+  /** The sandbox's limits when DecideOptions gives none (policy.h CHOS_POLICY_*_DEFAULT). */
+  readonly limits: Required<Pick<DecideOptions, "memoryBytes" | "stackBytes" | "timeoutMs">>;
+}
+
 /** The addon's exports. */
 export interface ChosAddon {
   /** Evaluates a bundle for one login in a fresh sandbox (chos_policy_decide). Throws only for
@@ -144,6 +228,12 @@ export interface ChosAddon {
   userFacts(name: string): UserFacts;
   /** The short host name. */
   hostName(): string;
+  /** A login's whole decision as pam_chos makes it (chos_session_decide: facts, request,
+   *  catalogue, policy, on_error, the root rule), with no namespace, mount or kmod write.
+   *  Throws only for bad options; every failure of the set-up is in the result. */
+  sessionDecide(options: SessionOptions): SessionDecision;
+  /** The core's names, default paths and policy limits. */
+  constants(): CoreConstants;
 }
 
 /** Where the build puts the addon: dist/native under the repository root (this file lives one

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The Node addon: the core's entry points for Node, typed in policy/native.ts. Each function
-// converts its arguments, calls one core function and converts the result; no policy logic
-// lives here, so what the tests and the CLI see is what the PAM module does.
+// The Node addon: the core's entry points for Node, typed in policy/native.ts (sessionDecide is
+// in session.cc, constants in constants.cc). Each function converts its arguments, calls one
+// core function and converts the result; no policy logic lives here, so what the tests and the
+// CLI see is what the PAM module does.
 //
 // Bad arguments throw TypeError naming the field; core failures (catalogue, NSS, compile)
 // throw Error with the core's message. A policy fault is not an exception: decide() reports it
@@ -13,6 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "convert.h"
+
 extern "C" {
 #include "facts/catalogue.h"
 #include "facts/context.h"
@@ -22,6 +25,12 @@ extern "C" {
 }
 
 namespace {
+
+using chos_addon::Collect;
+using chos_addon::Flag;
+using chos_addon::Lines;
+using chos_addon::NoNul;
+using chos_addon::String;
 
 // Frees a core struct at scope exit (the core's own free functions).
 struct Catalogue {
@@ -35,19 +44,10 @@ struct Context {
 
 Napi::Value Field(const Napi::Object &obj, const char *name) { return obj.Get(name); }
 
-std::string String(Napi::Env env, const Napi::Value &v, const std::string &what)
-{
-	if (!v.IsString())
-		throw Napi::TypeError::New(env, what + " must be a string");
-	return v.As<Napi::String>().Utf8Value();
-}
-
 // malloc'd copy for the core's structs (freed by chos_context_free).
 char *Dup(Napi::Env env, const std::string &s, const std::string &what)
 {
-	if (s.find('\0') != std::string::npos)
-		throw Napi::TypeError::New(env, what + " must not contain NUL");
-	char *d = strdup(s.c_str());
+	char *d = strdup(NoNul(env, s, what).c_str());
 	if (!d)
 		throw Napi::Error::New(env, "out of memory");
 	return d;
@@ -122,12 +122,6 @@ void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 	ctx->requested_from = from == "env" ? CHOS_REQUEST_ENV : CHOS_REQUEST_FILE;
 }
 
-bool Flag(const Napi::Object &o, const char *name)
-{
-	Napi::Value v = o.Get(name);
-	return v.IsBoolean() && v.As<Napi::Boolean>().Value();
-}
-
 // An optional positive integer option (a limit); 0, the core's default, when absent.
 double Limit(Napi::Env env, const Napi::Object &o, const char *name)
 {
@@ -139,11 +133,6 @@ double Limit(Napi::Env env, const Napi::Object &o, const char *name)
 		throw Napi::TypeError::New(env, std::string(name) +
 						    " must be an integer from 1 to 2^32-1");
 	return d;
-}
-
-void Collect(void *userdata, int, const char *line)
-{
-	static_cast<std::vector<std::string> *>(userdata)->push_back(line);
 }
 
 void SetPosition(Napi::Env env, Napi::Object &o, const char *file, int line, int column)
@@ -204,10 +193,9 @@ Napi::Object DecisionObject(Napi::Env env, const chos_decision &d, std::vector<s
 	if (d.outcome == CHOS_OUTCOME_DENY && !fault)
 		res.Set("deny", Napi::String::New(env, d.reason));
 	res.Set("reason", Napi::String::New(env, fault ? d.fault_message : d.reason));
-	std::string by = fault ? "fault" : chos_layer_name(d.layer);
-	if (!fault && d.layer == CHOS_LAYER_GROUP)
-		by += std::string(":") + d.group;
-	res.Set("decidedBy", Napi::String::New(env, by));
+	char layer[CHOS_NAME_MAX + 8];
+	chos_decision_layer(&d, layer, sizeof(layer));
+	res.Set("decidedBy", Napi::String::New(env, fault ? "fault" : layer));
 	if (!fault)
 		SetPosition(env, res, d.file, d.line, d.column);
 	res.Set("fromBytecode", Napi::Boolean::New(env, d.from_bytecode));
@@ -219,10 +207,7 @@ Napi::Object DecisionObject(Napi::Env env, const chos_decision &d, std::vector<s
 		SetPosition(env, e, d.file, d.line, d.column);
 		res.Set("error", e);
 	}
-	Napi::Array out = Napi::Array::New(env, logs.size());
-	for (size_t i = 0; i < logs.size(); i++)
-		out.Set(i, Napi::String::New(env, logs[i]));
-	res.Set("logs", out);
+	res.Set("logs", Lines(env, logs));
 	logs.clear();
 	return res;
 }
@@ -432,6 +417,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("checkTree", Napi::Function::New(env, CheckTree, "checkTree"));
 	exports.Set("userFacts", Napi::Function::New(env, UserFacts, "userFacts"));
 	exports.Set("hostName", Napi::Function::New(env, HostName, "hostName"));
+	exports.Set("sessionDecide",
+		    Napi::Function::New(env, chos_addon::SessionDecide, "sessionDecide"));
+	exports.Set("constants", Napi::Function::New(env, chos_addon::Constants, "constants"));
 	return exports;
 }
 

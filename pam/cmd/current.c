@@ -5,6 +5,7 @@
  *   link: PATH        with the kernel module: what /proc/chos/link points to for this process
  * It reads no configuration, so it works inside any tree. */
 #include "commands.h"
+#include "apply/backend.h"
 #include "common/layout.h"
 #include "options.h"
 #include <errno.h>
@@ -20,7 +21,7 @@ int chos_cmd_current(int argc, char **argv)
 	struct chos_cmd_options opts;
 	const char *env = getenv("CHOS");
 	char link[PATH_MAX];
-	struct stat st;
+	enum chos_backend layout;
 	ssize_t n;
 	int first = chos_cmd_options_parse(argc, argv, 0, &opts);
 
@@ -31,7 +32,7 @@ int chos_cmd_current(int argc, char **argv)
 		return 2;
 	}
 	printf("env: %s\n", env && *env ? env : "none");
-	printf("view: %s\n", lstat("/" CHOS_LINK_NAME, &st) == 0 ? "chos" : "host");
+	printf("view: %s\n", chos_backend_of_layout("/", &layout) == 0 ? "chos" : "host");
 	n = readlink(CHOS_KMOD_LINK, link, sizeof(link) - 1);
 	if (n >= 0) {
 		link[n] = '\0';

@@ -2,8 +2,10 @@
 #include "enter.h"
 #include "consult.h"
 #include "common/error.h"
+#include "apply/backend.h"
 #include "apply/kmod_backend.h"
 #include "common/layout.h"
+#include "common/paths.h"
 #include "apply/namespace.h"
 #include "apply/userns.h"
 #include <errno.h>
@@ -48,7 +50,7 @@ static int check_visible_here(const char *tree, struct chos_error *err)
 	    err, -ENOENT,
 	    "the tree %s is not visible inside this session: an admin "
 	    "can make it so by keeping the trees under a directory bound into the root "
-	    "(BINDMOUNT in /etc/sysconfig/chos)",
+	    "(BINDMOUNT in " CHOS_SYSCONFIG_DEFAULT ")",
 	    tree);
 }
 
@@ -61,30 +63,30 @@ static int gain_mount_rights(struct chos_error *err)
 int chos_cmd_enter(const char *root, const char *tree)
 {
 	struct chos_error err = {0};
-	char cwd[PATH_MAX], link[PATH_MAX];
+	char cwd[PATH_MAX];
 	const char *home = getenv("HOME");
-	struct stat st;
+	enum chos_backend layout;
 	bool kmod_layout;
+	int r;
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "%s", home ? home : "/");
-	if (lstat("/" CHOS_LINK_NAME, &st) == 0) {
+	if (chos_backend_of_layout("/", &layout) == 0) {
 		/* Inside a session's view: kmod layout (a symlink) switches with one write. */
 		if (check_visible_here(tree, &err) < 0)
 			return fail(&err);
-		if (S_ISLNK(st.st_mode)
+		if (layout == CHOS_BACKEND_KMOD
 			? chos_kmod_set(tree, &err) < 0
 			: gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
 			return fail(&err);
 	} else {
-		/* On the host's view: enter ROOT as the PAM module would. */
-		snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME);
-		if (lstat(link, &st) < 0) {
-			fprintf(stderr, "chos: %s: %s: run `chos setup` (as root) first\n", link,
-				strerror(errno));
+		/* On the host's view: enter ROOT with the backend it is laid out for. */
+		if ((r = chos_backend_of_layout(root, &layout)) < 0) {
+			fprintf(stderr, "chos: %s/%s: %s: run `chos setup` (as root) first\n", root,
+				CHOS_LINK_NAME, strerror(-r));
 			return -1;
 		}
-		kmod_layout = S_ISLNK(st.st_mode);
+		kmod_layout = layout == CHOS_BACKEND_KMOD;
 		if (kmod_layout && (chos_kmod_check_root(root, &err) < 0 ||
 				    chos_kmod_check_visible(root, tree, &err) < 0 ||
 				    chos_kmod_set(tree, &err) < 0))

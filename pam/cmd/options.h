@@ -5,8 +5,7 @@
  * catalogue and bundle must still pass the trust rule (root-owned, not group/world-writable). */
 #pragma once
 
-#define CHOS_CATALOGUE_DEFAULT "/etc/chos"
-#define CHOS_POLICY_BUNDLE_DEFAULT "/etc/chos.d/policy.js"
+#include "common/paths.h"
 
 struct chos_policy;
 

@@ -21,18 +21,10 @@ static int usage(const char *what)
 	return 2;
 }
 
-static int parse_backend(const char *v, enum chos_backend *out)
-{
-	static const char *const names[] = {"auto", "kmod", "namespace"};
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(v, names[i]))
-			return *out = (enum chos_backend)i, 0;
-	return -EINVAL;
-}
-
 int chos_cmd_setup(int argc, char **argv)
 {
 	struct chos_setup_options o = {.out = stdout};
+	struct chos_error err = {0};
 	int problems;
 
 	for (int i = 1; i < argc; i++) {
@@ -47,7 +39,7 @@ int chos_cmd_setup(int argc, char **argv)
 		if (!v)
 			return usage("option needs a value");
 		i++;
-		if (!strcmp(a, "--backend") && parse_backend(v, &o.backend) < 0)
+		if (!strcmp(a, "--backend") && chos_backend_parse(v, &o.backend) < 0)
 			return usage("--backend is auto, kmod or namespace");
 		if (strcmp(a, "--backend") && v[0] != '/')
 			return usage("paths must be absolute");
@@ -67,9 +59,13 @@ int chos_cmd_setup(int argc, char **argv)
 		      stderr);
 		return 1;
 	}
-	problems = chos_setup_run(&o);
-	if (problems < 0)
-		return usage("--root must be an absolute path without . or .. (not /)");
+	problems = chos_setup_run(&o, &err);
+	if (problems == -EINVAL)
+		return usage(err.message);
+	if (problems < 0) {
+		fprintf(stderr, "chos setup: %s\n", err.message);
+		return 1;
+	}
 	if (problems > 0) {
 		printf("chos setup: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
 		       o.check ? "" : " left");

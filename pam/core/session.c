@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * One session (session.h). decide() gathers the facts, loads the catalogue and asks the policy;
  * every failure on the way goes through fallback(), the single place on_error is applied.
- * open() then applies the outcome with the chosen backend and falls back once more if that
- * fails. */
+ * chos_session_open then checks the chosen tree against the trust rule and enters it with the
+ * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
+ * its `default` is tried once. The result carries the backend as its enum (the log line names
+ * it) and the layer as printed (chos_decision_layer: "group:NAME" for a group file). */
 #include "session.h"
 #include "common/layout.h"
 #include "common/log.h"
@@ -24,10 +26,22 @@ const char *chos_stage_name(enum chos_stage stage)
 	return names[stage];
 }
 
+static const char *const on_error_names[] = {"host", "default", "deny"};
+
 const char *chos_on_error_name(enum chos_on_error on_error)
 {
-	static const char *const names[] = {"host", "default", "deny"};
-	return names[on_error];
+	return on_error_names[on_error];
+}
+
+int chos_on_error_parse(const char *name, enum chos_on_error *out)
+{
+	for (size_t i = 0; i < sizeof(on_error_names) / sizeof(on_error_names[0]); i++) {
+		if (!strcmp(name, on_error_names[i])) {
+			*out = (enum chos_on_error)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static long long now_us(void)
@@ -37,11 +51,17 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void set_host(struct chos_session_result *res, const char *layer, const char *reason)
+/* A layer no decision named: on_error's fallbacks and root's rules. */
+static void set_layer(struct chos_session_result *res, enum chos_layer layer)
+{
+	snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(layer));
+}
+
+static void set_host(struct chos_session_result *res, const char *reason)
 {
 	res->outcome = CHOS_OUTCOME_HOST;
 	res->env[0] = res->path[0] = '\0';
-	snprintf(res->layer, sizeof(res->layer), "%s", layer);
+	set_layer(res, CHOS_LAYER_HOST);
 	snprintf(res->reason, sizeof(res->reason), "%s", reason);
 }
 
@@ -64,38 +84,34 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 {
 	res->on_error = opts->on_error;
 	if (uid0) {
-		set_host(res, "host", "root stays on the host when anything fails");
+		set_host(res, "root stays on the host when anything fails");
 		return;
 	}
 	switch (opts->on_error) {
 	case CHOS_ON_ERROR_DENY:
 		res->outcome = CHOS_OUTCOME_DENY;
 		res->env[0] = res->path[0] = '\0';
-		snprintf(res->layer, sizeof(res->layer), "host");
+		set_layer(res, CHOS_LAYER_HOST);
 		snprintf(res->reason, sizeof(res->reason), "on_error=deny");
 		return;
 	case CHOS_ON_ERROR_DEFAULT:
 		if (set_env(res, cat, "default") == 0) {
-			snprintf(res->layer, sizeof(res->layer), "default");
+			set_layer(res, CHOS_LAYER_DEFAULT);
 			snprintf(res->reason, sizeof(res->reason), "on_error=default");
 			return;
 		}
-		set_host(res, "host",
-			 "on_error=default, but the catalogue lists no usable `default`");
+		set_host(res, "on_error=default, but the catalogue lists no usable `default`");
 		return;
 	case CHOS_ON_ERROR_HOST:
 		break;
 	}
-	set_host(res, "host", "on_error=host");
+	set_host(res, "on_error=host");
 }
 
 static void take_decision(struct chos_session_result *res, const struct chos_decision *d,
 			  const struct chos_catalogue *cat, int uid0)
 {
-	if (d->layer == CHOS_LAYER_GROUP)
-		snprintf(res->layer, sizeof(res->layer), "group:%s", d->group);
-	else
-		snprintf(res->layer, sizeof(res->layer), "%s", chos_layer_name(d->layer));
+	chos_decision_layer(d, res->layer, sizeof(res->layer));
 	snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
 	res->outcome = d->outcome;
 	if (d->outcome == CHOS_OUTCOME_ENV && set_env(res, cat, d->env) < 0) {
@@ -104,7 +120,7 @@ static void take_decision(struct chos_session_result *res, const struct chos_dec
 		snprintf(res->reason, sizeof(res->reason), "\"%s\" is not listed", d->env);
 	}
 	if (res->outcome == CHOS_OUTCOME_DENY && uid0)
-		set_host(res, "host", "root is never denied: stays on the host");
+		set_host(res, "root is never denied: stays on the host");
 }
 
 static int gather(const struct chos_session_options *opts, struct chos_context *ctx,
@@ -141,7 +157,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 	struct chos_context ctx = {0};
 	struct chos_decision d = {0};
 	struct chos_policy_options popts = {
-	    .bundle_path = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY,
+	    .bundle_path = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT,
 	    .log = opts->log,
 	};
 	int have_cat = 0;
@@ -153,14 +169,14 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 	*uid0 = ctx.uid == 0;
 	snprintf(home, home_len, "%s", ctx.home ? ctx.home : "/");
 	if (*uid0 && !opts->allow_root) {
-		set_host(res, "host", "root stays on the host (allow_root is not set)");
+		set_host(res, "root stays on the host (allow_root is not set)");
 		goto out;
 	}
 	if (gather_request(opts, &ctx, res) < 0) {
 		res->failed = CHOS_STAGE_FACTS;
 		goto fail;
 	}
-	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, cat,
+	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_CATALOGUE_DEFAULT, 0, cat,
 				&res->error) < 0) {
 		res->failed = CHOS_STAGE_CATALOGUE;
 		goto fail;
@@ -185,16 +201,6 @@ fail:
 	fallback(opts, res, have_cat ? cat : NULL, *uid0);
 out:
 	chos_context_free(&ctx);
-}
-
-static enum chos_backend pick_backend(enum chos_backend want)
-{
-	struct stat st;
-
-	if (want != CHOS_BACKEND_AUTO)
-		return want;
-	return stat(CHOS_KMOD_DIR, &st) == 0 && S_ISDIR(st.st_mode) ? CHOS_BACKEND_KMOD
-								    : CHOS_BACKEND_NAMESPACE;
 }
 
 /* The trust rule (trust.h) for the tree about to be entered: a tree a user can write is root
@@ -224,11 +230,9 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 
 	if (r < 0)
 		return r;
-	if (pick_backend(opts->backend) == CHOS_BACKEND_KMOD) {
-		res->backend = "kmod";
+	res->backend = chos_backend_for_root(opts->backend, root);
+	if (res->backend == CHOS_BACKEND_KMOD)
 		return chos_kmod_apply(root, res->path, home, &res->error);
-	}
-	res->backend = "namespace";
 	return chos_namespace_apply(root, res->path, home, &res->error);
 }
 
@@ -245,13 +249,13 @@ static void apply_or_fall_back(const struct chos_session_options *opts,
 		fallback(opts, res, cat, uid0);
 		/* on_error=default: one more try, unless the default is what just failed. */
 		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home) < 0)
-			set_host(res, "host", "on_error=default, and `default` failed too");
+			set_host(res, "on_error=default, and `default` failed too");
 	} else if (r < 0) {
 		/* The fallback's own `default` failed to apply: the host is what is left. */
-		set_host(res, "host", "on_error=default, and `default` failed too");
+		set_host(res, "on_error=default, and `default` failed too");
 	}
 	if (res->outcome != CHOS_OUTCOME_ENV)
-		res->backend = "none";
+		res->backend = CHOS_BACKEND_NONE;
 }
 
 /* Decides, and applies the outcome when apply_it is set; res->micros covers both. */
@@ -266,7 +270,7 @@ static int session(const struct chos_session_options *opts, struct chos_session_
 	if (!opts->user)
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
-	res->backend = "none";
+	res->backend = CHOS_BACKEND_NONE;
 	decide(opts, res, &cat, &uid0, home, sizeof(home));
 	if (apply_it && res->outcome == CHOS_OUTCOME_ENV)
 		apply_or_fall_back(opts, res, &cat, uid0, home);
@@ -304,7 +308,7 @@ void chos_session_describe(const struct chos_session_result *res, const char *us
 		     "user=\"%s\" env=%s requested=%s reason=\"%s\" layer=%s "
 		     "backend=%s us=%lld",
 		     q_user, env, res->requested[0] ? res->requested : "-", q_reason, q_layer,
-		     res->backend, res->micros);
+		     chos_backend_name(res->backend), res->micros);
 	if (res->failed == CHOS_STAGE_NONE || n < 0 || (size_t)n >= len)
 		return;
 	chos_log_quote(q_error, sizeof(q_error), res->error.message);

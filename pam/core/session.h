@@ -13,15 +13,13 @@
  * a denial or failure for uid 0 still ends on the host: root is never locked out. */
 #pragma once
 #include <stddef.h>
+#include "apply/backend.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "policy/policy.h"
 #include "facts/request.h"
 
-#define CHOS_DEFAULT_CATALOGUE "/etc/chos"
-#define CHOS_DEFAULT_POLICY "/etc/chos.d/policy.js"
-
-enum chos_backend { CHOS_BACKEND_AUTO, CHOS_BACKEND_KMOD, CHOS_BACKEND_NAMESPACE };
 enum chos_on_error { CHOS_ON_ERROR_HOST, CHOS_ON_ERROR_DEFAULT, CHOS_ON_ERROR_DENY };
 /* Which stage failed (and made on_error decide). */
 enum chos_stage { CHOS_STAGE_NONE, CHOS_STAGE_FACTS, CHOS_STAGE_CATALOGUE, CHOS_STAGE_POLICY,
@@ -33,10 +31,10 @@ struct chos_session_options {
 	const char *remote_host;     /* NULL when none */
 	const char *tty;             /* NULL when none */
 	struct chos_request_options request;
-	const char *catalogue;       /* NULL: CHOS_DEFAULT_CATALOGUE */
-	const char *policy;          /* NULL: CHOS_DEFAULT_POLICY */
+	const char *catalogue;       /* NULL: CHOS_CATALOGUE_DEFAULT */
+	const char *policy;          /* NULL: CHOS_POLICY_DEFAULT */
 	const char *root;            /* NULL: CHOS_ROOT_DEFAULT */
-	enum chos_backend backend;
+	enum chos_backend backend;   /* AUTO: chos_backend_for_root */
 	enum chos_on_error on_error;
 	int allow_root;              /* switch uid 0 too */
 	const struct chos_log *log;
@@ -51,8 +49,8 @@ struct chos_session_result {
 	char path[4096];                    /* ENV: its tree (PATH_MAX) */
 	char requested[CHOS_NAME_MAX + 1];  /* the user's valid request, "" when none */
 	char reason[CHOS_REASON_MAX + 1];
-	char layer[CHOS_NAME_MAX + 8];      /* site, group:NAME, request, default, host */
-	const char *backend;                /* "kmod", "namespace"; "none" when nothing was applied */
+	char layer[CHOS_LAYER_LABEL_MAX + 1]; /* as chos_decision_layer prints: group:NAME... */
+	enum chos_backend backend;          /* KMOD, NAMESPACE; NONE when nothing was applied */
 	enum chos_stage failed;             /* CHOS_STAGE_NONE when nothing failed */
 	enum chos_fault fault;              /* the policy's fault, when failed == POLICY */
 	struct chos_error error;            /* what failed, saying what to fix */
@@ -71,3 +69,5 @@ void chos_session_describe(const struct chos_session_result *res, const char *us
 			   size_t len);
 const char *chos_stage_name(enum chos_stage stage);
 const char *chos_on_error_name(enum chos_on_error on_error);
+/* The value of on_error= by those names: 0, or -EINVAL for another. */
+int chos_on_error_parse(const char *name, enum chos_on_error *out);

@@ -1,5 +1,5 @@
 // Where the SDK sources are at run time: beside the sources (policy/bundle -> policy/sdk) when
-// run from the repository, or dist/sdk when run as the bundled CLI (build-cli.mjs copies it).
+// run from the repository, or dist/sdk when run as the bundled CLI (scripts/build-ts.mjs copies it).
 import fs from "node:fs";
 import path from "node:path";
 

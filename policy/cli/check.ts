@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readPolicyDir } from "../bundle/policy-dir";
 import { parseArgs, positionals } from "./args";
-import { native } from "./engine";
+import { defaultCatalogue, native } from "./engine";
 import type { Output } from "./io";
 import { envLiterals } from "./sites";
 import { typeCheck } from "./typecheck";
@@ -32,7 +32,7 @@ export async function check(argv: readonly string[], io: Output): Promise<number
   const errors = typeCheck(policy);
   for (const e of errors) io.err(e);
 
-  const catalogue = path.resolve(args.strings.get("catalogue") ?? "/etc/chos");
+  const catalogue = path.resolve(args.strings.get("catalogue") ?? defaultCatalogue());
   let warnings = 0;
   if (!args.strings.has("catalogue") && !fs.existsSync(catalogue)) {
     io.err(`note: no catalogue at ${catalogue}: environment names not checked (give --catalogue FILE)`);

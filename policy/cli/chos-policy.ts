@@ -1,4 +1,4 @@
-// Entry point of dist/chos-policy.js (built by policy/build-cli.mjs).
+// Entry point of dist/chos-policy.js (built by scripts/build-ts.mjs).
 import { processOutput } from "./io";
 import { run } from "./main";
 

@@ -10,6 +10,11 @@ export function native(): ReturnType<typeof addon> {
   return addon();
 }
 
+/** The catalogue the PAM module reads when given none: the C core's default, from the addon. */
+export function defaultCatalogue(): string {
+  return native().constants().defaults.catalogue;
+}
+
 /** A position in a policy's sources: the .ts file and line (null when only the file is known). */
 export interface TsPosition {
   readonly file: string;

@@ -16,7 +16,7 @@ import { bundlePolicy } from "../bundle/bundle";
 import { BundleMap } from "../bundle/sourcemap";
 import { parseArgs, positionals } from "./args";
 import { CONTEXT_OPTIONS, contextFromArgs, type ContextInput } from "./context";
-import { native, showPosition, tsPosition, type NativeDecision, type TsPosition } from "./engine";
+import { defaultCatalogue, native, showPosition, tsPosition, type NativeDecision, type TsPosition } from "./engine";
 import type { Output } from "./io";
 
 export const EXPLAIN_USAGE = [
@@ -85,7 +85,7 @@ export async function explain(argv: readonly string[], io: Output): Promise<numb
   });
   const [target] = positionals("explain", args, ["DIR|BUNDLE"]);
   const context = contextFromArgs("explain", args);
-  const catalogue = path.resolve(args.strings.get("catalogue") ?? "/etc/chos");
+  const catalogue = path.resolve(args.strings.get("catalogue") ?? defaultCatalogue());
   const fromDir = fs.statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
   const temp = fromDir ? fs.mkdtempSync(path.join(os.tmpdir(), "chos-explain-")) : undefined;
   try {

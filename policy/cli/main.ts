@@ -25,7 +25,7 @@ const HELP = [
 export async function run(argv: readonly string[], io: Output): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    HELP.forEach((l) => io.out(l));
+    for (const l of HELP) io.out(l);
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS.get(name);
@@ -42,7 +42,7 @@ export async function run(argv: readonly string[], io: Output): Promise<number> 
     }
     const [first, ...rest] = (e as Error).message.split("\n");
     io.err(`chos-policy ${name}: ${first}`);
-    rest.forEach((line) => io.err(line));
+    for (const line of rest) io.err(line);
     return 1;
   }
 }

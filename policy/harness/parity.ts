@@ -1,8 +1,8 @@
 // The parity prelude: run in every WASM context before the bundle, it makes the WASM QuickJS
 // (2025-09-13, from quickjs-emscripten) offer a policy what the C sandbox (QuickJS 2025-04-26,
 // pam/core/policy/policy_runtime.c) offers, no more. What it removes was measured, not guessed:
-// test/policy/parity.test.ts lists both engines' global surfaces (surface.ts) and proves them
-// equal after this prelude, so a newer engine on either side fails that test.
+// test/policy/parity.test.ts lists both engines' global surfaces (test/policy/lib/surface.ts)
+// and proves them equal after this prelude, so a newer engine on either side fails that test.
 //
 // What it cannot hide: syntax (a /x/v regexp literal parses in WASM only) and the C engine's
 // two internal leftovers, Object.__getClass and String.prototype.__quote, which WASM lacks

@@ -1,6 +1,7 @@
 // The portable harness: runs a bundle on quickjs-emscripten (QuickJS compiled to WASM) the way
-// pam/core/policy/policy.c runs it natively: a fresh runtime per evaluation, the same memory, stack
-// and time limits, console output captured, and a parity prelude that hides what the newer WASM
+// pam/core/policy/policy.c runs it natively: a fresh runtime per evaluation, the same memory
+// and time limits (the time limit on the same clock, the evaluating thread's CPU time:
+// thread-clock.ts), the same stack limit up to 256 KiB, console output captured, and a parity prelude that hides what the newer WASM
 // QuickJS has and the C one (2025-04-26) lacks.
 //
 // It does NOT validate the decision: checking shape and catalogue membership is the C sandbox's
@@ -10,17 +11,21 @@
 // the native engine (agree.ts) therefore cover env, deny, decidedBy and the engine fault class.
 import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from "quickjs-emscripten-core";
 import type { Decision } from "../native";
-import type { FaultName, LayerKind, LayerName } from "../sdk/contract";
+import { layerName, type FaultName, type LayerKind } from "../sdk/contract";
 import { PARITY_PRELUDE } from "./parity";
+import { ThreadClock } from "./thread-clock";
 
-/** Limits, defaulting to the C sandbox's (pam/core/policy/policy.h). */
+/** Limits, defaulting to the C sandbox's (pam/core/policy/policy.h): timeoutMs counts this
+ *  thread's CPU time (thread-clock.ts), stackBytes is capped at WASM_STACK_MAX. */
 export interface WasmLimits {
   readonly memoryBytes?: number;
   readonly stackBytes?: number;
   readonly timeoutMs?: number;
 }
 
-const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs: 100 } as const;
+/** The C sandbox's default limits, written here so the harness runs without the addon;
+ *  test/core/constants.test.ts checks them against the core's. */
+export const WASM_DEFAULTS = { memoryBytes: 16 << 20, stackBytes: 256 << 10, timeoutMs: 100 } as const;
 // More than 256 KiB overflows the WASM engine's own stack before QuickJS notices (measured with quickjs-emscripten 0.32).
 const WASM_STACK_MAX = 256 << 10;
 const FILENAME = "policy.js";
@@ -95,10 +100,6 @@ function classify(message: string, interrupted: boolean): WasmFault["fault"] {
   return "throw";
 }
 
-function layerName(layer: LayerKind | undefined, group: string | undefined): LayerName {
-  return layer === "group" ? `group:${group}` : (layer ?? "host");
-}
-
 function faulted(error: WasmFault, logs: string[]): WasmOutcome {
   return { env: null, reason: error.message, decidedBy: "fault", fromBytecode: false, error, logs };
 }
@@ -154,7 +155,10 @@ export class WasmSession {
   readonly logs: string[] = [];
   private consoleLines = 0;
   private interrupted = false;
+  /** The deadline on this.clock, and the wall-clock time before which it cannot have passed. */
   private deadline = Infinity;
+  private wallFloor = Infinity;
+  private readonly clock = new ThreadClock();
   private readonly vm: QuickJSContext;
   private readonly kit: QuickJSHandle;
   private readonly dispose: () => void;
@@ -163,8 +167,12 @@ export class WasmSession {
     const runtime = mod.newRuntime();
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(limits.stackBytes);
+    // The thread's CPU time never runs ahead of the wall clock, so until the wall clock passes
+    // the deadline there is no need to read the (slower) CPU clock.
     runtime.setInterruptHandler(() => {
-      if (Date.now() > this.deadline) this.interrupted = true;
+      if (!this.interrupted && Number(process.hrtime.bigint()) > this.wallFloor && this.clock.nowNs() > this.deadline) {
+        this.interrupted = true;
+      }
       return this.interrupted;
     });
     // The C sandbox's intrinsics (pam/core/policy/policy_runtime.c), plus Eval, without which
@@ -197,6 +205,7 @@ export class WasmSession {
     this.vm.unwrapResult(this.vm.evalCode(PARITY_PRELUDE, "prelude.js")).dispose();
     this.kit = this.vm.unwrapResult(this.vm.evalCode(HOST_KIT, "kit.js"));
     this.dispose = () => {
+      this.clock.close();
       this.kit.dispose();
       this.vm.dispose();
       runtime.dispose();
@@ -236,7 +245,7 @@ export class WasmSession {
       return this.outcome(JSON.parse(String(read)) as Envelope);
     } finally {
       called.value.dispose();
-      this.deadline = Infinity;
+      this.deadline = this.wallFloor = Infinity;
     }
   }
 
@@ -251,7 +260,9 @@ export class WasmSession {
 
   private startDeadline(): void {
     this.interrupted = false;
-    this.deadline = Date.now() + this.limits.timeoutMs;
+    const budget = this.limits.timeoutMs * 1e6;
+    this.deadline = this.clock.nowNs() + budget;
+    this.wallFloor = Number(process.hrtime.bigint()) + budget;
   }
 
   /** Calls a kit function (which runs no policy code) and returns its result as plain data. */
@@ -284,7 +295,7 @@ export class WasmSession {
       : typeof dumped === "object" && dumped !== null
         ? "threw a value that is not an Error"
         : `threw ${String(dumped)}`;
-    this.deadline = Infinity;
+    this.deadline = this.wallFloor = Infinity;
     let fault = classify(text, this.interrupted);
     // A bundle that does not compile is a load fault; one whose top level throws is a throw.
     if (fault === "throw" && loadedSource !== undefined && error?.name === "SyntaxError") {
@@ -324,7 +335,7 @@ export class WasmSession {
       env: str(plain?.env) ?? null,
       ...(deny !== undefined ? { deny } : {}),
       reason: deny ?? str(plain?.reason) ?? "",
-      decidedBy: layerName(str(envelope.layer) as LayerKind | undefined, str(envelope.group)),
+      decidedBy: layerName((str(envelope.layer) as LayerKind | undefined) ?? "host", str(envelope.group)),
       ...(file !== undefined ? { file } : {}),
       ...(line ? { line, column } : {}),
       value,

@@ -79,16 +79,28 @@ export type Decision = UseDecision | DenyDecision | null | undefined;
 /** The default export of `index.ts` and of every `policy.d/<group>.ts`. */
 export type PolicyFunction = (ctx: LoginContext) => Decision;
 
-/** Layer names as printed everywhere (`decidedBy`); a group layer prints as `group:NAME`. */
-export type LayerName = "site" | `group:${string}` | "request" | "default" | "host";
+/** The layer kinds the precedence reports to the C sandbox, in policy.h `enum chos_layer`
+ *  order (test/core/constants.test.ts checks this list against the C core's names). */
+export const LAYER_KINDS = ["site", "group", "request", "default", "host"] as const;
 
-/** The layer kinds the precedence reports to the C sandbox (policy.h `enum chos_layer`). */
-export type LayerKind = "site" | "group" | "request" | "default" | "host";
+/** A layer kind, as the precedence reports it. */
+export type LayerKind = (typeof LAYER_KINDS)[number];
+
+/** Layer names as printed everywhere (`decidedBy`, the log line's `layer=`): the kind, and a
+ *  group layer as `group:NAME`. */
+export type LayerName = Exclude<LayerKind, "group"> | `group:${string}`;
+
+/** The printed name of a layer: the TypeScript twin of policy.h `chos_decision_layer`, for
+ *  code that has no C core at hand (the WASM harness). */
+export function layerName(kind: LayerKind, group?: string): LayerName {
+  return kind === "group" ? `group:${group ?? ""}` : kind;
+}
 
 /** Policy fault classes as printed everywhere (policy.h `enum chos_fault`). */
 export type FaultName = "load" | "throw" | "timeout" | "memory" | "stack" | "shape" | "unlisted";
 
-/** Every fault class, in policy.h order, for run-time checks and reports. */
+/** Every fault class, in policy.h order, for run-time checks and reports (checked against the
+ *  C core's names like LAYER_KINDS). */
 export const FAULT_NAMES: readonly FaultName[] = ["load", "throw", "timeout", "memory", "stack", "shape", "unlisted"];
 
 /** What the bundle's `__chos.decide` returns: the layer that decided and what it returned. */

@@ -3,12 +3,13 @@
 // consulted with service "chos", the tree's %ENV list, and every refusal with its message.
 // Users and groups (test/system/lib/users.ts): alice/physics (trixie or tiny on request),
 // bob/chemistry (always tiny), erin (no site group: her request decides).
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { prepareTrees } from '../system/lib/trees';
 import { acquireTestUsers } from '../system/lib/users';
-import { asUser, buildPolicy, chosCmd, makeSite, q, removeSite, scenario, userWords, type Site } from './lib/fixture';
+import { CHOS, asUser, buildPolicy, chosCmd, makeSite, q, removeSite, scenario, userWords, type Site } from './lib/fixture';
 
 const TINY = 'PRETTY_NAME="chos tiny (busybox)"';
 const TRIXIE = 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"';
@@ -87,6 +88,23 @@ describe('chos list', () => {
       expect(list.stderr).toMatch(/^chos: .*catalogue.*writable/m);
       expect(list.status).toBe(1);
     });
+  });
+});
+
+describe('misuse of the options', () => {
+  // Each misuse is exit 2 and one line naming it: a missing value is not an unknown option.
+  test.each([
+    [['list', '--root'], "chos list: --root needs a value; see 'chos --help'"],
+    [['run', '--catalogue'], "chos run: --catalogue needs a value; see 'chos --help'"],
+    [['list', '--bogus'], "chos list: unknown option --bogus; see 'chos --help'"],
+    [['list', '-xy'], "chos list: unknown option -x; see 'chos --help'"],
+    [['list', '--catalogue=/x', '--debug=1'], "chos list: --debug takes no value; see 'chos --help'"],
+    [['run', '--all', 'tiny'], "chos run: unknown option --all; see 'chos --help'"],
+  ])('chos %j', (args, line) => {
+    const r = spawnSync(CHOS, args, { encoding: 'utf8' });
+    expect(r.stderr).toBe(`${line}\n`);
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(2);
   });
 });
 

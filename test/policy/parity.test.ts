@@ -1,9 +1,9 @@
 // Parity of the two engines: after the prelude, the WASM context offers a policy exactly the
-// globals and built-in properties the C sandbox offers (measured in both through surface.ts),
+// globals and built-in properties the C sandbox offers (measured in both through lib/surface.ts),
 // apart from the C engine's two internal leftovers the prelude cannot add.
 import fs from "node:fs";
 import path from "node:path";
-import { SURFACE_EXPRESSION } from "../../policy/harness/surface";
+import { SURFACE_EXPRESSION } from "./lib/surface";
 import { WasmSession } from "../../policy/harness/wasm";
 import { addon } from "../../policy/native";
 import { context, withTemp, writeCatalogue } from "./lib/policy";

@@ -237,6 +237,16 @@ describe('the root and the backend', () => {
     expectOpenedIn(o, PRETTY.host);
     expect(o.log).toMatch(/failed=apply on_error=host error="kmod backend: .*"/);
   });
+
+  test('auto enters the backend the root is laid out for: a kmod layout without the module fails as kmod, saying to run chos setup', async () => {
+    const root = path.join(suite.site.dir, 'kmod-layout-root');
+    fs.mkdirSync(root, { recursive: true });
+    fs.rmSync(path.join(root, '.chos-link'), { force: true });
+    fs.symlinkSync('.chosfs/link', path.join(root, '.chos-link'));
+    const o = await open('alice', [`root=${root}`]);
+    expectOpenedIn(o, PRETTY.host);
+    expect(o.log).toMatch(/backend=none us=\d+ failed=apply on_error=host error="kmod backend: .*kmod-layout-root\/\.chosfs does not show the chos filesystem; run `chos setup`"/);
+  });
 });
 
 describe('root is never locked out', () => {

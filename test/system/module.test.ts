@@ -1,6 +1,6 @@
 // The built pam_chos.so as a shared object: only the PAM entry points leave it (the core and
 // QuickJS are static and hidden), every symbol it needs resolves, and pam_chos(8) documents
-// exactly the arguments the parser accepts.
+// exactly the arguments its parser (pam/core/session_args.c) accepts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,11 +24,12 @@ test('loads with every symbol resolved (ldd -r), against libpam', () => {
 });
 
 test('pam_chos(8) documents exactly the arguments the module parses', () => {
-  const source = fs.readFileSync(path.join(REPO, 'pam/module/pam_chos.c'), 'utf8');
+  const source = fs.readFileSync(path.join(REPO, 'pam/core/session_args.c'), 'utf8');
   const parsed = [
     ...[...source.matchAll(/value_of\(arg, "([a-z_]+)"\)/g)].map((m) => m[1]),
     ...[...source.matchAll(/!strcmp\(arg, "([a-z_]+)"\)/g)].map((m) => m[1]),
   ].sort();
+  expect(parsed.length).toBeGreaterThan(5);
   const man = fs.readFileSync(MAN, 'utf8');
   const options = man.slice(man.indexOf('.SH OPTIONS'), man.indexOf('.SH OUTCOMES'));
   const documented = [...options.matchAll(/^\.TP\n\.BI? ([a-z_]+)/gm)].map((m) => m[1]).sort();

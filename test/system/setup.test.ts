@@ -75,6 +75,32 @@ test('--check on a root never set up reports each missing piece with its fix, ch
   expect(fs.existsSync(root)).toBe(false);
 });
 
+test('a root a user owns is a problem for setup too, not only for --check', () => {
+  const root = path.join(site.dir, 'user-owned-root');
+  expect(setupAt(root).status).toBe(0);
+  fs.chownSync(root, 1000, 1000);
+  for (const extra of [[], ['--check']]) {
+    const r = setupAt(root, ...extra);
+    expect(problems(r)).toContain(`problem: ${root} is not root-owned mode 755; fix: chown root and chmod 755 it`);
+    expect(r.status).toBe(1);
+  }
+});
+
+test('--check names a link that is neither layout\'s (a regular file) for what it is', () => {
+  const root = path.join(site.dir, 'file-link-root');
+  expect(setupAt(root).status).toBe(0);
+  fs.rmdirSync(path.join(root, '.chos-link'));
+  fs.writeFileSync(path.join(root, '.chos-link'), '');
+  for (const backend of ['kmod', 'namespace']) {
+    const r = setupAt(root, '--check', '--backend', backend);
+    expect(problems(r)).toContain(
+      `problem: ${root}/.chos-link is neither the kmod backend's symlink nor the namespace backend's directory; fix: move it away and run \`chos setup\``,
+    );
+  }
+  expect(setupAt(root).status).toBe(0);
+  expect(fs.statSync(path.join(root, '.chos-link')).isDirectory()).toBe(true);
+});
+
 test('--backend kmod lays out the link for the module, reports the module it cannot load; namespace switches back', () => {
   const root = path.join(site.dir, 'switch-root');
   expect(setupAt(root).status).toBe(0);
@@ -242,11 +268,11 @@ describe('bad site configuration is reported, one problem line each', () => {
     expect(problems(w).join('\n')).toContain(`problem: catalogue: ${writable}: writable by group, mode 0664 (not trusted)`);
   });
 
-  test('a bundle directly in /etc or / is refused: its directory would be served in every tree', () => {
-    for (const policy of ['/etc/policy.js', '/policy.js']) {
+  test('a bundle directly in /etc or / is refused: its directory would be served in every tree, so it is not', () => {
+    for (const [policy, dir] of [['/etc/policy.js', '/etc'], ['/policy.js', '/']]) {
       const r = setupAt(site.root, '--check', '--policy', policy);
       expect(problems(r)).toContain(
-        `problem: policy ${policy}: its directory is served to every tree at /etc/chos.d; fix: keep the bundle in a directory of its own, such as /etc/chos.d`,
+        `problem: policy ${policy}: its directory ${dir} is not served at /etc/chos.d: every tree would see all of it; fix: keep the bundle in a directory of its own, such as /etc/chos.d`,
       );
     }
   });

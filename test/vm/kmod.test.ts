@@ -19,7 +19,8 @@ test('a shell switches its own link with echo and resolves files through it', ()
 test('child, orphaned grandchild, vfork+exec, threads and io_uring workers inherit the link', () =>
   expectCheck('inherit'));
 test('two processes resolve the link to different trees at the same time', () => expectCheck('concurrent'));
-test('setchos in a child or thread leaves the parent alone', () => expectCheck('isolation'));
+test("setchos in a child leaves the parent alone; in a thread it moves the process", () => expectCheck('isolation'));
+test('valid lists trusted directories by their canonical path; -PATH withdraws one', () => expectCheck('valid'));
 test('unlisted setchos is ENOENT, non-root valid is EPERM, malformed and oversized writes are EINVAL with no effect', () =>
   expectCheck('errors'));
 test('a reused pid never inherits a stale link', () => expectCheck('pid-reuse'));

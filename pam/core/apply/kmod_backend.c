@@ -8,7 +8,10 @@
  *               pivot_root, old root detached, chdir to the home or "/"), no tree bound:
  *               the module serves the link */
 #include "apply/kmod_backend.h"
+#include "apply/backend.h"
 #include "common/layout.h"
+#include "common/paths.h"
+#include "common/write.h"
 #include "apply/pivot.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -33,25 +36,9 @@ bool chos_kmod_available(void)
 	return access(KMOD_SETCHOS, F_OK) == 0;
 }
 
-static int write_control(const char *file, const char *text)
-{
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd = open(file, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = write(fd, text, len);
-	while (n < 0 && errno == EINTR);
-	int r = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
-	close(fd);
-	return r;
-}
-
 int chos_kmod_set(const char *tree, struct chos_error *err)
 {
-	int r = write_control(KMOD_SETCHOS, tree);
+	int r = chos_write_control(KMOD_SETCHOS, tree);
 
 	if (r == 0)
 		return 0;
@@ -90,7 +77,7 @@ int chos_kmod_check_visible(const char *root, const char *tree, struct chos_erro
 		    err, -ENOENT,
 		    "kmod backend: tree %s is not visible inside %s at the same path: keep "
 		    "the trees under a directory bound into the root (BINDMOUNT in "
-		    "/etc/sysconfig/chos) and run `chos setup`",
+		    CHOS_SYSCONFIG_DEFAULT ") and run `chos setup`",
 		    tree, root);
 	if (fd >= 0)
 		close(fd);
@@ -106,18 +93,17 @@ int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
 
 int chos_kmod_check_root(const char *root, struct chos_error *err)
 {
-	char link[4096], valid[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
-	struct stat st;
+	char valid[4096]; /* PATH_MAX: a longer ROOT is refused rather than cut */
+	enum chos_backend layout;
 
-	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link) ||
-	    snprintf(valid, sizeof(valid), "%s/%s/valid", root, CHOS_KMOD_MOUNT_NAME) >=
-		(int)sizeof(valid))
+	if (snprintf(valid, sizeof(valid), "%s/%s/valid", root, CHOS_KMOD_MOUNT_NAME) >=
+	    (int)sizeof(valid))
 		return chos_fail(err, -ENAMETOOLONG, "kmod backend: root path too long");
-	if (lstat(link, &st) < 0 || !S_ISLNK(st.st_mode))
+	if (chos_backend_of_layout(root, &layout) < 0 || layout != CHOS_BACKEND_KMOD)
 		return chos_fail(err, -ENOTDIR,
-				 "kmod backend: %s is not the link to %s (a namespace "
+				 "kmod backend: %s/%s is not the link to %s (a namespace "
 				 "layout?); run `chos setup`",
-				 link, CHOS_KMOD_LINK_TARGET);
+				 root, CHOS_LINK_NAME, CHOS_KMOD_LINK_TARGET);
 	if (access(valid, F_OK) < 0)
 		return chos_fail(err, -ENOENT,
 				 "kmod backend: %s/%s does not show the chos filesystem; run "
@@ -136,6 +122,6 @@ int chos_kmod_apply(const char *root, const char *tree, const char *home, struct
 		return r;
 	if ((r = chos_kmod_enter(root, home, err)) < 0)
 		/* Back to the host view: the caller stays on the host's root with a clean link. */
-		(void)write_control(KMOD_RESETCHOS, "1");
+		(void)chos_write_control(KMOD_RESETCHOS, "1");
 	return r;
 }

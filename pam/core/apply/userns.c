@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Unprivileged user namespaces (userns.h). */
 #include "apply/userns.h"
+#include "common/write.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -53,23 +54,6 @@ int chos_userns_check(struct chos_error *err)
 	return 0;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0)
-		r = -errno;
-	else if ((size_t)n != len)
-		r = -EIO;
-	close(fd);
-	return r;
-}
-
 int chos_userns_enter(struct chos_error *err)
 {
 	/* 32: "4294967295 4294967295 1\n" is 24 bytes. */
@@ -97,9 +81,9 @@ int chos_userns_enter(struct chos_error *err)
 		return chos_fail(err, r, "cannot create a user namespace: %s", strerror(-r));
 	}
 	/* setgroups must be denied before an unprivileged process may write gid_map. */
-	if ((r = write_file("/proc/self/setgroups", "deny")) < 0 ||
-	    (r = write_file("/proc/self/uid_map", uid_map)) < 0 ||
-	    (r = write_file("/proc/self/gid_map", gid_map)) < 0)
+	if ((r = chos_write_control("/proc/self/setgroups", "deny")) < 0 ||
+	    (r = chos_write_control("/proc/self/uid_map", uid_map)) < 0 ||
+	    (r = chos_write_control("/proc/self/gid_map", gid_map)) < 0)
 		return chos_fail(err, r, "user namespace: writing the uid/gid maps: %s",
 				 strerror(-r));
 	return 0;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The error record of error.h: one formatted sentence plus the -errno it goes with. */
+ * The error record of error.h: one formatted sentence plus the -errno it goes with, and the
+ * excerpts of untrusted text such a sentence may quote. */
 #include "common/error.h"
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
 {
@@ -16,4 +18,13 @@ int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void chos_error_excerpt(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t max = size - 4, m = n > max ? max : n;
+
+	for (size_t i = 0; i < m; i++)
+		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	strcpy(dst + m, n > max ? "..." : "");
 }

@@ -16,3 +16,9 @@ struct chos_error {
 /* Fills err (when not NULL) and returns code, so callers write `return chos_fail(err, -EINVAL, ...)`. */
 int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* An excerpt of untrusted text (n bytes, need not be NUL-terminated) to quote inside an error
+ * message: at most size - 4 bytes of it, control bytes as '?', and "..." when it was cut; dst
+ * holds size bytes. Not chos_log_quote's escaping: a message is escaped once, where it is
+ * logged, and an excerpt must read the same in syslog and on a terminal. */
+void chos_error_excerpt(char *dst, size_t size, const char *s, size_t n);

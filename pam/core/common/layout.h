@@ -22,7 +22,6 @@
  * so users and names resolve the same in every tree. */
 #pragma once
 
-#define CHOS_ROOT_DEFAULT "/chos"
 #define CHOS_LINK_NAME ".chos-link"
 #define CHOS_KMOD_LINK "/proc/chos/link"
 #define CHOS_KMOD_MOUNT_NAME ".chosfs"

@@ -30,16 +30,6 @@ bool chos_name_valid(const char *name, size_t len)
 	return true;
 }
 
-/* Copies at most QUOTE_MAX bytes of s for a message, unprintable bytes as '?'. */
-static void quote(char dst[QUOTE_MAX + 4], const char *s, size_t len)
-{
-	size_t n = len > QUOTE_MAX ? QUOTE_MAX : len;
-
-	for (size_t i = 0; i < n; i++)
-		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	strcpy(dst + n, len > QUOTE_MAX ? "..." : "");
-}
-
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -54,7 +44,7 @@ static int add_env(struct chos_catalogue *cat, size_t *cap, unsigned *lines, uns
 	for (size_t i = 0; i < cat->count; i++)
 		if (strlen(cat->envs[i].name) == name_len &&
 		    memcmp(cat->envs[i].name, name, name_len) == 0) {
-			quote(q, name, name_len);
+			chos_error_excerpt(q, sizeof(q), name, name_len);
 			return chos_fail(err, -EINVAL,
 					 "line %u: duplicate environment \"%s\" (first on line %u)",
 					 lineno, q, lines[i]);
@@ -87,32 +77,32 @@ static int parse_entry(struct chos_catalogue *cat, size_t *cap, unsigned *lines,
 	char q[QUOTE_MAX + 4];
 
 	if (!colon) {
-		quote(q, s, len);
+		chos_error_excerpt(q, sizeof(q), s, len);
 		return chos_fail(err, -EINVAL, "line %u: expected NAME:PATH, got \"%s\"", lineno,
 				 q);
 	}
 	size_t name_len = (size_t)(colon - s), path_len = len - name_len - 1;
 	const char *path = colon + 1;
 	if (!chos_name_valid(s, name_len)) {
-		quote(q, s, name_len);
+		chos_error_excerpt(q, sizeof(q), s, name_len);
 		return chos_fail(err, -EINVAL,
 				 "line %u: invalid environment name \"%s\" (letters, digits, '.', "
 				 "'_', '-'; at most %d)",
 				 lineno, q, CHOS_NAME_MAX);
 	}
 	if (path_len == 0 || path[0] != '/') {
-		quote(q, s, name_len);
+		chos_error_excerpt(q, sizeof(q), s, name_len);
 		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" must be absolute",
 				 lineno, q);
 	}
 	if (path_len >= PATH_MAX) {
-		quote(q, s, name_len);
+		chos_error_excerpt(q, sizeof(q), s, name_len);
 		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" is too long", lineno,
 				 q);
 	}
 	for (size_t i = 0; i < path_len; i++)
 		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f) {
-			quote(q, s, name_len);
+			chos_error_excerpt(q, sizeof(q), s, name_len);
 			return chos_fail(err, -EINVAL,
 					 "line %u: the path of \"%s\" contains a control character",
 					 lineno, q);
@@ -205,6 +195,14 @@ const struct chos_env *chos_catalogue_find(const struct chos_catalogue *cat, con
 		if (strcmp(cat->envs[i].name, name) == 0)
 			return &cat->envs[i];
 	return NULL;
+}
+
+bool chos_catalogue_first_of_tree(const struct chos_catalogue *cat, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(cat->envs[j].path, cat->envs[i].path) == 0)
+			return false;
+	return true;
 }
 
 void chos_catalogue_free(struct chos_catalogue *cat)

@@ -30,6 +30,9 @@ int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *ou
 int chos_catalogue_load(const char *path, unsigned trust_flags, struct chos_catalogue *out,
 			struct chos_error *err);
 const struct chos_env *chos_catalogue_find(const struct chos_catalogue *cat, const char *name);
+/* True when entry i is the first to name its tree: `default` usually names another entry's,
+ * and whatever is done once per tree (serving files, listing it for the module) skips repeats. */
+bool chos_catalogue_first_of_tree(const struct chos_catalogue *cat, size_t i);
 void chos_catalogue_free(struct chos_catalogue *cat);
 
 /* True for a valid environment name: [A-Za-z0-9._-]+, at most CHOS_NAME_MAX, not "." or "..". */

@@ -266,23 +266,27 @@ static int run_reader(struct reader *r, enum reader_end *end)
 	return 0;
 }
 
-/* Turns the child's bytes into the first line (status 'V'), or why there is none ('N'/'E'). */
-static char first_line(struct reader *r, char *text, size_t text_size)
+/* No request at all: no file, or an empty first line. Logged as a debug line, not a warning. */
+static int is_no_request(int r)
+{
+	return r == -ENOENT || r == -ENODATA;
+}
+
+/* Turns the child's bytes into the first line, in name: returns 0, -ENODATA for an empty first
+ * line, or -errno for a line that cannot be a name; why says so either way but 0. */
+static int first_line(struct reader *r, char *name, size_t name_size, struct chos_error *why)
 {
 	size_t len = 0;
 	char *start = r->buf;
 
-	if (r->have > CHOS_REQUEST_FILE_MAX) {
-		snprintf(text, text_size, "%.400s: larger than %d bytes", r->path,
-			 CHOS_REQUEST_FILE_MAX);
-		return 'E';
-	}
+	if (r->have > CHOS_REQUEST_FILE_MAX)
+		return chos_fail(why, -EFBIG, "%.400s: larger than %d bytes", r->path,
+				 CHOS_REQUEST_FILE_MAX);
 	while (len < r->have && r->buf[len] != '\n')
 		len++;
-	if (memchr(r->buf, '\0', len)) {
-		snprintf(text, text_size, "%.400s: the first line contains a NUL byte", r->path);
-		return 'E';
-	}
+	if (memchr(r->buf, '\0', len))
+		return chos_fail(why, -EINVAL, "%.400s: the first line contains a NUL byte",
+				 r->path);
 	/* Blanks around the name are forgiven (an editor's trailing space, a CRLF file). */
 	while (len > 0 &&
 	       (start[len - 1] == ' ' || start[len - 1] == '\t' || start[len - 1] == '\r'))
@@ -291,96 +295,83 @@ static char first_line(struct reader *r, char *text, size_t text_size)
 		start++;
 		len--;
 	}
-	if (len == 0) {
-		snprintf(text, text_size, "%.400s: the first line is empty", r->path);
-		return 'N';
-	}
-	if (len > CHOS_NAME_MAX) {
-		snprintf(text, text_size, "%.400s: the first line is longer than %d bytes", r->path,
-			 CHOS_NAME_MAX);
-		return 'E';
-	}
-	snprintf(text, text_size, "%.*s", (int)len, start);
-	return 'V';
+	if (len == 0)
+		return chos_fail(why, -ENODATA, "%.400s: the first line is empty", r->path);
+	if (len > CHOS_NAME_MAX)
+		return chos_fail(why, -ENAMETOOLONG,
+				 "%.400s: the first line is longer than %d bytes", r->path,
+				 CHOS_NAME_MAX);
+	snprintf(name, name_size, "%.*s", (int)len, start);
+	return 0;
 }
 
-/* Why the child stopped before it read the file (or while reading it), for the log. */
-static void describe_failure(const struct chos_context *ctx, const struct reader *r, char *text,
-			     size_t text_size)
+/* Why the child stopped before it read the file (or while reading it). The codes classify only:
+ * none of them is ENOENT, which would read as "no request". */
+static int describe_failure(const struct chos_context *ctx, const struct reader *r,
+			    struct chos_error *why)
 {
 	switch (r->step) {
 	case READ_DROP:
-		snprintf(text, text_size, "cannot take the groups and ids of uid %u: %s",
-			 (unsigned)ctx->uid, strerror(r->err));
-		break;
+		return chos_fail(why, -EPERM, "cannot take the groups and ids of uid %u: %s",
+				 (unsigned)ctx->uid, strerror(r->err));
 	case READ_CHECK:
-		snprintf(text, text_size,
-			 "filesystem ids are not uid %u gid %u, or capabilities "
-			 "remain, after dropping",
-			 (unsigned)ctx->uid, (unsigned)ctx->gid);
-		break;
+		return chos_fail(why, -EPERM,
+				 "filesystem ids are not uid %u gid %u, or capabilities "
+				 "remain, after dropping",
+				 (unsigned)ctx->uid, (unsigned)ctx->gid);
 	case READ_FSTAT:
 	case READ_READ:
-		snprintf(text, text_size, "%.400s: %s", r->path, strerror(r->err));
-		break;
+		return chos_fail(why, -EIO, "%.400s: %s", r->path, strerror(r->err));
 	case READ_NOT_REGULAR:
-		snprintf(text, text_size, "%.400s: not a regular file", r->path);
-		break;
+		return chos_fail(why, -EINVAL, "%.400s: not a regular file", r->path);
 	case READ_TOO_LARGE:
-		snprintf(text, text_size, "%.400s: larger than %d bytes", r->path,
-			 CHOS_REQUEST_FILE_MAX);
-		break;
+		return chos_fail(why, -EFBIG, "%.400s: larger than %d bytes", r->path,
+				 CHOS_REQUEST_FILE_MAX);
 	default:
-		snprintf(text, text_size, "%.400s: the reader died", r->path);
-		break;
+		return chos_fail(why, -ECHILD, "%.400s: the reader died", r->path);
 	}
 }
 
-/* Reads the first line of path with the user's file access. Fills text with the line (status
- * 'V'), or why there is none (status 'N'/'E'). Returns the status byte. */
-static char read_as_user(const struct chos_context *ctx, const char *path, char *text,
-			 size_t text_size)
+/* Reads the first line of path with the user's file access, into name. Returns 0; -ENOENT or
+ * -ENODATA when there is no request (is_no_request); or -errno when the file is refused or
+ * cannot be read. why says which, for every return but 0. */
+static int read_as_user(const struct chos_context *ctx, const char *path, char *name,
+			size_t name_size, struct chos_error *why)
 {
 	enum reader_end end = READER_EXITED;
 	struct reader *r;
-	char status = 'E';
-	int err;
+	int err, ret;
 
-	if (!ctx->gids || ctx->gid_count == 0) {
-		snprintf(text, text_size, "cannot list the groups of \"%s\"", ctx->user);
-		return 'E';
-	}
+	if (!ctx->gids || ctx->gid_count == 0)
+		return chos_fail(why, -EINVAL, "cannot list the groups of \"%s\"", ctx->user);
 	r = reader_map();
-	if (!r) {
-		snprintf(text, text_size, "cannot map the reader: %s", strerror(errno));
-		return 'E';
-	}
+	if (!r)
+		return chos_fail(why, -errno, "cannot map the reader: %s", strerror(errno));
 	*r = (struct reader){.path = path,
 			     .uid = ctx->uid,
 			     .gid = ctx->gid,
 			     .groups = ctx->gids,
 			     .ngroups = ctx->gid_count};
 	err = run_reader(r, &end);
-	if (err < 0) {
-		snprintf(text, text_size, "cannot start the reader: %s", strerror(-err));
-	} else if (end != READER_EXITED) {
-		snprintf(text, text_size, "%.400s: not read within %d ms; the reader was killed%s",
-			 path, CHOS_REQUEST_TIMEOUT_MS,
-			 end == READER_ABANDONED ? " but has not exited (left behind)" : "");
-	} else if (r->step == READ_DONE) {
-		status = first_line(r, text, text_size);
-	} else if (r->step == READ_OPEN) {
-		status = r->err == ENOENT || r->err == ENOTDIR ? 'N' : 'E';
-		snprintf(text, text_size, "%.400s: %s", path,
-			 status == 'N'	   ? "does not exist"
-			 : r->err == ELOOP ? "is a symbolic link"
-					   : strerror(r->err));
-	} else {
-		describe_failure(ctx, r, text, text_size);
-	}
+	if (err < 0)
+		ret = chos_fail(why, err, "cannot start the reader: %s", strerror(-err));
+	else if (end != READER_EXITED)
+		ret = chos_fail(why, -ETIMEDOUT,
+				"%.400s: not read within %d ms; the reader was killed%s", path,
+				CHOS_REQUEST_TIMEOUT_MS,
+				end == READER_ABANDONED ? " but has not exited (left behind)" : "");
+	else if (r->step == READ_DONE)
+		ret = first_line(r, name, name_size, why);
+	else if (r->step == READ_OPEN && (r->err == ENOENT || r->err == ENOTDIR))
+		ret = chos_fail(why, -ENOENT, "%.400s: does not exist", path);
+	else if (r->step == READ_OPEN)
+		ret = chos_fail(why, -r->err, "%.400s: %s", path,
+				r->err == ELOOP ? "is a symbolic link" : strerror(r->err));
+	else
+		ret = describe_failure(ctx, r, why);
 	if (err < 0 || end != READER_ABANDONED)
 		reader_unmap(r);
-	return status;
+	return ret;
 }
 
 /* Takes value as the request when it is a valid name; logs why not otherwise. */
@@ -407,8 +398,11 @@ static int accept_name(struct chos_context *ctx, const char *value, enum chos_re
 
 int chos_request_fill(struct chos_context *ctx, const struct chos_request_options *opts)
 {
-	char path[4096], text[CHOS_ERROR_MAX]; /* 4096: PATH_MAX; a longer home is refused */
+	char path[4096]; /* PATH_MAX; a longer home is refused */
+	char name[CHOS_NAME_MAX + 1];
 	const char *conf = opts->user_conf ? opts->user_conf : CHOS_USER_CONF_DEFAULT;
+	struct chos_error why = {0};
+	int r;
 
 	free(ctx->requested);
 	ctx->requested = NULL;
@@ -425,15 +419,14 @@ int chos_request_fill(struct chos_context *ctx, const struct chos_request_option
 			 ctx->user, ctx->home ? ctx->home : "", conf);
 		return 0;
 	}
-	switch (read_as_user(ctx, path, text, sizeof(text))) {
-	case 'V':
-		return accept_name(ctx, text, CHOS_REQUEST_FILE, path, opts->log);
-	case 'N':
-		chos_log(opts->log, LOG_DEBUG, "user \"%s\": no request: %s", ctx->user, text);
-		return 0;
-	default:
+	r = read_as_user(ctx, path, name, sizeof(name), &why);
+	if (r == 0)
+		return accept_name(ctx, name, CHOS_REQUEST_FILE, path, opts->log);
+	if (is_no_request(r))
+		chos_log(opts->log, LOG_DEBUG, "user \"%s\": no request: %s", ctx->user,
+			 why.message);
+	else
 		chos_log(opts->log, LOG_WARNING, "user \"%s\": request file ignored: %s", ctx->user,
-			 text);
-		return 0;
-	}
+			 why.message);
+	return 0;
 }

@@ -193,13 +193,6 @@ int chos_policy_decide(const struct chos_policy_options *opts, const struct chos
 	return r;
 }
 
-const char *chos_layer_name(enum chos_layer layer)
-{
-	static const char *const names[] = {"site", "group", "request", "default", "host"};
-
-	return (unsigned)layer < sizeof(names) / sizeof(names[0]) ? names[layer] : "unknown";
-}
-
 const char *chos_fault_name(enum chos_fault fault)
 {
 	static const char *const names[] = {"none",   "load",  "throw", "timeout",

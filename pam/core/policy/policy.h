@@ -33,10 +33,12 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "facts/catalogue.h"
 #include "facts/context.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "policy/layer.h"
 
 #define CHOS_BYTECODE_SUFFIX ".qbc"
 /* Defaults for production; the PAM module and the CLI may tighten them. */
@@ -45,14 +47,6 @@
 #define CHOS_POLICY_TIMEOUT_MS_DEFAULT 100u
 /* Decisions carry short strings; longer reasons are cut (and the cut is not an error). */
 #define CHOS_REASON_MAX 256
-
-enum chos_layer {
-	CHOS_LAYER_SITE,      /* the site entry, index.ts */
-	CHOS_LAYER_GROUP,     /* policy.d/<group>.ts; decision.group names it */
-	CHOS_LAYER_REQUEST,   /* the user's request ($CHOS or ~/.chos), listed in the catalogue */
-	CHOS_LAYER_DEFAULT,   /* the catalogue's `default` entry */
-	CHOS_LAYER_HOST,      /* nobody chose: stay on the host */
-};
 
 enum chos_outcome { CHOS_OUTCOME_ENV, CHOS_OUTCOME_DENY, CHOS_OUTCOME_HOST };
 
@@ -130,5 +124,14 @@ void chos_policy_close(struct chos_policy *policy);
  * is loaded. Reports the size written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
-const char *chos_layer_name(enum chos_layer layer);   /* "site", "group", "request", ... */
 const char *chos_fault_name(enum chos_fault fault);   /* "throw", "timeout", ... */
+
+/* A decision's layer as every printed form shows it (the log line's layer=, the addon's
+ * decidedBy): chos_layer_name, or "group:NAME" for a group file. Returns what snprintf
+ * returns. Inline, so a caller needs nothing beyond this header. */
+static inline int chos_decision_layer(const struct chos_decision *d, char *buf, size_t len)
+{
+	if (d->layer == CHOS_LAYER_GROUP)
+		return snprintf(buf, len, "%s:%s", chos_layer_name(d->layer), d->group);
+	return snprintf(buf, len, "%s", chos_layer_name(d->layer));
+}

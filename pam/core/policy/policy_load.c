@@ -37,6 +37,7 @@
  * source and bytecode run identical code. */
 #include "policy/policy_internal.h"
 #include "common/trust.h"
+#include "common/write.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,20 +78,6 @@ uint8_t *chos_policy_compile_text(JSContext *ctx, const char *src, size_t len, c
 	return bytes;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	for (const char *p = buf; n;) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes data to path, atomically (temporary file, fsync, rename), mode 0644. */
 static int write_bytecode(const char *path, const uint8_t *data, size_t size,
 			  struct chos_error *err)
@@ -103,7 +90,7 @@ static int write_bytecode(const char *path, const uint8_t *data, size_t size,
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return chos_fail(err, -errno, "%s: %s", tmp, strerror(errno));
-	r = write_all(fd, data, size);
+	r = chos_write_all(fd, data, size);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)

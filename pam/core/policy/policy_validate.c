@@ -43,16 +43,6 @@ int chos_get_data_prop(JSContext *ctx, JSValueConst obj, const char *name, JSVal
 	return 1;
 }
 
-/* Copies s (n bytes) for a message: at most QUOTE_MAX bytes, control bytes as '?'. */
-static void quote(char dst[QUOTE_MAX + 4], const char *s, size_t n)
-{
-	size_t m = n > QUOTE_MAX ? QUOTE_MAX : n;
-
-	for (size_t i = 0; i < m; i++)
-		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	strcpy(dst + m, n > QUOTE_MAX ? "..." : "");
-}
-
 /* Copies at most size-1 bytes, cutting before a partial UTF-8 sequence. */
 static void copy_cut(char *dst, size_t size, const char *s, size_t n)
 {
@@ -124,7 +114,7 @@ static int get_string(JSContext *ctx, JSValueConst obj, const char *key, char *d
 	/* Names are compared whole: a longer one must not match after a cut. */
 	if (whole && n >= size) {
 		char q[QUOTE_MAX + 4];
-		quote(q, s, n);
+		chos_error_excerpt(q, sizeof(q), s, n);
 		JS_FreeCString(ctx, s);
 		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "`%s` is too long: \"%s\"",
 					 key, q);
@@ -160,7 +150,7 @@ static int check_keys(JSContext *ctx, JSValueConst obj, const char *const *allow
 			ok = strcmp(key, *a) == 0;
 		if (!ok) {
 			char q[QUOTE_MAX + 4];
-			quote(q, key ? key : "?", key ? strlen(key) : 1);
+			chos_error_excerpt(q, sizeof(q), key ? key : "?", key ? strlen(key) : 1);
 			r = chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
 					      "unknown %skey \"%s\" in %s", symbol ? "symbol " : "",
 					      q, what);
@@ -217,7 +207,7 @@ static int check_env(const char *env, size_t len, const struct chos_catalogue *c
 
 	if (chos_name_valid(env, len) && cat && chos_catalogue_find(cat, env))
 		return 0;
-	quote(q, env, len);
+	chos_error_excerpt(q, sizeof(q), env, len);
 	return chos_policy_fault(out, CHOS_FAULT_UNLISTED, -EINVAL,
 				 "environment \"%s\" is not listed in the catalogue", q);
 }
@@ -280,7 +270,6 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 				const struct chos_catalogue *cat, struct chos_decision *out)
 {
 	static const char *const keys[] = {"layer", "group", "file", "value", NULL};
-	static const char *const layers[] = {"site", "group", "request", "default", "host"};
 	const char *what = "the result of __chos.decide";
 	char layer[16]; /* the longest layer name, "default", fits; longer is a shape fault */
 	size_t len;
@@ -299,14 +288,9 @@ int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 		return r < 0 ? r
 			     : chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL, "%s has no layer",
 						 what);
-	r = -1;
-	for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++)
-		if (strcmp(layer, layers[i]) == 0)
-			r = (int)i;
-	if (r < 0)
+	if (chos_layer_parse(layer, &out->layer) < 0)
 		return chos_policy_fault(out, CHOS_FAULT_SHAPE, -EINVAL,
 					 "%s has unknown layer \"%s\"", what, layer);
-	out->layer = (enum chos_layer)r;
 	r = get_string(ctx, result, "file", out->file, sizeof(out->file), false, &len, out);
 	if (r < 0)
 		return r;

@@ -48,7 +48,7 @@
 #include "setup/setup_internal.h"
 #include "common/trust.h"
 
-int setup_problem(struct setup_run *r, const char *fix, const char *fmt, ...)
+int setup_problem(struct setup_run *r, int code, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,7 +58,7 @@ int setup_problem(struct setup_run *r, const char *fix, const char *fmt, ...)
 	va_end(ap);
 	fprintf(r->o->out, "; fix: %s\n", fix);
 	r->problems++;
-	return -1;
+	return code;
 }
 
 int setup_done(struct setup_run *r, const char *fmt, ...)
@@ -100,12 +100,12 @@ static int ensure_root(struct setup_run *r)
 	struct stat st;
 
 	if (!r->o->check && mkdir_p(r->root, 0755) == 0 && stat(r->root, &st) == 0 &&
-	    S_ISDIR(st.st_mode) && !(st.st_mode & 022))
+	    S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022))
 		return 0;
 	if (stat(r->root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return setup_problem(r, "run `chos setup`", "%s is not a directory", r->root);
+		return setup_problem(r, -ENOTDIR, "run `chos setup`", "%s is not a directory", r->root);
 	if (st.st_uid != 0 || (st.st_mode & 022))
-		return setup_problem(r, "chown root and chmod 755 it", "%s is not root-owned mode 755",
+		return setup_problem(r, -EPERM, "chown root and chmod 755 it", "%s is not root-owned mode 755",
 			       r->root);
 	return 0;
 }
@@ -125,12 +125,12 @@ static int ensure_outside_site_dirs(struct setup_run *r, const struct chos_bindm
 	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
 		snprintf(dir, sizeof(dir), "/%s", CHOS_SITE_DIRS[i]);
 		if (is_under(r->root, dir))
-			return setup_problem(r, "choose a --root outside the directories it binds",
+			return setup_problem(r, -EINVAL, "choose a --root outside the directories it binds",
 				       "%s is inside %s, which is bound into it", r->root, dir);
 	}
 	for (size_t i = 0; i < b->count; i++)
 		if (is_under(r->root, b->paths[i]))
-			return setup_problem(r, "choose a --root outside the directories it binds",
+			return setup_problem(r, -EINVAL, "choose a --root outside the directories it binds",
 				       "%s is inside %s, which is bound into it", r->root, b->paths[i]);
 	return 0;
 }
@@ -143,7 +143,7 @@ static int ensure_link(struct setup_run *r)
 	ssize_t n;
 
 	if (join(link, r->root, CHOS_LINK_NAME) < 0)
-		return setup_problem(r, "use a shorter --root", "%s: path too long", r->root);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", r->root);
 	if (lstat(link, &st) == 0) {
 		n = S_ISLNK(st.st_mode) ? readlink(link, target, sizeof(target) - 1) : -1;
 		if (n >= 0)
@@ -152,20 +152,25 @@ static int ensure_link(struct setup_run *r)
 				 : S_ISDIR(st.st_mode))
 			return 0;
 		if (r->o->check && want_symlink && n >= 0)   /* an older kmod layout: via /proc */
-			return setup_problem(r, "run `chos setup`", "%s does not point to %s", link,
+			return setup_problem(r, -EINVAL, "run `chos setup`", "%s does not point to %s", link,
 				       CHOS_KMOD_LINK_TARGET);
+		if (r->o->check && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+			return setup_problem(r, -EINVAL, "move it away and run `chos setup`",
+					     "%s is neither the kmod backend's symlink nor the "
+					     "namespace backend's directory", link);
 		if (r->o->check)
-			return setup_problem(r, "run `chos setup` with the backend you use",
+			return setup_problem(r, -EINVAL, "run `chos setup` with the backend you use",
 				       "%s is laid out for the %s backend", link,
-				       want_symlink ? "namespace" : "kmod");
+				       chos_backend_name(S_ISLNK(st.st_mode) ? CHOS_BACKEND_KMOD
+									 : CHOS_BACKEND_NAMESPACE));
 		if ((S_ISDIR(st.st_mode) ? rmdir(link) : unlink(link)) < 0)
-			return setup_problem(r, "move it away and run `chos setup` again", "%s: %s", link,
+			return setup_problem(r, -errno, "move it away and run `chos setup` again", "%s: %s", link,
 				       strerror(errno));
 	} else if (r->o->check) {
-		return setup_problem(r, "run `chos setup`", "%s is missing", link);
+		return setup_problem(r, -ENOENT, "run `chos setup`", "%s is missing", link);
 	}
 	if (want_symlink ? symlink(CHOS_KMOD_LINK_TARGET, link) : mkdir(link, 0755))
-		return setup_problem(r, "check that ROOT is writable by root", "%s: %s", link,
+		return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s", link,
 			       strerror(errno));
 	return setup_done(r, "%s %s", link,
 			  want_symlink ? "-> " CHOS_KMOD_LINK_TARGET : "(directory)");
@@ -181,19 +186,19 @@ static int ensure_os_dir(struct setup_run *r, const char *name)
 	join(want, r->backend == CHOS_BACKEND_KMOD ? CHOS_KMOD_LINK_TARGET : CHOS_LINK_NAME, name);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISLNK(st.st_mode))
-			return setup_problem(r, "move it away: OS directories come from the tree",
+			return setup_problem(r, -EINVAL, "move it away: OS directories come from the tree",
 				       "%s is not a symlink to %s", path, want);
 		n = readlink(path, have, sizeof(have) - 1);
 		if (n >= 0 && (have[n] = '\0', !strcmp(have, want)))
 			return 0;
 		if (r->o->check)
-			return setup_problem(r, "run `chos setup`", "%s does not point to %s", path, want);
+			return setup_problem(r, -EINVAL, "run `chos setup`", "%s does not point to %s", path, want);
 		unlink(path);
 	} else if (r->o->check) {
-		return setup_problem(r, "run `chos setup`", "%s is missing", path);
+		return setup_problem(r, -ENOENT, "run `chos setup`", "%s is missing", path);
 	}
 	if (symlink(want, path) < 0)
-		return setup_problem(r, "check that ROOT is writable by root", "%s: %s", path,
+		return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s", path,
 			       strerror(errno));
 	return setup_done(r, "%s -> %s", path, want);
 }
@@ -209,18 +214,18 @@ static int beneath_problem(struct setup_run *r, const char *what, const char *di
 	if (fail->found && (code == -ELOOP || code == -ENOTDIR || code == -EINVAL)) {
 		if (fail->last)
 			return setup_problem(
-			    r,
+			    r, code,
 			    kind[0] == 'd' ? "replace it with a directory"
 					   : "replace it with a regular file",
 			    "%s %s: %s is %s, where a %s is expected: the host's %s is "
 			    "not bound over it",
 			    what, dir, fail->path, chos_beneath_kind(fail->found), kind, from);
-		return setup_problem(r, "replace it with a directory",
+		return setup_problem(r, code, "replace it with a directory",
 				     "%s %s: %s is %s, where a directory is expected: nothing is "
 				     "created or bound through it",
 				     what, dir, fail->path, chos_beneath_kind(fail->found));
 	}
-	return setup_problem(r, "check that it is writable by root", "%s %s: %s: %s (binding %s)",
+	return setup_problem(r, code, "check that it is writable by root", "%s %s: %s: %s (binding %s)",
 			     what, dir, fail->path, strerror(-code), from);
 }
 
@@ -231,16 +236,16 @@ static int ensure_site_dir(struct setup_run *r, const char *host)
 	struct stat st;
 
 	if (join(path, r->root, host) < 0)
-		return setup_problem(r, "use a shorter path", "%s: path too long", host);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter path", "%s: path too long", host);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++) {
 		char os[SETUP_PATH_MAX];
 		snprintf(os, sizeof(os), "/%s", CHOS_OS_DIRS[i]);
 		if (is_under(host, os))
-			return setup_problem(r, "remove it from BINDMOUNT: OS directories come from the tree",
+			return setup_problem(r, -EINVAL, "remove it from BINDMOUNT: OS directories come from the tree",
 				       "site directory %s is inside the OS directory %s", host, os);
 	}
 	if (stat(host, &st) < 0 || !S_ISDIR(st.st_mode))
-		return setup_problem(r, "create it on the host, or remove it from BINDMOUNT",
+		return setup_problem(r, -ENOTDIR, "create it on the host, or remove it from BINDMOUNT",
 			       "site directory %s is not a directory on the host", host);
 	/* Beneath ROOT too: a site directory under another one (BINDMOUNT=/tmp/x) is reached
 	 * through a bind of a directory users write. */
@@ -248,13 +253,13 @@ static int ensure_site_dir(struct setup_run *r, const char *host)
 	struct chos_beneath_fail fail;
 
 	if (rootfd < 0 && !r->o->check)
-		return -1; /* ensure_root said why */
+		return -errno; /* ensure_root said why */
 	fd = rootfd < 0 ? -ENOENT
 			: chos_beneath_open(rootfd, host + 1, S_IFDIR, !r->o->check, &fail);
 	if (rootfd >= 0)
 		close(rootfd);
 	if (fd == -ENOENT && r->o->check)
-		return setup_problem(r, "run `chos setup` (binds do not survive a reboot)",
+		return setup_problem(r, -ENOENT, "run `chos setup` (binds do not survive a reboot)",
 				     "%s is not bound from the host's %s", path, host);
 	if (fd < 0)
 		return beneath_problem(r, "root", r->root, fd, &fail, S_IFDIR, host);
@@ -262,13 +267,13 @@ static int ensure_site_dir(struct setup_run *r, const char *host)
 		return close(fd), 0;
 	if (r->o->check)
 		return close(fd),
-		       setup_problem(r, "run `chos setup` (binds do not survive a reboot)",
+		       setup_problem(r, -ENOENT, "run `chos setup` (binds do not survive a reboot)",
 				     "%s is not bound from the host's %s", path, host);
 	/* Recursive: mounts under the host's directory (dev/pts, an NFS home) come along. */
 	e = chos_bind_at(AT_FDCWD, host, fd, CHOS_BIND_RECURSIVE);
 	close(fd);
 	if (e < 0)
-		return setup_problem(r, "check the path and that you are root", "bind %s on %s: %s",
+		return setup_problem(r, e, "check the path and that you are root", "bind %s on %s: %s",
 				     host, path, strerror(-e));
 	return setup_done(r, "bound %s on %s", host, path);
 }
@@ -303,7 +308,7 @@ static int open_served(struct setup_run *r, int treefd, const char *tree, const 
 	int fd = chos_beneath_open(treefd, f->where, want, !r->o->check, &fail);
 
 	if (fd == -ENOENT && r->o->check)
-		return setup_problem(r, "run `chos setup`", "%s/%s does not show the host's %s",
+		return setup_problem(r, -ENOENT, "run `chos setup`", "%s/%s does not show the host's %s",
 				     tree, f->where, from);
 	if (fd >= 0)
 		return fd;
@@ -319,7 +324,7 @@ static int bind_served(struct setup_run *r, int fd, const char *path, const char
 
 	close(fd);
 	if (e < 0)
-		return setup_problem(r, "check the tree's etc directory", "bind %s on %s: %s", from,
+		return setup_problem(r, e, "check the tree's etc directory", "bind %s on %s: %s", from,
 				     path, strerror(-e));
 	return setup_done(r, "bound %s on %s%s", from, path, read_only ? " (read-only)" : "");
 }
@@ -345,19 +350,19 @@ static int ensure_served(struct setup_run *r, int treefd, const char *tree, cons
 	if (stat(from, &host) < 0)
 		return 0;   /* the host has none (no gshadow, say): nothing to serve */
 	if (is_blocked(f->where, blocked))
-		return -1;
+		return -ENOTDIR; /* the walk to a directory above stopped, and said why */
 	if (join(path, tree, f->where) < 0)
-		return setup_problem(r, "use a shorter tree path", "%s: path too long", tree);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter tree path", "%s: path too long", tree);
 	want = S_ISDIR(host.st_mode) ? S_IFDIR : S_IFREG;
 	if ((fd = open_served(r, treefd, tree, f, from, want, blocked)) < 0)
-		return -1;
+		return fd;
 	if (shows(fd, &host) && (!f->read_only || is_read_only(fd)))
 		return close(fd), 0;
 	if (chos_is_mount_root(fd)) {
 		if (r->o->check)
 			return close(fd),
 			       setup_problem(
-				   r, "run `chos setup`",
+				   r, -ESTALE, "run `chos setup`",
 				   "%s is not the host's current %s (replaced since it was bound, "
 				   "or bound from elsewhere)",
 				   path, from);
@@ -365,12 +370,12 @@ static int ensure_served(struct setup_run *r, int treefd, const char *tree, cons
 		e = chos_detach_at(fd);
 		close(fd);
 		if (e < 0)
-			return setup_problem(r, "check the mounts on it", "unmount %s: %s", path,
+			return setup_problem(r, e, "check the mounts on it", "unmount %s: %s", path,
 					     strerror(-e));
 		if ((fd = open_served(r, treefd, tree, f, from, want, blocked)) < 0)
-			return -1;
+			return fd;
 	} else if (r->o->check) {
-		return close(fd), setup_problem(r, "run `chos setup`",
+		return close(fd), setup_problem(r, -ENOENT, "run `chos setup`",
 						"%s does not show the host's %s", path, from);
 	}
 	return bind_served(r, fd, path, from, f->read_only);
@@ -390,19 +395,10 @@ static struct served *served_list(struct setup_run *r, const char *policy_dir)
 	for (; i < n; i++)
 		list[i] = (struct served){CHOS_HOST_FILES[i], NULL, 0};
 	list[i++] = (struct served){"etc/chos",
-				    r->o->catalogue ? r->o->catalogue : CHOS_DEFAULT_CATALOGUE, 1};
+				    r->o->catalogue ? r->o->catalogue : CHOS_CATALOGUE_DEFAULT, 1};
 	if (policy_dir)
 		list[i++] = (struct served){"etc/chos.d", policy_dir, 1};
 	return list;
-}
-
-/* True when an earlier entry names the same tree (`default` usually does): served once. */
-static int seen_before(const struct chos_catalogue *cat, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (!strcmp(cat->envs[j].path, cat->envs[i].path))
-			return 1;
-	return 0;
 }
 
 /* Serves the list in one tree: at its catalogue path, or (kmod) at that path inside ROOT. That
@@ -414,7 +410,7 @@ static void serve_tree(struct setup_run *r, const char *tree, const struct serve
 	int treefd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (treefd < 0) {
-		setup_problem(r, "create the tree or fix the catalogue", "tree %s: %s", tree,
+		setup_problem(r, -errno, "create the tree or fix the catalogue", "tree %s: %s", tree,
 			      strerror(errno));
 		return;
 	}
@@ -429,7 +425,7 @@ static int tree_exists(struct setup_run *r, const struct chos_env *env)
 
 	if (stat(env->path, &st) == 0 && S_ISDIR(st.st_mode))
 		return 1;
-	setup_problem(r, "create the tree (debootstrap, scripts/make-trees) or fix the catalogue",
+	setup_problem(r, -ENOTDIR, "create the tree (debootstrap, scripts/make-trees) or fix the catalogue",
 		      "tree %s of \"%s\" is not a directory", env->path, env->name);
 	return 0;
 }
@@ -442,7 +438,7 @@ static void serve_tree_in_root(struct setup_run *r, const struct chos_env *env,
 	struct chos_error err = {0};
 
 	if (chos_kmod_check_visible(r->root, env->path, &err) < 0) {
-		setup_problem(r, "bind the trees' parent directory into ROOT with BINDMOUNT", "%s",
+		setup_problem(r, err.code, "bind the trees' parent directory into ROOT with BINDMOUNT", "%s",
 			      err.message);
 		return;
 	}
@@ -456,12 +452,15 @@ static char *policy_dir(struct setup_run *r, const char *policy)
 {
 	char *dir = strdup(policy), *slash;
 
-	if (!dir || !(slash = strrchr(dir, '/')))
+	if (!dir)
+		return setup_problem(r, -ENOMEM, "retry", "out of memory"), NULL;
+	if (!(slash = strrchr(dir, '/')))
 		return free(dir), NULL;
 	*slash = '\0';
 	if (!dir[0] || !strcmp(dir, "/etc")) {
-		setup_problem(r, "keep the bundle in a directory of its own, such as /etc/chos.d",
-			      "policy %s: its directory is served to every tree at /etc/chos.d", policy);
+		setup_problem(r, -EINVAL, "keep the bundle in a directory of its own, such as /etc/chos.d",
+			      "policy %s: its directory %s is not served at /etc/chos.d: every tree "
+			      "would see all of it", policy, dir[0] ? dir : "/");
 		return free(dir), NULL;
 	}
 	return dir;
@@ -469,7 +468,7 @@ static char *policy_dir(struct setup_run *r, const char *policy)
 
 static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 {
-	const char *path = r->o->sysconfig ? r->o->sysconfig : CHOS_DEFAULT_SYSCONFIG;
+	const char *path = r->o->sysconfig ? r->o->sysconfig : CHOS_SYSCONFIG_DEFAULT;
 	struct chos_error err = {0};
 	char *text = NULL;
 	size_t len = 0;
@@ -478,30 +477,16 @@ static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 	if (e == -ENOENT)
 		return 0;
 	if (e < 0 || chos_bindmounts_parse(text, len, b, &err) < 0)
-		setup_problem(r, "fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)", "%s: %s",
+		setup_problem(r, err.code, "fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)", "%s: %s",
 			path, err.message);
 	free(text);
 	return 0;
 }
 
-/* AUTO: kmod when the module is loaded, when ROOT is already laid out for it (its link is a
- * symlink, whatever its target, as older layouts pointed at /proc/chos/link; a module that
- * failed to load is then a problem, not a silent switch), when --module names one, or when
- * `modprobe chos` succeeds (an installed module); else namespace. --check loads nothing. */
-static enum chos_backend resolve_backend(struct setup_run *r)
+/* auto's probe for an installed module (chos_backend_for_setup); --check loads nothing. */
+static bool try_load(void *run)
 {
-	char link[SETUP_PATH_MAX];
-	struct stat st;
-
-	if (r->o->backend != CHOS_BACKEND_AUTO)
-		return r->o->backend;
-	if (stat(CHOS_KMOD_DIR, &st) == 0 || r->o->module)
-		return CHOS_BACKEND_KMOD;
-	if (join(link, r->root, CHOS_LINK_NAME) == 0 && lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
-		return CHOS_BACKEND_KMOD;
-	if (!r->o->check && setup_kmod_try_load(r))
-		return CHOS_BACKEND_KMOD;
-	return CHOS_BACKEND_NAMESPACE;
+	return setup_kmod_try_load(run);
 }
 
 static void ensure_policy(struct setup_run *r, const char *policy)
@@ -510,7 +495,7 @@ static void ensure_policy(struct setup_run *r, const char *policy)
 	int fd = chos_open_trusted(policy, 0, &err);
 
 	if (fd < 0) {
-		setup_problem(r, "build it with `chos-policy build` and install it root-owned, mode 644",
+		setup_problem(r, fd, "build it with `chos-policy build` and install it root-owned, mode 644",
 			      "policy: %s", err.message);
 		return;
 	}
@@ -518,10 +503,10 @@ static void ensure_policy(struct setup_run *r, const char *policy)
 	setup_check_bytecode(r, policy);
 }
 
-int chos_setup_run(const struct chos_setup_options *opts)
+int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *failed)
 {
 	struct setup_run r = {.o = opts, .root = opts->root ? opts->root : CHOS_ROOT_DEFAULT};
-	const char *policy = opts->policy ? opts->policy : CHOS_DEFAULT_POLICY;
+	const char *policy = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT;
 	struct chos_catalogue cat = {0};
 	struct chos_bindmounts binds = {0};
 	struct chos_error err = {0};
@@ -529,20 +514,24 @@ int chos_setup_run(const struct chos_setup_options *opts)
 	char *pdir;
 
 	if (r.root[0] != '/' || !chos_site_path_valid(r.root, strlen(r.root)))
-		return -EINVAL;
-	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_DEFAULT_CATALOGUE, 0, &cat,
+		return chos_fail(failed, -EINVAL,
+				 "--root must be an absolute path without . or .. (not /)");
+	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_CATALOGUE_DEFAULT, 0, &cat,
 				&err) < 0)
-		setup_problem(&r, "make it root-owned, not group/world-writable, with `name:/path` lines "
+		setup_problem(&r, err.code, "make it root-owned, not group/world-writable, with `name:/path` lines "
 			      "under %SHELLS", "catalogue: %s", err.message);
 	setup_drop_untrusted_trees(&r, &cat);
 	load_binds(&r, &binds);
 	pdir = policy_dir(&r, policy);
 	if (!(served = served_list(&r, pdir))) {
 		free(pdir);
-		return -ENOMEM;
+		chos_bindmounts_free(&binds);
+		chos_catalogue_free(&cat);
+		return chos_fail(failed, -ENOMEM, "out of memory");
 	}
 
-	r.backend = resolve_backend(&r);
+	r.backend = chos_backend_for_setup(opts->backend, r.root, opts->module != NULL,
+					   opts->check ? NULL : try_load, &r);
 	if (r.backend == CHOS_BACKEND_KMOD)
 		setup_kmod_ready(&r);
 	ensure_root(&r);
@@ -552,7 +541,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 		ensure_os_dir(&r, CHOS_OS_DIRS[i]);
 	/* Trees before site directories: see the header comment. */
 	for (size_t i = 0; i < cat.count; i++)
-		if (!seen_before(&cat, i) && tree_exists(&r, &cat.envs[i]))
+		if (chos_catalogue_first_of_tree(&cat, i) && tree_exists(&r, &cat.envs[i]))
 			serve_tree(&r, cat.envs[i].path, served);
 	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
 		char host[SETUP_PATH_MAX];
@@ -564,7 +553,7 @@ int chos_setup_run(const struct chos_setup_options *opts)
 	if (r.backend == CHOS_BACKEND_KMOD) {
 		setup_kmod_in_root(&r);
 		for (size_t i = 0; i < cat.count; i++)
-			if (!seen_before(&cat, i) && access(cat.envs[i].path, F_OK) == 0)
+			if (chos_catalogue_first_of_tree(&cat, i) && access(cat.envs[i].path, F_OK) == 0)
 				serve_tree_in_root(&r, &cat.envs[i], served);
 		if (cat.count)
 			setup_kmod_valid(&r, &cat);

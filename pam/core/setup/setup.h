@@ -8,22 +8,24 @@
  * The site's bind list: bindmounts.h. */
 #pragma once
 #include <stdio.h>
+#include "common/error.h"
 #include "setup/bindmounts.h"
+#include "common/paths.h"
 #include "session.h"
-
-#define CHOS_DEFAULT_SYSCONFIG "/etc/sysconfig/chos"
 
 struct chos_setup_options {
 	const char *root;        /* NULL: CHOS_ROOT_DEFAULT */
-	const char *catalogue;   /* NULL: CHOS_DEFAULT_CATALOGUE */
-	const char *sysconfig;   /* NULL: CHOS_DEFAULT_SYSCONFIG */
-	const char *policy;      /* NULL: CHOS_DEFAULT_POLICY (checked, never changed) */
-	enum chos_backend backend;
+	const char *catalogue;   /* NULL: CHOS_CATALOGUE_DEFAULT */
+	const char *sysconfig;   /* NULL: CHOS_SYSCONFIG_DEFAULT */
+	const char *policy;      /* NULL: CHOS_POLICY_DEFAULT (checked, never changed) */
+	enum chos_backend backend;   /* AUTO: chos_backend_for_setup */
 	const char *module;      /* kmod: chos.ko to load when `modprobe chos` cannot; NULL: none */
 	int check;               /* report only; change nothing */
 	FILE *out;               /* one line per action or problem */
 };
 
 /* Runs it. Returns the number of problems left (0: the set-up is right), or -errno when it
- * could not even start. Each problem is one line on out: "problem: WHAT; fix: WHAT TO DO". */
-int chos_setup_run(const struct chos_setup_options *opts);
+ * could not even start, with err saying why (-EINVAL: a root that is not an absolute path
+ * without . or .. components, or is /). Each problem is one line on out: "problem: WHAT; fix:
+ * WHAT TO DO". */
+int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *err);

@@ -15,14 +15,17 @@ struct setup_run {
 	int problems;
 };
 
-/* "problem: WHAT; fix: FIX", counted. Returns -1, so a step writes `return setup_problem(...)`. */
-int setup_problem(struct setup_run *r, const char *fix, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* "problem: WHAT; fix: FIX", counted. Returns code, the -errno that goes with WHAT, so a step
+ * writes `return setup_problem(r, -ENOENT, ...)`: every step returns 0 or -errno, with its
+ * problem line said. */
+int setup_problem(struct setup_run *r, int code, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* "done: WHAT", for each change made. Returns 0. */
 int setup_done(struct setup_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* kmod (setup_kmod.c): the module loaded (modprobe chos, else --module), its filesystem mounted
- * on /proc/chos; under --check, each missing one is a problem. 0 when both are there. */
+ * on /proc/chos; under --check, each missing one is a problem. 0 when both are there, else the
+ * -errno of the problem reported. */
 int setup_kmod_ready(struct setup_run *r);
 /* Loads the module without reporting a failure: the auto backend's probe for an installed one.
  * True when it is loaded afterwards. */

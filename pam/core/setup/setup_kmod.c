@@ -23,18 +23,14 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "apply/backend.h"
 #include "common/layout.h"
+#include "common/write.h"
 #include "setup/setup_internal.h"
 
 #define KMOD_VALID CHOS_KMOD_DIR "/valid"
 /* /sbin is a link to usr/sbin on merged-/usr Debian and the real place elsewhere. */
 #define MODPROBE "/sbin/modprobe"
-
-static int loaded(void)
-{
-	struct stat st;
-	return stat(CHOS_KMOD_DIR, &st) == 0;
-}
 
 static int mounted(void)
 {
@@ -72,9 +68,9 @@ static int insmod(const char *path)
 
 int setup_kmod_try_load(struct setup_run *r)
 {
-	if (loaded())
+	if (chos_backend_kmod_loaded())
 		return 1;
-	if (modprobe() == 0 && loaded())
+	if (modprobe() == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)"), 1;
 	return 0;
 }
@@ -83,22 +79,22 @@ static int ensure_loaded(struct setup_run *r)
 {
 	int status, e;
 
-	if (loaded())
+	if (chos_backend_kmod_loaded())
 		return 0;
 	if (r->o->check)
-		return setup_problem(r, "run `chos setup` (it loads it: modprobe chos, or --module PATH)",
+		return setup_problem(r, -ENOENT, "run `chos setup` (it loads it: modprobe chos, or --module PATH)",
 				     "the chos kernel module is not loaded (%s is missing)",
 				     CHOS_KMOD_DIR);
 	status = modprobe();
-	if (status == 0 && loaded())
+	if (status == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)");
 	if (!r->o->module)
-		return setup_problem(r, "install it for this kernel (dkms install chos/" CHOS_VERSION
+		return setup_problem(r, status < 0 ? status : -ENOENT, "install it for this kernel (dkms install chos/" CHOS_VERSION
 				     ") or give --module PATH of its chos.ko",
 				     "the chos kernel module is not loaded and `modprobe chos` failed (%s%d)",
 				     status < 0 ? "errno " : "exit ", status < 0 ? -status : status);
-	if ((e = insmod(r->o->module)) < 0 || !loaded())
-		return setup_problem(r, "give the chos.ko built for this kernel (uname -r); dmesg says more",
+	if ((e = insmod(r->o->module)) < 0 || !chos_backend_kmod_loaded())
+		return setup_problem(r, e < 0 ? e : -ENOENT, "give the chos.ko built for this kernel (uname -r); dmesg says more",
 				     "loading %s: %s", r->o->module,
 				     e < 0 ? strerror(-e) : "no /proc/chos after loading");
 	return setup_done(r, "loaded the chos kernel module from %s", r->o->module);
@@ -109,21 +105,21 @@ static int ensure_mounted(struct setup_run *r)
 	if (mounted())
 		return 0;
 	if (r->o->check)
-		return setup_problem(r, "run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)",
+		return setup_problem(r, -ENOENT, "run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)",
 				     "the chos filesystem is not mounted on %s", CHOS_KMOD_DIR);
 	/* Only control files and a symlink live there: nothing to execute, no devices. */
 	if (mount("chosfs", CHOS_KMOD_DIR, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
 	    !mounted())
-		return setup_problem(r, "check the module (dmesg)", "mount chosfs on %s: %s",
+		return setup_problem(r, -errno, "check the module (dmesg)", "mount chosfs on %s: %s",
 				     CHOS_KMOD_DIR, strerror(errno));
 	return setup_done(r, "mounted chosfs on %s", CHOS_KMOD_DIR);
 }
 
 int setup_kmod_ready(struct setup_run *r)
 {
-	if (ensure_loaded(r) < 0)
-		return -1;
-	return ensure_mounted(r);
+	int e = ensure_loaded(r);
+
+	return e < 0 ? e : ensure_mounted(r);
 }
 
 /* chosfs on dir (an existing directory), unless it already shows there. */
@@ -132,14 +128,14 @@ static int mount_in_root(struct setup_run *r, const char *dir, const char *why)
 	char valid[SETUP_PATH_MAX];
 
 	if (snprintf(valid, sizeof(valid), "%s/valid", dir) >= (int)sizeof(valid))
-		return setup_problem(r, "use a shorter --root", "%s: path too long", dir);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", dir);
 	if (access(valid, F_OK) == 0)
 		return 0;
 	if (r->o->check)
-		return setup_problem(r, "run `chos setup`", "%s does not show the chos filesystem: %s",
+		return setup_problem(r, -ENOENT, "run `chos setup`", "%s does not show the chos filesystem: %s",
 				     dir, why);
 	if (mount("chosfs", dir, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return setup_problem(r, "check the module (dmesg)", "mount chosfs on %s: %s", dir,
+		return setup_problem(r, -errno, "check the module (dmesg)", "mount chosfs on %s: %s", dir,
 				     strerror(errno));
 	return setup_done(r, "mounted chosfs on %s", dir);
 }
@@ -147,20 +143,21 @@ static int mount_in_root(struct setup_run *r, const char *dir, const char *why)
 int setup_kmod_in_root(struct setup_run *r)
 {
 	char dir[SETUP_PATH_MAX];
+	int e;
 
 	if (!mounted())
 		return 0;   /* setup_kmod_ready said why */
 	if (snprintf(dir, sizeof(dir), "%s/%s", r->root, CHOS_KMOD_MOUNT_NAME) >= (int)sizeof(dir))
-		return setup_problem(r, "use a shorter --root", "%s: path too long", r->root);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", r->root);
 	if (access(dir, F_OK) < 0) {
 		if (r->o->check)
-			return setup_problem(r, "run `chos setup`", "%s is missing", dir);
+			return setup_problem(r, -ENOENT, "run `chos setup`", "%s is missing", dir);
 		if (mkdir(dir, 0755) < 0)
-			return setup_problem(r, "check that ROOT is writable by root", "%s: %s", dir,
+			return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s", dir,
 					     strerror(errno));
 	}
-	if (mount_in_root(r, dir, "sessions cannot resolve the link") < 0)
-		return -1;
+	if ((e = mount_in_root(r, dir, "sessions cannot resolve the link")) < 0)
+		return e;
 	if (snprintf(dir, sizeof(dir), "%s%s", r->root, CHOS_KMOD_DIR) >= (int)sizeof(dir) ||
 	    access(dir, F_OK) < 0)
 		return 0;   /* ROOT/proc is not bound (reported on its own) */
@@ -191,24 +188,20 @@ static size_t count_lines(const char *list)
 	return n;
 }
 
+/* Each path is one record of its own (write.h): the module takes one path per write(2). */
 static int rewrite_valid(struct setup_run *r, const struct chos_catalogue *cat, size_t distinct)
 {
 	int fd = open(KMOD_VALID, O_WRONLY | O_CLOEXEC);
+	int e = fd < 0 ? -errno : chos_write_record(fd, "-", 1);
 
-	if (fd < 0 || write(fd, "-", 1) != 1)
-		goto fail;
-	for (size_t i = 0; i < cat->count; i++) {
-		size_t len = strlen(cat->envs[i].path);
-		if (write(fd, cat->envs[i].path, len) != (ssize_t)len)
-			goto fail;
-	}
-	close(fd);
-	return setup_done(r, "listed %zu trees in %s", distinct, KMOD_VALID);
-fail:
-	setup_problem(r, "check the module (dmesg)", "writing %s: %s", KMOD_VALID, strerror(errno));
+	for (size_t i = 0; i < cat->count && e == 0; i++)
+		e = chos_write_record(fd, cat->envs[i].path, strlen(cat->envs[i].path));
 	if (fd >= 0)
 		close(fd);
-	return -1;
+	if (e < 0)
+		return setup_problem(r, e, "check the module (dmesg)", "writing %s: %s", KMOD_VALID,
+				     strerror(-e));
+	return setup_done(r, "listed %zu trees in %s", distinct, KMOD_VALID);
 }
 
 int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
@@ -219,27 +212,26 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 	int fd;
 
 	if (!mounted())
-		return -1;   /* setup_kmod_ready said why */
+		return -ENOENT;   /* setup_kmod_ready said why */
 	if (!(list = calloc(1, VALID_MAX_BYTES + 1)))
-		return setup_problem(r, "retry", "out of memory");
+		return setup_problem(r, -ENOMEM, "retry", "out of memory");
 	fd = open(KMOD_VALID, O_RDONLY | O_CLOEXEC);
 	n = fd < 0 ? -1 : read(fd, list, VALID_MAX_BYTES);
 	if (fd >= 0)
 		close(fd);
 	if (n < 0) {
 		free(list);
-		return setup_problem(r, "run as root; check the module (dmesg)", "reading %s: %s",
+		return setup_problem(r, -errno, "run as root; check the module (dmesg)", "reading %s: %s",
 				     KMOD_VALID, strerror(errno));
 	}
 	for (size_t i = 0; i < cat->count; i++) {
-		int dup = 0;   /* `default` usually names another entry's tree */
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = !strcmp(cat->envs[j].path, cat->envs[i].path);
-		distinct += !dup;
-		if (!dup && !listed(list, cat->envs[i].path)) {
+		if (!chos_catalogue_first_of_tree(cat, i))
+			continue;
+		distinct++;
+		if (!listed(list, cat->envs[i].path)) {
 			missing++;
 			if (r->o->check)
-				setup_problem(r, "run `chos setup`", "%s is not listed in %s",
+				setup_problem(r, -ENOENT, "run `chos setup`", "%s is not listed in %s",
 					      cat->envs[i].path, KMOD_VALID);
 		}
 	}
@@ -248,7 +240,7 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 	if (missing == 0 && lines == distinct)
 		return 0;
 	if (r->o->check)
-		return lines == distinct ? -1 : setup_problem(r, "run `chos setup`",
+		return lines == distinct ? -ENOENT : setup_problem(r, -EINVAL, "run `chos setup`",
 			"%s lists paths the catalogue does not", KMOD_VALID);
 	return rewrite_valid(r, cat, distinct);
 }

@@ -19,14 +19,15 @@
 	"chown root and chmod go-w the directory (and every one above the tree), or remove "       \
 	"the tree from the catalogue"
 
-/* 0 when path passes, or is missing or not a directory (reported elsewhere); else -1 and why. */
+/* 0 when path passes, or is missing or not a directory (reported elsewhere); else -errno and
+ * why. */
 static int tree_untrusted(const char *path, struct chos_error *why)
 {
 	int fd = chos_open_trusted_dir(path, 0, why);
 
 	if (fd >= 0)
 		return close(fd), 0;
-	return fd == -ENOENT || fd == -ENOTDIR ? 0 : -1;
+	return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
 }
 
 static void drop_entry(struct chos_catalogue *cat, size_t i)
@@ -47,7 +48,7 @@ void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat)
 			continue;
 		}
 		setup_problem(
-		    r, TREE_FIX,
+		    r, why.code, TREE_FIX,
 		    "tree %s of \"%s\" is not trusted (%s): setup leaves it out (no files "
 		    "served, not listed for the kernel module) and sessions refuse it",
 		    cat->envs[i].path, cat->envs[i].name, why.message);
@@ -67,7 +68,7 @@ void setup_check_bytecode(struct setup_run *r, const char *policy)
 	if (fd >= 0)
 		close(fd);
 	else if (fd != -ENOENT)
-		setup_problem(r,
+		setup_problem(r, fd,
 			      "rebuild it with `chos-policy build` and install it root-owned, mode "
 			      "644 (logins load the source meanwhile)",
 			      "bytecode: %s", err.message);

@@ -10,6 +10,8 @@
  */
 #include <sys/wait.h>
 
+#include <sys/stat.h>
+
 #include "check.h"
 
 static char before_valid[8192];
@@ -148,19 +150,22 @@ int main(void)
 
 	/* The list's capacity: 256 paths, then ENOSPC; clearing frees every one of them. */
 	links = chos_stat("links");
-	for (int i = 2; i < 256; i++) {
+	CHECK(mkdir("/srv/fill", 0755) == 0 || errno == EEXIST, "mkdir /srv/fill");
+	for (int i = 2; i <= 256; i++) {
 		char path[32];
 
 		snprintf(path, sizeof(path), "/srv/fill/%d", i);
-		CHECK(chos_write(CHOS_VALID, path, strlen(path)) == 0, "valid add %s", path);
+		CHECK(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
+		if (i < 256)
+			CHECK(chos_write(CHOS_VALID, path, strlen(path)) == 0, "valid add %s", path);
 	}
-	CHECK(chos_write(CHOS_VALID, "/srv/fill/x", 11) == ENOSPC, "257th valid path");
+	CHECK(chos_write(CHOS_VALID, "/srv/fill/256", 13) == ENOSPC, "257th valid path");
 	CHECK(chos_write(CHOS_VALID, TREE_A, strlen(TREE_A)) == 0, "re-adding a listed path");
 	CHECK(chos_stat("links") == links + 254, "254 new link objects");
 	CHECK(chos_write(CHOS_VALID, "-\n", 2) == 0, "clear valid");
 	CHECK(!strcmp(read_valid(), ""), "valid empty after -");
 	CHECK(!strcmp(chos_link(), TREE_A), "clearing valid keeps the caller's link");
-	/* The unprivileged child's link to B goes when its task_struct is freed. */
+	/* The unprivileged child's link to B went when it exited. */
 	links = chos_stat_settle("links", 1);
 	CHECK(links == 1, "only the caller's link object is left: %ld", links);
 	CHECK(chos_set(TREE_B) == ENOENT, "setchos after clearing");

@@ -3,7 +3,8 @@
  * With the link set to tree A: a forked child, a grandchild that outlives its parent (the
  * orphan is reparented to this process, a subreaper), a vfork+exec'd program, threads, and
  * io_uring requests run by the kernel's io-wq workers (forced with IOSQE_ASYNC) all see A, both
- * by readlink and by opening a file through the link.
+ * by readlink and by opening a file through the link. A setchos written by an io-wq worker is
+ * refused (EPERM) and moves nothing; written inline by the ring, it is the process's own.
  * Needs: module loaded, /proc/chos mounted, TREE_A listed (lib/vm.sh chos_vm_setup).
  */
 #define _GNU_SOURCE
@@ -140,20 +141,23 @@ static void ring_setup(struct ring *r)
 	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
 }
 
-/* Submits one openat of path (flags: IOSQE_*) and returns its result (fd or -errno). */
-static int ring_openat(struct ring *r, const char *path, unsigned char sqe_flags)
+/* The next submission entry, cleared. */
+static struct io_uring_sqe *ring_sqe(struct ring *r)
 {
-	unsigned tail = *r->sq_tail, index = tail & *r->sq_mask, head;
+	unsigned index = *r->sq_tail & *r->sq_mask;
 	struct io_uring_sqe *sqe = &r->sqes[index];
-	int res;
 
 	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_OPENAT;
-	sqe->flags = sqe_flags;
-	sqe->fd = AT_FDCWD;
-	sqe->addr = (unsigned long)path;
-	sqe->open_flags = O_RDONLY | O_CLOEXEC;
 	r->sq_array[index] = index;
+	return sqe;
+}
+
+/* Submits the entry ring_sqe gave and returns its result. */
+static int ring_submit(struct ring *r)
+{
+	unsigned tail = *r->sq_tail, head;
+	int res;
+
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
 	CHECK(syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) == 1,
 	      "io_uring_enter");
@@ -162,6 +166,32 @@ static int ring_openat(struct ring *r, const char *path, unsigned char sqe_flags
 	res = r->cqes[head & *r->cq_mask].res;
 	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
 	return res;
+}
+
+/* One openat of path (flags: IOSQE_*): an fd or -errno. */
+static int ring_openat(struct ring *r, const char *path, unsigned char sqe_flags)
+{
+	struct io_uring_sqe *sqe = ring_sqe(r);
+
+	sqe->opcode = IORING_OP_OPENAT;
+	sqe->flags = sqe_flags;
+	sqe->fd = AT_FDCWD;
+	sqe->addr = (unsigned long)path;
+	sqe->open_flags = O_RDONLY | O_CLOEXEC;
+	return ring_submit(r);
+}
+
+/* One write of text to fd at offset 0 (flags: IOSQE_*): the byte count or -errno. */
+static int ring_write(struct ring *r, int fd, const char *text, unsigned char sqe_flags)
+{
+	struct io_uring_sqe *sqe = ring_sqe(r);
+
+	sqe->opcode = IORING_OP_WRITE;
+	sqe->flags = sqe_flags;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)text;
+	sqe->len = strlen(text);
+	return ring_submit(r);
 }
 
 static void check_io_uring(void)
@@ -181,6 +211,13 @@ static void check_io_uring(void)
 	CHECK(fd >= 0, "inline io_uring openat through the link: %s", strerror(-fd));
 	close(fd);
 	OK("io_uring request run inline resolves the link");
+	fd = open(CHOS_SETCHOS, O_WRONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open setchos");
+	CHECK(ring_write(&ring, fd, TREE_B, IOSQE_ASYNC) == -EPERM, "io-wq worker's setchos");
+	CHECK(!strcmp(chos_link(), TREE_A), "a worker's setchos moved the process to %s",
+	      chos_link());
+	OK("a setchos written by an io-wq worker is refused (EPERM)");
+	close(fd);
 	close(ring.fd);
 }
 

@@ -10,7 +10,7 @@ interface() {
   [[ $(stat -c '%A %n' /proc/chos/* | sort -k2 | tr '\n' ' ') == \
      "lrwxrwxrwx /proc/chos/link --w--w--w- /proc/chos/resetchos --w--w--w- /proc/chos/setchos -r--r--r-- /proc/chos/stats -rw------- /proc/chos/valid -r--r--r-- /proc/chos/version " ]] &&
   [[ $(cat /proc/chos/version) == "chos $(modinfo -F version chos)" ]] &&
-  [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 2\nalloc_failures 0' ]] &&
+  [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 2\nalloc_failures 0\nwithdrawn 0' ]] &&
   [[ $(readlink /proc/chos/link) == / ]] &&
   [[ $(findmnt -n -o FSTYPE /proc/chos) == chosfs ]]
 }
@@ -28,6 +28,7 @@ chos_vm_check shell-switch shell_switch
 chos_vm_check inherit inherit
 chos_vm_check concurrent concurrent
 chos_vm_check isolation isolation
+chos_vm_check valid valid
 chos_vm_check errors errors
 
 pid_reuse() {
@@ -90,7 +91,7 @@ chos_vm_check rmmod-right-after-storm unload_after_storm
 # Load and unload again: nothing left behind by the first life.
 reload() {
   insmod /mnt/chos/dist/native/chos.ko && mount -t chosfs chosfs /proc/chos &&
-  [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 0\nalloc_failures 0' ]] &&
+  [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 0\nalloc_failures 0\nwithdrawn 0' ]] &&
   umount /proc/chos && rmmod chos && [[ -z $(chos_vm_dmesg_problems) ]]
 }
 chos_vm_check reload reload

@@ -2,7 +2,7 @@
 // global name, and the own property names of each global object, its prototype, and the
 // prototypes of the iterator and function kinds a policy can reach without a global name.
 // The WASM harness's parity prelude is derived from the difference between the two engines'
-// surfaces, and a test proves that, after the prelude, the surfaces are equal.
+// surfaces, and test/policy/parity.test.ts proves that, after the prelude, they are equal.
 export const SURFACE_EXPRESSION = `(() => {
   const out = [];
   const seen = new Set();
