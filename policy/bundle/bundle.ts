@@ -10,7 +10,7 @@ import path from "node:path";
 import { readPolicyDir, type PolicyDir } from "./policy-dir";
 import { SDK_SPECIFIER, sdkDir } from "./sdk-path";
 import { probeRuntimeHelpers } from "./runtime-helpers";
-import { buildBase, buildGroups, type UnitOutput } from "./units";
+import { buildBase, buildGroups, UNIT_MARKER, type UnitOutput } from "./units";
 
 /** What a bundle build wrote. */
 export interface BundleOutput {
@@ -52,6 +52,14 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
     const map = { ...unit.map, sources: unit.map.sources.map((s) => displayName(s, policy.dir, sdk)) };
     sections.push({ offset: { line: line + unit.mapLineOffset, column: 0 }, map });
     line += lineCount(unit.code);
+  }
+  // A marker line anywhere but a unit's start (inside a template literal of the policy's own)
+  // would split the bundle there: refuse it here, by file, rather than as a compile error.
+  for (const [i, unit] of units.entries()) {
+    if (unit.code.indexOf(`\n${UNIT_MARKER}`) >= 0) {
+      const file = i === 0 ? "index.ts or lib/" : policy.groups[i - 1].file;
+      throw new Error(`${file}: a line may not start with "${UNIT_MARKER}" (it marks where a unit starts)`);
+    }
   }
   const js = units.map((u) => u.code).join("");
   fs.mkdirSync(path.dirname(outFile), { recursive: true });

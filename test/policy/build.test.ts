@@ -59,6 +59,22 @@ describe("chos-policy build", () => {
       expect(r.stderr).toEqual([`chos-policy build: bundling ${policy} failed:`, `policy.d/physics.ts:3:15: Unexpected ";"`]);
     }));
 
+  test("a group name chos cannot look up, or a line that would start a unit, is refused by file", () =>
+    withTemp(async (dir) => {
+      const long = "g".repeat(65);
+      const policy = writePolicy(dir, { "index.ts": NO_OPINION, [`policy.d/${long}.ts`]: NO_OPINION });
+      expect((await cli("build", policy, "-o", path.join(dir, "p.js"))).stderr).toEqual([
+        `chos-policy build: policy.d/${long}.ts: "${long}" is longer than 64 characters, the longest name chos reads`,
+      ]);
+      const marker = writePolicy(path.join(dir, "m"), {
+        "index.ts": NO_OPINION,
+        "policy.d/physics.ts": "export default () => {\n  const s = `x\n// chos:unit zz\n`;\n  return s ? null : null;\n};\n",
+      });
+      expect((await cli("build", marker, "-o", path.join(dir, "m.js"))).stderr).toEqual([
+        'chos-policy build: policy.d/physics.ts: a line may not start with "// chos:unit " (it marks where a unit starts)',
+      ]);
+    }));
+
   test("a directory without index.ts or with a bad group file name says what to fix", () =>
     withTemp(async (dir) => {
       expect((await cli("build", dir)).stderr).toEqual([
