@@ -19,7 +19,7 @@
  * An entry names where the unit's source lies in the bundle (offset, length, the lines before
  * it) with that source's SHA-256, and where its bytecode lies in the pack with the bytecode's
  * SHA-256. A login checks the header's own digest and the fields that must match (magic,
- * version, bundle size), then the top table against the header, then only the blocks it
+ * version, the bundle's size and its own), then the top table against the header, then only the blocks it
  * searches against the top table; for each unit it runs, it reads that unit's source region
  * from the bundle and checks it against the entry (the bundle stays the authority for exactly
  * the bytes that run: an edited bundle makes the pack stale) and the bytecode against its
