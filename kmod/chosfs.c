@@ -264,8 +264,8 @@ static struct inode *chos_new_inode(struct super_block *sb, unsigned long ino, u
 
 /*
  * simple_fill_super() makes regular files only; chosfs also needs a symlink and a permission
- * hook, so the same steps are spelled out here. On failure the VFS calls kill_litter_super(),
- * which frees whatever was attached to the root.
+ * hook, so the same steps are spelled out here. On failure the VFS calls chos_kill_sb
+ * (compat.h), which frees whatever was attached to the root.
  */
 static int chos_fill_super(struct super_block *sb, struct fs_context *fc)
 {
@@ -304,7 +304,7 @@ static int chos_fill_super(struct super_block *sb, struct fs_context *fc)
 			inode->i_op = file->iops;
 		if (file->fops)
 			inode->i_fop = file->fops;
-		d_add(dentry, inode);
+		chos_add_file(dentry, inode);
 	}
 	return 0;
 }
@@ -329,7 +329,7 @@ static struct file_system_type chos_fs_type = {
 	.owner = THIS_MODULE,
 	.name = "chosfs",
 	.init_fs_context = chos_init_fs_context,
-	.kill_sb = kill_litter_super,
+	.kill_sb = chos_kill_sb,
 };
 MODULE_ALIAS_FS("chosfs");
 

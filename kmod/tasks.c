@@ -184,15 +184,15 @@ out_fail:
 }
 
 /*
- * sched_process_exit: a thread is in do_exit, past the decrement of signal->live. The thread
- * that takes it to 0 ends the process; another thread exiting at the same moment may see 0
- * too, and only one of them removes the entry.
+ * sched_process_exit: a thread is in do_exit, past the decrement of signal->live. Once the last
+ * one is past it the process is over (chos_group_dead, compat.h); should two threads both see
+ * that, only one of them removes the entry.
  */
-static void chos_on_exit(void *data, struct task_struct *task)
+static void chos_on_exit(CHOS_EXIT_PROBE_ARGS(task))
 {
 	struct chos_task *entry;
 
-	if (atomic_read(&task->signal->live))
+	if (!chos_group_dead(task))
 		return;
 	rcu_read_lock();
 	entry = chos_task_find(task->signal);
