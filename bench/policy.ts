@@ -34,7 +34,8 @@ function writePolicy(dir: string): void {
 export default (ctx: LoginContext): Decision => (hostMatches(ctx, "build*") ? use("trixie", "build node") : null);
 `,
   );
-  for (let i = 0; i < GROUPS; i++) fs.writeFileSync(path.join(dir, "policy.d", `g${String(i).padStart(3, "0")}.ts`), groupFile(i));
+  for (let i = 0; i < GROUPS; i++)
+    fs.writeFileSync(path.join(dir, "policy.d", `g${String(i).padStart(3, "0")}.ts`), groupFile(i));
   fs.writeFileSync(path.join(dir, "chos.conf"), "%SHELLS\ntrixie:/srv/trixie\ntiny:/srv/tiny\ndefault:/srv/trixie\n");
 }
 
@@ -98,7 +99,9 @@ async function main(): Promise<void> {
       ["warm call", nativeWarm, wasmWarm],
     ];
     const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
-    console.log(`policy: ${GROUPS} group files; bundle ${kb(sizes.bundle)}, bytecode ${kb(sizes.bytecode)}; medians in µs`);
+    console.log(
+      `policy: ${GROUPS} group files; bundle ${kb(sizes.bundle)}, bytecode ${kb(sizes.bytecode)}; medians in µs`,
+    );
     console.log(`${"".padEnd(22)}${"native".padStart(10)}${"wasm".padStart(10)}${"wasm/native".padStart(14)}`);
     for (const [label, n, w] of rows) {
       const ratio = n !== undefined && w !== undefined ? `${(w / n).toFixed(1)}x` : "";

@@ -27,10 +27,10 @@
 #include "chos.h"
 #include "compat.h"
 
-#define CHOS_SUPER_MAGIC 0x63686f73	/* "chos" */
+#define CHOS_SUPER_MAGIC 0x63686f73 /* "chos" */
 
-struct chos_stats chos_stats;		/* shown by /proc/chos/stats */
-static struct proc_dir_entry *chos_mount_point;	/* the empty /proc/chos directory */
+struct chos_stats chos_stats;			/* shown by /proc/chos/stats */
+static struct proc_dir_entry *chos_mount_point; /* the empty /proc/chos directory */
 
 /*
  * Copies one control-file write into a NUL-terminated kernel buffer. A write is one whole

@@ -73,12 +73,12 @@
 
 /* rcu_replace_pointer() arrived in 5.5. */
 #ifndef rcu_replace_pointer
-#define rcu_replace_pointer(rcu_ptr, ptr, c)				\
-({									\
-	typeof(ptr) __tmp = rcu_dereference_protected((rcu_ptr), (c));	\
-	rcu_assign_pointer((rcu_ptr), (ptr));				\
-	__tmp;								\
-})
+#define rcu_replace_pointer(rcu_ptr, ptr, c)                                   \
+	({                                                                     \
+		typeof(ptr) __tmp = rcu_dereference_protected((rcu_ptr), (c)); \
+		rcu_assign_pointer((rcu_ptr), (ptr));                          \
+		__tmp;                                                         \
+	})
 #endif
 
 #endif /* CHOS_COMPAT_H */

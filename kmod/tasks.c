@@ -33,8 +33,8 @@
 
 struct chos_task {
 	struct rhash_head node;
-	struct signal_struct *process;	/* the key: compared, never dereferenced */
-	struct chos_path __rcu *path;	/* never NULL: a process without a link has no entry */
+	struct signal_struct *process; /* the key: compared, never dereferenced */
+	struct chos_path __rcu *path;  /* never NULL: a process without a link has no entry */
 	struct rcu_head rcu;
 };
 
@@ -45,10 +45,10 @@ static const struct rhashtable_params chos_task_params = {
 	.automatic_shrinking = true,
 };
 
-static struct rhashtable chos_tasks;		/* struct chos_task, one per process with a link */
-static DEFINE_MUTEX(chos_set_lock);		/* serializes setchos/resetchos of all threads */
-static struct tracepoint *chos_tp_fork;		/* sched_process_fork, found at load */
-static struct tracepoint *chos_tp_exit;		/* sched_process_exit, found at load */
+static struct rhashtable chos_tasks;	/* struct chos_task, one per process with a link */
+static DEFINE_MUTEX(chos_set_lock);	/* serializes setchos/resetchos of all threads */
+static struct tracepoint *chos_tp_fork; /* sched_process_fork, found at load */
+static struct tracepoint *chos_tp_exit; /* sched_process_exit, found at load */
 
 /* Caller holds rcu_read_lock(). */
 static struct chos_task *chos_task_find(struct signal_struct *process)

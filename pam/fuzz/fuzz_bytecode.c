@@ -23,10 +23,9 @@
 
 /* The smallest bundle that decides like a site bundle does: a listed env, from the site. */
 static const char source[] =
-    "globalThis.__chos = { decide(ctx) { const ok = /^n[0-9]+$/.test(ctx.host.name);\n"
-    "  return { layer: \"site\", file: \"index.ts\",\n"
-    "    value: ok ? { env: \"sl5\", reason: `node ${ctx.host.name}` } : null }; } };\n";
-
+	"globalThis.__chos = { decide(ctx) { const ok = /^n[0-9]+$/.test(ctx.host.name);\n"
+	"  return { layer: \"site\", file: \"index.ts\",\n"
+	"    value: ok ? { env: \"sl5\", reason: `node ${ctx.host.name}` } : null }; } };\n";
 
 static char dir[] = "/tmp/fuzz_bytecode.XXXXXX";
 static char bundle[64], qbc[64];
@@ -72,14 +71,14 @@ static void keep_fresh(void)
 
 static int decide(int prefer_source, struct chos_decision *d, unsigned *lines)
 {
-	struct chos_log log = {count_lines, lines, 0};
+	struct chos_log log = { count_lines, lines, 0 };
 	struct chos_policy_options opts = {
-	    .bundle_path = bundle,
-	    .trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
-	    .memory_bytes = 4u << 20,
-	    .timeout_ms = 1000,
-	    .prefer_source = prefer_source,
-	    .log = &log,
+		.bundle_path = bundle,
+		.trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
+		.memory_bytes = 4u << 20,
+		.timeout_ms = 1000,
+		.prefer_source = prefer_source,
+		.log = &log,
 	};
 
 	*lines = 0;
@@ -88,7 +87,7 @@ static int decide(int prefer_source, struct chos_decision *d, unsigned *lines)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	unsigned lines;
 	size_t size;
 

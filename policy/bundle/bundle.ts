@@ -3,10 +3,11 @@
 // `globalThis.__chos` (pam/core/policy/policy.h). The source map beside it names sources relative to
 // the policy directory ("index.ts", "policy.d/physics.ts"), so it stays right wherever the
 // bundle is installed.
-import * as esbuild from "esbuild";
+
 import fs from "node:fs";
 import path from "node:path";
-import { readPolicyDir, type PolicyDir } from "./policy-dir";
+import * as esbuild from "esbuild";
+import { type PolicyDir, readPolicyDir } from "./policy-dir";
 import { SDK_SPECIFIER, sdkDir } from "./sdk-path";
 
 /** What a bundle build wrote. */
@@ -31,7 +32,7 @@ function entrySource(policy: PolicyDir, sdk: string): string {
     ),
     `]));`,
   ];
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** A source path as the CLI shows it: relative to the policy dir, or under the SDK specifier. */
@@ -71,7 +72,8 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
     });
   } catch (e) {
     const failure = e as esbuild.BuildFailure;
-    if (Array.isArray(failure.errors)) throw new Error(`bundling ${policy.dir} failed:\n${formatMessages(failure.errors)}`);
+    if (Array.isArray(failure.errors))
+      throw new Error(`bundling ${policy.dir} failed:\n${formatMessages(failure.errors)}`);
     throw e;
   }
   const js = result.outputFiles.find((f) => f.path === outFile);
@@ -81,7 +83,10 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   payload.sources = payload.sources.map((s) => displayName(path.resolve(path.dirname(outFile), s), policy.dir, sdk));
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   // 0644 whatever the umask: the PAM module refuses a group- or world-writable bundle.
-  for (const [file, data] of [[outFile, js.contents], [`${outFile}.map`, JSON.stringify(payload)]] as const) {
+  for (const [file, data] of [
+    [outFile, js.contents],
+    [`${outFile}.map`, JSON.stringify(payload)],
+  ] as const) {
     fs.writeFileSync(file, data);
     fs.chmodSync(file, 0o644);
   }

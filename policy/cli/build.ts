@@ -13,7 +13,10 @@ export const BUILD_USAGE = [
 ];
 
 /** Writes OUT, OUT.map and OUT.qbc; returns their sizes in bytes. */
-export async function buildPolicy(dir: string, out: string): Promise<{ bundle: number; map: number; bytecode: number }> {
+export async function buildPolicy(
+  dir: string,
+  out: string,
+): Promise<{ bundle: number; map: number; bytecode: number }> {
   const built = await bundlePolicy(dir, out);
   const { bytes } = native().compile(built.bundle);
   return { bundle: fs.statSync(built.bundle).size, map: fs.statSync(built.map).size, bytecode: bytes };

@@ -1,9 +1,9 @@
 // Bytecode beside the bundle (pam/core/policy/policy_load.c): compile() writes BUNDLE.qbc, decide()
 // uses it only while it matches the bundle, and bytecode and source decide identically, faults
 // and positions included.
-import * as fs from "fs";
-import * as path from "path";
-import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile, type PolicySources } from "./lib";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ALICE, bundleSource, native, type PolicySources, withDir, writeCatalogue, writeFile } from "./lib";
 
 const POLICIES: PolicySources[] = [
   { site: 'return ctx.host.name.startsWith("n") ? { env: "el9", reason: "compute node" } : null;' },
@@ -25,7 +25,9 @@ describe("bytecode", () => {
       expect(st.mode & 0o777).toBe(0o644);
       const d = native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true });
       expect(d).toMatchObject({ env: "el9", fromBytecode: true });
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true, preferSource: true }).fromBytecode).toBe(false);
+      expect(
+        native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true, preferSource: true }).fromBytecode,
+      ).toBe(false);
     }));
 
   test("bytecode and source give the same decision or fault, with the same positions", () =>
@@ -68,7 +70,11 @@ describe("bytecode", () => {
       fs.copyFileSync(`${built}.qbc`, `${bundle}.qbc`);
       const past = new Date(2000, 0, 1);
       fs.utimesSync(bundle, past, past);
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: true, logs: [] });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: true,
+        logs: [],
+      });
     }));
 
   test("a truncated or foreign bytecode file is ignored", () =>
@@ -76,11 +82,17 @@ describe("bytecode", () => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
       writeFile(`${bundle}.qbc`, "CHOSQBC3 not really");
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: false,
+      });
       native.compile(bundle);
       const qbc = fs.readFileSync(`${bundle}.qbc`);
       writeFile(`${bundle}.qbc`, qbc.subarray(0, qbc.length - 10));
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: false,
+      });
     }));
 
   test("the header holds the bundle's and the bytecode's SHA-256, and one changed bytecode byte is refused as corrupt", () =>
@@ -102,7 +114,9 @@ describe("bytecode", () => {
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
         env: "sl7",
         fromBytecode: false,
-        logs: [`${bundle}.qbc: corrupt (its bytecode does not match the SHA-256 in its header); using the source: run \`chos-policy build\``],
+        logs: [
+          `${bundle}.qbc: corrupt (its bytecode does not match the SHA-256 in its header); using the source: run \`chos-policy build\``,
+        ],
       });
     }));
 

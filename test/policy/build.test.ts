@@ -31,19 +31,32 @@ describe("chos-policy build", () => {
       expect(js.startsWith("(() => {")).toBe(true);
       expect(js).toContain("globalThis.__chos = precedence(");
       const map = JSON.parse(fs.readFileSync(`${out}.map`, "utf8"));
-      expect(map.sources).toEqual(expect.arrayContaining([
-        "chos-policy/sdk/precedence.ts", "chos-policy/sdk/helpers.ts", "index.ts",
-        "policy.d/admins.ts", "policy.d/chemistry.ts", "policy.d/legacy.ts", "policy.d/physics.ts",
-      ]));
+      expect(map.sources).toEqual(
+        expect.arrayContaining([
+          "chos-policy/sdk/precedence.ts",
+          "chos-policy/sdk/helpers.ts",
+          "index.ts",
+          "policy.d/admins.ts",
+          "policy.d/chemistry.ts",
+          "policy.d/legacy.ts",
+          "policy.d/physics.ts",
+        ]),
+      );
       expect(map.sourcesContent).toHaveLength(map.sources.length);
     }));
 
   test("a syntax error or missing import is reported at its .ts line", () =>
     withTemp(async (dir) => {
-      const policy = writePolicy(dir, { "index.ts": NO_OPINION, "policy.d/physics.ts": `import { nope } from "./nowhere";\nexport default () => {\n  return nope(;\n};\n` });
+      const policy = writePolicy(dir, {
+        "index.ts": NO_OPINION,
+        "policy.d/physics.ts": `import { nope } from "./nowhere";\nexport default () => {\n  return nope(;\n};\n`,
+      });
       const r = await cli("build", policy, "-o", path.join(dir, "policy.js"));
       expect(r.code).toBe(1);
-      expect(r.stderr).toEqual([`chos-policy build: bundling ${policy} failed:`, `policy.d/physics.ts:3:15: Unexpected ";"`]);
+      expect(r.stderr).toEqual([
+        `chos-policy build: bundling ${policy} failed:`,
+        `policy.d/physics.ts:3:15: Unexpected ";"`,
+      ]);
     }));
 
   test("a directory without index.ts or with a bad group file name says what to fix", () =>

@@ -71,7 +71,7 @@ struct qbc_header {
 };
 /* The layout above, without padding: the bytecode tests (test/core, test/security) read it. */
 _Static_assert(offsetof(struct qbc_header, bytecode_sha256) == 72 &&
-		   sizeof(struct qbc_header) == 104,
+		       sizeof(struct qbc_header) == 104,
 	       "struct qbc_header is the documented layout");
 
 /* Everything but the bytecode's digest: what a fresh file for this bundle must hold. */
@@ -114,11 +114,11 @@ static bool bytecode_fresh(struct chos_sandbox *sb, const char *path, const char
 	}
 	chos_sha256(data + sizeof(have), size - sizeof(have), digest);
 	if (memcmp(digest, have.bytecode_sha256, sizeof(digest)) != 0) {
-		chos_log(
-		    sb->log, LOG_WARNING,
-		    "%s: corrupt (its bytecode does not match the SHA-256 in its header); using "
-		    "the source: run `chos-policy build`",
-		    path);
+		chos_log(sb->log, LOG_WARNING,
+			 "%s: corrupt (its bytecode does not match the SHA-256 in its header); "
+			 "using "
+			 "the source: run `chos-policy build`",
+			 path);
 		return false;
 	}
 	return true;
@@ -129,7 +129,7 @@ static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_option
 			const char *src, size_t len, JSValue *fn)
 {
 	char path[4096]; /* PATH_MAX; longer bundle paths simply get no bytecode */
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	const size_t skip = sizeof(struct qbc_header);
 	char *data;
 	size_t size;
@@ -152,8 +152,8 @@ static int try_bytecode(struct chos_sandbox *sb, const struct chos_policy_option
 		return 0;
 	}
 	/* Only our own compiler's output, verified above, gets here. */
-	*fn =
-	    JS_ReadObject(sb->ctx, (const uint8_t *)data + skip, size - skip, JS_READ_OBJ_BYTECODE);
+	*fn = JS_ReadObject(sb->ctx, (const uint8_t *)data + skip, size - skip,
+			    JS_READ_OBJ_BYTECODE);
 	free(data);
 	if (JS_IsException(*fn) || JS_VALUE_GET_TAG(*fn) != JS_TAG_FUNCTION_BYTECODE) {
 		if (JS_IsException(*fn))
@@ -226,7 +226,7 @@ static int load_source(struct chos_sandbox *sb, const struct chos_policy_options
 int chos_policy_load(struct chos_sandbox *sb, const struct chos_policy_options *opts, JSValue *fn,
 		     struct chos_decision *out)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	char *src;
 	size_t len;
 	int r;
@@ -293,7 +293,8 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 	if ((size_t)snprintf(path, sizeof(path), "%s%s", bundle_path, CHOS_BYTECODE_SUFFIX) >=
 	    sizeof(path))
 		return chos_fail(err, -ENAMETOOLONG, "%s: path too long", bundle_path);
-	/* Whoever builds may own the bundle, anywhere; the trust rule applies where it is loaded. */
+	/* Whoever builds may own the bundle, anywhere; the trust rule applies where it is loaded.
+	 */
 	r = chos_read_trusted(bundle_path, CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY, BUNDLE_MAX,
 			      &src, &len, err);
 	if (r < 0)
