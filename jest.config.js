@@ -2,10 +2,10 @@
 // kernel module in QEMU. System tiers need root; CI runs as root and must not skip them.
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/policy/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/build/'],
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] },
+  testMatch: ["<rootDir>/test/**/*.test.ts", "<rootDir>/policy/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/", "/build/"],
   testTimeout: 120000,
-  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
 };

@@ -59,7 +59,7 @@ static void lookup_groups(const char *user)
 /* One session in the calling (child) process; writes its duration in ns to fd. */
 static int one_session(const char *confdir, const char *service, const char *user, int fd)
 {
-	const struct pam_conv conv = {no_conversation, NULL};
+	const struct pam_conv conv = { no_conversation, NULL };
 	pam_handle_t *pamh = NULL;
 	int64_t t0, t1;
 	int r = pam_start_confdir(service, user, &conv, confdir, &pamh);
@@ -77,7 +77,8 @@ static int one_session(const char *confdir, const char *service, const char *use
 	if (r != PAM_SUCCESS)
 		fprintf(stderr, "session: %s\n", pam_strerror(pamh, r));
 	pam_end(pamh, r);
-	if (r == PAM_SUCCESS && write(fd, &(int64_t){t1 - t0}, sizeof(int64_t)) != sizeof(int64_t))
+	if (r == PAM_SUCCESS &&
+	    write(fd, &(int64_t){ t1 - t0 }, sizeof(int64_t)) != sizeof(int64_t))
 		return 1;
 	return r == PAM_SUCCESS ? 0 : 1;
 }

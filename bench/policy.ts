@@ -42,7 +42,8 @@ function writePolicy(dir: string): void {
 export default (ctx: LoginContext): Decision => (hostMatches(ctx, "build*") ? use("trixie", "build node") : null);
 `,
   );
-  for (let i = 0; i < GROUPS; i++) fs.writeFileSync(path.join(dir, "policy.d", `g${String(i).padStart(3, "0")}.ts`), groupFile(i));
+  for (let i = 0; i < GROUPS; i++)
+    fs.writeFileSync(path.join(dir, "policy.d", `g${String(i).padStart(3, "0")}.ts`), groupFile(i));
   fs.writeFileSync(path.join(dir, "chos.conf"), "%SHELLS\ntrixie:/srv/trixie\ntiny:/srv/tiny\ndefault:/srv/trixie\n");
 }
 
@@ -106,7 +107,9 @@ async function main(): Promise<void> {
       ["warm call", nativeWarm, wasmWarm],
     ];
     const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
-    console.log(`policy: ${GROUPS} group files; bundle ${kb(sizes.bundle)}, bytecode ${kb(sizes.bytecode)}; medians in µs`);
+    console.log(
+      `policy: ${GROUPS} group files; bundle ${kb(sizes.bundle)}, bytecode ${kb(sizes.bytecode)}; medians in µs`,
+    );
     console.log(`${"".padEnd(22)}${"native".padStart(10)}${"wasm".padStart(10)}${"wasm/native".padStart(14)}`);
     for (const [label, n, w] of rows) {
       const ratio = n !== undefined && w !== undefined ? `${(w / n).toFixed(1)}x` : "";
@@ -143,7 +146,10 @@ function scaleContext(groups: number) {
 function rssProbe(addon: string, options: object): void {
   const fs = require("node:fs") as typeof import("node:fs");
   const kb = (field: string): number => {
-    const line = fs.readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith(`${field}:`));
+    const line = fs
+      .readFileSync("/proc/self/status", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${field}:`));
     return Number((line ?? "").replace(/[^0-9]/g, ""));
   };
   const chos = require(addon) as { decide(o: object): { fromBytecode: boolean; error?: unknown } };
@@ -181,13 +187,19 @@ async function buildScaleSite(groups: number): Promise<ScaleSite> {
   const buildSeconds = (performance.now() - start) / 1000;
   const opts = { bundle, catalogue: path.join(dir, "chos.conf"), context: scaleContext(groups), trustAnyOwner: true };
   const check = native().decide(opts);
-  if (check.error || !check.fromBytecode || check.units !== 4) throw new Error(`the scale site did not load 3 group units from bytecode: ${JSON.stringify(check)}`);
+  if (check.error || !check.fromBytecode || check.units !== 4)
+    throw new Error(`the scale site did not load 3 group units from bytecode: ${JSON.stringify(check)}`);
   return { groups, dir, opts, sizes, buildSeconds };
 }
 
 /** Medians of fn per site, the sites taking turns round by round, so that the machine's other
  *  load (it drifts) falls on every size alike. */
-async function interleaved(sites: readonly ScaleSite[], rounds: number, runs: number, fn: (s: ScaleSite) => unknown): Promise<number[]> {
+async function interleaved(
+  sites: readonly ScaleSite[],
+  rounds: number,
+  runs: number,
+  fn: (s: ScaleSite) => unknown,
+): Promise<number[]> {
   const samples: number[][] = sites.map(() => []);
   for (let r = 0; r < rounds; r++) {
     for (const [i, site] of sites.entries()) {
@@ -206,11 +218,15 @@ async function scale(): Promise<void> {
   try {
     for (const groups of SCALES) sites.push(await buildScaleSite(groups));
     const bytecode = await interleaved(sites, 10, SCALE_RUNS.bytecode / 10, (s) => native().decide(s.opts));
-    const source = await interleaved(sites, 4, SCALE_RUNS.source / 4, (s) => native().decide({ ...s.opts, preferSource: true }));
+    const source = await interleaved(sites, 4, SCALE_RUNS.source / 4, (s) =>
+      native().decide({ ...s.opts, preferSource: true }),
+    );
     const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
     console.log("");
     console.log("site scale: a cold login of a user in 3 groups (sizes measured in turns); medians in µs");
-    console.log(`${"groups".padStart(7)}${"bundle".padStart(10)}${"bytecode".padStart(10)}${"build".padStart(9)}${"bytecode".padStart(10)}${"source".padStart(10)}${"login RSS".padStart(12)}`);
+    console.log(
+      `${"groups".padStart(7)}${"bundle".padStart(10)}${"bytecode".padStart(10)}${"build".padStart(9)}${"bytecode".padStart(10)}${"source".padStart(10)}${"login RSS".padStart(12)}`,
+    );
     for (const [i, site] of sites.entries()) {
       const rss = loginPeakRss(site.opts);
       console.log(
@@ -226,15 +242,21 @@ async function scale(): Promise<void> {
       );
     }
     const worst = Math.max(...bytecode);
-    console.log(`goal cold native from bytecode <= 250 µs at every size: ${worst <= 250 ? "met" : "MISSED"} (worst ${worst.toFixed(0)} µs)`);
+    console.log(
+      `goal cold native from bytecode <= 250 µs at every size: ${worst <= 250 ? "met" : "MISSED"} (worst ${worst.toFixed(0)} µs)`,
+    );
     console.log(`10,000 vs 100 group files: cold from bytecode ${(bytecode[2] / bytecode[0]).toFixed(2)}x`);
-    console.log("login RSS: the peak memory one login adds to a fresh process (bytecode); source: the fallback, which reads the whole bundle");
+    console.log(
+      "login RSS: the peak memory one login adds to a fresh process (bytecode); source: the fallback, which reads the whole bundle",
+    );
   } finally {
     for (const site of sites) fs.rmSync(site.dir, { recursive: true, force: true });
   }
 }
 
-main().then(scale).catch((e: unknown) => {
-  console.error(`bench:policy: ${(e as Error).message}`);
-  process.exitCode = 1;
-});
+main()
+  .then(scale)
+  .catch((e: unknown) => {
+    console.error(`bench:policy: ${(e as Error).message}`);
+    process.exitCode = 1;
+  });

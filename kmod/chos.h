@@ -36,10 +36,10 @@
 struct chos_path {
 	refcount_t ref;
 	struct rcu_head rcu;
-	struct list_head valid_node;	/* on the valid list while listed (chos_valid_lock) */
-	bool withdrawn;			/* taken out of valid by -PATH: links to it show "/" */
+	struct list_head valid_node; /* on the valid list while listed (chos_valid_lock) */
+	bool withdrawn;		     /* taken out of valid by -PATH: links to it show "/" */
 	size_t len;
-	char name[];			/* NUL-terminated */
+	char name[]; /* NUL-terminated */
 };
 
 /* Set once, under chos_valid_lock; read without a lock (a link walk sees it or the tree). */
@@ -50,10 +50,10 @@ static inline bool chos_path_withdrawn(const struct chos_path *path)
 
 /* /proc/chos/stats. */
 struct chos_stats {
-	atomic_long_t entries;		/* tasks that have a link */
-	atomic_long_t links;		/* live struct chos_path objects */
-	atomic_long_t alloc_failures;	/* children left on the host view for lack of memory */
-	atomic_long_t withdrawn;	/* live link objects withdrawn from valid (-PATH) */
+	atomic_long_t entries;	      /* tasks that have a link */
+	atomic_long_t links;	      /* live struct chos_path objects */
+	atomic_long_t alloc_failures; /* children left on the host view for lack of memory */
+	atomic_long_t withdrawn;      /* live link objects withdrawn from valid (-PATH) */
 };
 extern struct chos_stats chos_stats;
 
@@ -71,7 +71,7 @@ int chos_valid_show(struct seq_file *m, void *unused);
 /* tasks.c */
 int chos_tasks_init(void);
 void chos_tasks_exit(void);
-struct chos_path *chos_task_link(void);	/* the calling process's */
+struct chos_path *chos_task_link(void); /* the calling process's */
 int chos_task_set(struct chos_path *path);
 
 #endif /* CHOS_H */

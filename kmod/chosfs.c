@@ -27,10 +27,10 @@
 #include "chos.h"
 #include "compat.h"
 
-#define CHOS_SUPER_MAGIC 0x63686f73	/* "chos" */
+#define CHOS_SUPER_MAGIC 0x63686f73 /* "chos" */
 
-struct chos_stats chos_stats;		/* shown by /proc/chos/stats */
-static struct proc_dir_entry *chos_mount_point;	/* the empty /proc/chos directory */
+struct chos_stats chos_stats;			/* shown by /proc/chos/stats */
+static struct proc_dir_entry *chos_mount_point; /* the empty /proc/chos directory */
 
 /*
  * Copies one control-file write into a NUL-terminated kernel buffer. A write is one whole
@@ -264,8 +264,8 @@ static struct inode *chos_new_inode(struct super_block *sb, unsigned long ino, u
 
 /*
  * simple_fill_super() makes regular files only; chosfs also needs a symlink and a permission
- * hook, so the same steps are spelled out here. On failure the VFS calls kill_litter_super(),
- * which frees whatever was attached to the root.
+ * hook, so the same steps are spelled out here. On failure the VFS calls chos_kill_sb
+ * (compat.h), which frees whatever was attached to the root.
  */
 static int chos_fill_super(struct super_block *sb, struct fs_context *fc)
 {
@@ -304,7 +304,7 @@ static int chos_fill_super(struct super_block *sb, struct fs_context *fc)
 			inode->i_op = file->iops;
 		if (file->fops)
 			inode->i_fop = file->fops;
-		d_add(dentry, inode);
+		chos_add_file(dentry, inode);
 	}
 	return 0;
 }
@@ -329,7 +329,7 @@ static struct file_system_type chos_fs_type = {
 	.owner = THIS_MODULE,
 	.name = "chosfs",
 	.init_fs_context = chos_init_fs_context,
-	.kill_sb = kill_litter_super,
+	.kill_sb = chos_kill_sb,
 };
 MODULE_ALIAS_FS("chosfs");
 

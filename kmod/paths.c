@@ -22,9 +22,9 @@
 
 #include "chos.h"
 
-static LIST_HEAD(chos_valid);		/* struct chos_path.valid_node, in insertion order */
-static DEFINE_MUTEX(chos_valid_lock);	/* serializes writers of chos_valid */
-static unsigned int chos_valid_count;	/* entries on chos_valid (chos_valid_lock) */
+static LIST_HEAD(chos_valid);	      /* struct chos_path.valid_node, in insertion order */
+static DEFINE_MUTEX(chos_valid_lock); /* serializes writers of chos_valid */
+static unsigned int chos_valid_count; /* entries on chos_valid (chos_valid_lock) */
 
 /*
  * Checks one control-file write: an absolute path of at most CHOS_PATH_MAX bytes with no NUL or
@@ -108,7 +108,8 @@ static int chos_tree_trusted(const struct path *tree)
 	for (;;) {
 		const struct inode *inode = d_inode(cur.dentry);
 
-		if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID) || (inode->i_mode & (S_IWGRP | S_IWOTH))) {
+		if (!uid_eq(inode->i_uid, GLOBAL_ROOT_UID) ||
+		    (inode->i_mode & (S_IWGRP | S_IWOTH))) {
 			err = -EPERM;
 			break;
 		}
@@ -116,7 +117,7 @@ static int chos_tree_trusted(const struct path *tree)
 			break;
 		if (cur.dentry == cur.mnt->mnt_root) {
 			if (!follow_up(&cur))
-				break;	/* the top of the mount tree */
+				break; /* the top of the mount tree */
 			continue;
 		}
 		{
@@ -195,7 +196,7 @@ int chos_valid_add(const char *name, size_t len)
 	}
 	list_add_tail_rcu(&path->valid_node, &chos_valid);
 	chos_valid_count++;
-	path = NULL;	/* the list owns it now */
+	path = NULL; /* the list owns it now */
 out_unlock:
 	mutex_unlock(&chos_valid_lock);
 out_free:

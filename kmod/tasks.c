@@ -33,8 +33,8 @@
 
 struct chos_task {
 	struct rhash_head node;
-	struct signal_struct *process;	/* the key: compared, never dereferenced */
-	struct chos_path __rcu *path;	/* never NULL: a process without a link has no entry */
+	struct signal_struct *process; /* the key: compared, never dereferenced */
+	struct chos_path __rcu *path;  /* never NULL: a process without a link has no entry */
 	struct rcu_head rcu;
 };
 
@@ -45,10 +45,10 @@ static const struct rhashtable_params chos_task_params = {
 	.automatic_shrinking = true,
 };
 
-static struct rhashtable chos_tasks;		/* struct chos_task, one per process with a link */
-static DEFINE_MUTEX(chos_set_lock);		/* serializes setchos/resetchos of all threads */
-static struct tracepoint *chos_tp_fork;		/* sched_process_fork, found at load */
-static struct tracepoint *chos_tp_exit;		/* sched_process_exit, found at load */
+static struct rhashtable chos_tasks;	/* struct chos_task, one per process with a link */
+static DEFINE_MUTEX(chos_set_lock);	/* serializes setchos/resetchos of all threads */
+static struct tracepoint *chos_tp_fork; /* sched_process_fork, found at load */
+static struct tracepoint *chos_tp_exit; /* sched_process_exit, found at load */
 
 /* Caller holds rcu_read_lock(). */
 static struct chos_task *chos_task_find(struct signal_struct *process)
@@ -184,15 +184,15 @@ out_fail:
 }
 
 /*
- * sched_process_exit: a thread is in do_exit, past the decrement of signal->live. The thread
- * that takes it to 0 ends the process; another thread exiting at the same moment may see 0
- * too, and only one of them removes the entry.
+ * sched_process_exit: a thread is in do_exit, past the decrement of signal->live. Once the last
+ * one is past it the process is over (chos_group_dead, compat.h); should two threads both see
+ * that, only one of them removes the entry.
  */
-static void chos_on_exit(void *data, struct task_struct *task)
+static void chos_on_exit(CHOS_EXIT_PROBE_ARGS(task))
 {
 	struct chos_task *entry;
 
-	if (atomic_read(&task->signal->live))
+	if (!chos_group_dead(task))
 		return;
 	rcu_read_lock();
 	entry = chos_task_find(task->signal);

@@ -3,7 +3,7 @@
 // benchmarks run the very C code the PAM module runs. Each function type below is the
 // contract pam/addon/ implements (addon.cc; sessionDecide in session.cc, constants in
 // constants.cc).
-import * as path from "path";
+import * as path from "node:path";
 import type { FaultName, LayerKind, LayerName, LoginContext } from "./sdk/contract";
 
 /** What decide() takes as the login: a LoginContext without `environments`, which the C side

@@ -3,10 +3,11 @@
 // `check` type-checks against them), and every bench/*.ts as dist/bench/*.js.
 // typescript, esbuild and the WASM engine stay external (required at run time from
 // node_modules); the addon is loaded by policy/native.ts from dist/native.
-import * as esbuild from "esbuild";
+
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");

@@ -24,7 +24,8 @@ extern "C" {
 #include "common/trust.h"
 }
 
-namespace {
+namespace
+{
 
 using chos_addon::Collect;
 using chos_addon::Flag;
@@ -42,7 +43,10 @@ struct Context {
 	~Context() { chos_context_free(&value); }
 };
 
-Napi::Value Field(const Napi::Object &obj, const char *name) { return obj.Get(name); }
+Napi::Value Field(const Napi::Object &obj, const char *name)
+{
+	return obj.Get(name);
+}
 
 // malloc'd copy for the core's structs (freed by chos_context_free).
 char *Dup(Napi::Env env, const std::string &s, const std::string &what)
@@ -83,10 +87,12 @@ Napi::Object ObjectField(Napi::Env env, const Napi::Object &obj, const char *nam
 void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 {
 	Napi::Object user = ObjectField(env, c, "user", "context.user");
-	ctx->user = Dup(env, String(env, Field(user, "name"), "context.user.name"), "context.user.name");
+	ctx->user = Dup(env, String(env, Field(user, "name"), "context.user.name"),
+			"context.user.name");
 	ctx->uid = Id(env, Field(user, "uid"), "context.user.uid");
 	ctx->gid = Id(env, Field(user, "gid"), "context.user.gid");
-	ctx->home = Dup(env, String(env, Field(user, "home"), "context.user.home"), "context.user.home");
+	ctx->home = Dup(env, String(env, Field(user, "home"), "context.user.home"),
+			"context.user.home");
 	ctx->shell = Dup(env, String(env, Field(user, "shell"), "context.user.shell"),
 			 "context.user.shell");
 	Napi::Value groups = Field(user, "groups");
@@ -102,8 +108,10 @@ void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 		ctx->group_count = i + 1;
 	}
 	Napi::Object host = ObjectField(env, c, "host", "context.host");
-	ctx->host = Dup(env, String(env, Field(host, "name"), "context.host.name"), "context.host.name");
-	ctx->service = Dup(env, String(env, Field(c, "service"), "context.service"), "context.service");
+	ctx->host = Dup(env, String(env, Field(host, "name"), "context.host.name"),
+			"context.host.name");
+	ctx->service =
+		Dup(env, String(env, Field(c, "service"), "context.service"), "context.service");
 	ctx->remote_host = DupOrNull(env, Field(c, "remoteHost"), "context.remoteHost");
 	ctx->tty = DupOrNull(env, Field(c, "tty"), "context.tty");
 	Napi::Value req = Field(c, "requested");
@@ -114,10 +122,12 @@ void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 	Napi::Object r = req.As<Napi::Object>();
 	std::string name = String(env, Field(r, "env"), "context.requested.env");
 	if (!chos_name_valid(name.data(), name.size()))
-		throw Napi::TypeError::New(env, "context.requested.env is not a valid environment name");
+		throw Napi::TypeError::New(env,
+					   "context.requested.env is not a valid environment name");
 	std::string from = String(env, Field(r, "from"), "context.requested.from");
 	if (from != "env" && from != "file")
-		throw Napi::TypeError::New(env, "context.requested.from must be \"env\" or \"file\"");
+		throw Napi::TypeError::New(env,
+					   "context.requested.from must be \"env\" or \"file\"");
 	ctx->requested = Dup(env, name, "context.requested.env");
 	ctx->requested_from = from == "env" ? CHOS_REQUEST_ENV : CHOS_REQUEST_FILE;
 }
@@ -131,7 +141,7 @@ double Limit(Napi::Env env, const Napi::Object &o, const char *name)
 	double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0;
 	if (!(d >= 1 && d <= 4294967295.0) || d != (double)(uint32_t)d)
 		throw Napi::TypeError::New(env, std::string(name) +
-						    " must be an integer from 1 to 2^32-1");
+							" must be an integer from 1 to 2^32-1");
 	return d;
 }
 
@@ -188,8 +198,9 @@ Napi::Object DecisionObject(Napi::Env env, const chos_decision &d, std::vector<s
 {
 	Napi::Object res = Napi::Object::New(env);
 	bool fault = d.fault != CHOS_FAULT_NONE;
-	res.Set("env", d.outcome == CHOS_OUTCOME_ENV && !fault ? Napi::Value(Napi::String::New(env, d.env))
-							       : env.Null());
+	res.Set("env", d.outcome == CHOS_OUTCOME_ENV && !fault
+			       ? Napi::Value(Napi::String::New(env, d.env))
+			       : env.Null());
 	if (d.outcome == CHOS_OUTCOME_DENY && !fault)
 		res.Set("deny", Napi::String::New(env, d.reason));
 	res.Set("reason", Napi::String::New(env, fault ? d.fault_message : d.reason));
@@ -229,7 +240,9 @@ Napi::Value Decide(const Napi::CallbackInfo &info)
 	ReadContext(env, o.Get("context").As<Napi::Object>(), &ctx.value);
 
 	std::vector<std::string> logs;
-	struct chos_log log{Collect, &logs, 0};
+	struct chos_log log {
+		Collect, &logs, 0
+	};
 	p.opts.log = &log;
 	chos_decision d;
 	chos_policy_decide(&p.opts, &cat.value, &ctx.value, &d);
@@ -239,13 +252,14 @@ Napi::Value Decide(const Napi::CallbackInfo &info)
 // open(options): a policy loaded once (chos_policy_open) and its catalogue; decide(context)
 // evaluates it warm (chos_policy_evaluate), close() frees it (the finalizer does too). A class,
 // so a method called without its object is a TypeError, never a use after free.
-class LoadedPolicy : public Napi::ObjectWrap<LoadedPolicy> {
+class LoadedPolicy : public Napi::ObjectWrap<LoadedPolicy>
+{
       public:
 	static Napi::Function Define(Napi::Env env)
 	{
 		return DefineClass(env, "LoadedPolicy",
-				   {InstanceMethod<&LoadedPolicy::Decide>("decide"),
-				    InstanceMethod<&LoadedPolicy::Close>("close")});
+				   { InstanceMethod<&LoadedPolicy::Decide>("decide"),
+				     InstanceMethod<&LoadedPolicy::Close>("close") });
 	}
 
 	LoadedPolicy(const Napi::CallbackInfo &info) : Napi::ObjectWrap<LoadedPolicy>(info)
@@ -258,8 +272,9 @@ class LoadedPolicy : public Napi::ObjectWrap<LoadedPolicy> {
 		options_.opts.log = &log_;
 		chos_decision fault;
 		if (chos_policy_open(&options_.opts, &policy_, &fault) < 0)
-			throw Napi::Error::New(env, std::string("policy ") + chos_fault_name(fault.fault) +
-							    ": " + fault.fault_message);
+			throw Napi::Error::New(env, std::string("policy ") +
+							    chos_fault_name(fault.fault) + ": " +
+							    fault.fault_message);
 	}
 
 	~LoadedPolicy() { chos_policy_close(policy_); }
@@ -271,7 +286,8 @@ class LoadedPolicy : public Napi::ObjectWrap<LoadedPolicy> {
 		if (!policy_)
 			throw Napi::Error::New(env, "decide: the policy is closed");
 		if (!info[0].IsObject())
-			throw Napi::TypeError::New(env, "decide(context): context must be an object");
+			throw Napi::TypeError::New(env,
+						   "decide(context): context must be an object");
 		Context ctx;
 		ReadContext(env, info[0].As<Napi::Object>(), &ctx.value);
 		chos_decision d;
@@ -289,14 +305,16 @@ class LoadedPolicy : public Napi::ObjectWrap<LoadedPolicy> {
 	PolicyOptions options_;
 	Catalogue catalogue_;
 	std::vector<std::string> logs_;
-	struct chos_log log_{Collect, &logs_, 0};
+	struct chos_log log_ {
+		Collect, &logs_, 0
+	};
 	chos_policy *policy_ = nullptr;
 };
 
 Napi::Value Open(const Napi::CallbackInfo &info)
 {
 	Napi::FunctionReference *ctor = info.Env().GetInstanceData<Napi::FunctionReference>();
-	return ctor->New({info[0]});
+	return ctor->New({ info[0] });
 }
 
 Napi::Value Compile(const Napi::CallbackInfo &info)
@@ -405,8 +423,8 @@ Napi::Value HostName(const Napi::CallbackInfo &info)
 Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("decide", Napi::Function::New(env, Decide, "decide"));
-	Napi::FunctionReference *ctor = new Napi::FunctionReference(
-	    Napi::Persistent(LoadedPolicy::Define(env)));
+	Napi::FunctionReference *ctor =
+		new Napi::FunctionReference(Napi::Persistent(LoadedPolicy::Define(env)));
 	env.SetInstanceData(ctor); // deleted by Node with the environment
 	exports.Set("open", Napi::Function::New(env, Open, "open"));
 	exports.Set("compile", Napi::Function::New(env, Compile, "compile"));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// constants(): the names, default paths and policy limits the C core defines, read from the core so that the
-// TypeScript side can check its own lists against them (and use the paths) instead of keeping
-// copies that could drift.
+// constants(): the names, default paths and policy limits the C core defines, read from the core so
+// that the TypeScript side can check its own lists against them (and use the paths) instead of
+// keeping copies that could drift.
 #include "convert.h"
 
 extern "C" {
@@ -9,8 +9,10 @@ extern "C" {
 #include "common/paths.h"
 }
 
-namespace chos_addon {
-namespace {
+namespace chos_addon
+{
+namespace
+{
 
 // The names of an enum's values first..last, each from the core's name function.
 template <typename Enum>

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-namespace chos_addon {
+namespace chos_addon
+{
 
 inline std::string String(Napi::Env env, const Napi::Value &v, const std::string &what)
 {

@@ -9,8 +9,10 @@ extern "C" {
 #include "session_args.h"
 }
 
-namespace chos_addon {
-namespace {
+namespace chos_addon
+{
+namespace
+{
 
 // An optional string option; "" stands for absent, as the core's NULL does.
 std::string Optional(Napi::Env env, const Napi::Object &o, const char *name,
@@ -20,14 +22,18 @@ std::string Optional(Napi::Env env, const Napi::Object &o, const char *name,
 	return v.IsNull() || v.IsUndefined() ? std::string() : CString(env, v, what);
 }
 
-const char *OrNull(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
+const char *OrNull(const std::string &s)
+{
+	return s.empty() ? nullptr : s.c_str();
+}
 
 // on_error= by the core's own parser (chos_on_error_parse), so no list of names lives here.
 chos_on_error OnError(Napi::Env env, const Napi::Value &v)
 {
 	chos_on_error out;
 	if (chos_on_error_parse(String(env, v, "onError").c_str(), &out) < 0)
-		throw Napi::TypeError::New(env, "onError must be \"host\", \"default\" or \"deny\"");
+		throw Napi::TypeError::New(env,
+					   "onError must be \"host\", \"default\" or \"deny\"");
 	return out;
 }
 
@@ -131,7 +137,9 @@ Napi::Value SessionDecide(const Napi::CallbackInfo &info)
 	chos_session_options opts{};
 	ReadSessionOptions(env, info[0].As<Napi::Object>(), &strings, &opts);
 	std::vector<std::string> logs;
-	struct chos_log log{Collect, &logs, 0};
+	struct chos_log log {
+		Collect, &logs, 0
+	};
 	opts.log = &log;
 	opts.request.log = &log;
 

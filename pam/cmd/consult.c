@@ -17,8 +17,8 @@ static void log_to_stderr(void *userdata, int priority, const char *line)
 struct chos_policy *chos_consult_open(const struct chos_cmd_options *opts)
 {
 	/* The policy borrows its log until it is closed: this one lives as long as the process. */
-	static struct chos_log log = {.fn = log_to_stderr};
-	struct chos_policy_options popts = {.bundle_path = opts->policy, .log = &log};
+	static struct chos_log log = { .fn = log_to_stderr };
+	struct chos_policy_options popts = { .bundle_path = opts->policy, .log = &log };
 	struct chos_decision fault;
 	struct chos_policy *policy;
 
@@ -29,7 +29,7 @@ struct chos_policy *chos_consult_open(const struct chos_cmd_options *opts)
 int chos_consult_ask(const struct chos_cmd_options *opts, const char *name,
 		     struct chos_session_result *res, char *why, size_t why_len)
 {
-	struct chos_log log = {.fn = log_to_stderr, .debug = opts->debug};
+	struct chos_log log = { .fn = log_to_stderr, .debug = opts->debug };
 	struct passwd *pw = getpwuid(getuid());
 	const char *tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
 
@@ -38,18 +38,18 @@ int chos_consult_ask(const struct chos_cmd_options *opts, const char *name,
 		return -1;
 	}
 	struct chos_session_options sopts = {
-	    .user = pw->pw_name,
-	    .service = "chos",
-	    .tty = tty,
-	    /* The command line's name, passed as $CHOS would be: the file is not read. */
-	    .request = {.pam_env = name, .log = &log},
-	    .catalogue = opts->catalogue,
-	    .policy = opts->policy,
-	    .root = opts->root,
-	    .on_error = CHOS_ON_ERROR_HOST,
-	    .allow_root = 1,
-	    .log = &log,
-	    .loaded = opts->loaded,
+		.user = pw->pw_name,
+		.service = "chos",
+		.tty = tty,
+		/* The command line's name, passed as $CHOS would be: the file is not read. */
+		.request = { .pam_env = name, .log = &log },
+		.catalogue = opts->catalogue,
+		.policy = opts->policy,
+		.root = opts->root,
+		.on_error = CHOS_ON_ERROR_HOST,
+		.allow_root = 1,
+		.log = &log,
+		.loaded = opts->loaded,
 	};
 	memset(res, 0, sizeof(*res));
 	if (chos_session_decide(&sopts, res) < 0 || res->failed != CHOS_STAGE_NONE) {
@@ -83,7 +83,7 @@ char *chos_consult_grant(const struct chos_cmd_options *opts, const char *name)
 	char why[CHOS_REASON_MAX + CHOS_ERROR_MAX];
 	struct chos_session_result res;
 	struct chos_catalogue cat;
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	char *tree = NULL;
 	int granted;
 

@@ -47,11 +47,11 @@ static int check_visible_here(const char *tree, struct chos_error *err)
 	if (stat(tree, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
 	return chos_fail(
-	    err, -ENOENT,
-	    "the tree %s is not visible inside this session: an admin "
-	    "can make it so by keeping the trees under a directory bound into the root "
-	    "(BINDMOUNT in " CHOS_SYSCONFIG_DEFAULT ")",
-	    tree);
+		err, -ENOENT,
+		"the tree %s is not visible inside this session: an admin "
+		"can make it so by keeping the trees under a directory bound into the root "
+		"(BINDMOUNT in " CHOS_SYSCONFIG_DEFAULT ")",
+		tree);
 }
 
 /* Unprivileged callers get their CAP_SYS_ADMIN from a user namespace of their own. */
@@ -62,7 +62,7 @@ static int gain_mount_rights(struct chos_error *err)
 
 int chos_cmd_enter(const char *root, const char *tree)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	char cwd[PATH_MAX];
 	const char *home = getenv("HOME");
 	enum chos_backend layout;
@@ -76,8 +76,8 @@ int chos_cmd_enter(const char *root, const char *tree)
 		if (check_visible_here(tree, &err) < 0)
 			return fail(&err);
 		if (layout == CHOS_BACKEND_KMOD
-			? chos_kmod_set(tree, &err) < 0
-			: gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
+			    ? chos_kmod_set(tree, &err) < 0
+			    : gain_mount_rights(&err) < 0 || rebind_link(tree, &err) < 0)
 			return fail(&err);
 	} else {
 		/* On the host's view: enter ROOT with the backend it is laid out for. */

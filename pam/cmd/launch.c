@@ -31,7 +31,7 @@ static int filter_environment(struct chos_error *err)
 
 int chos_cmd_launch(const char *name, const char *file, char **argv, const char *const *set)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 
 	if (filter_environment(&err) < 0) {
 		fprintf(stderr, "chos: %s\n", err.message);

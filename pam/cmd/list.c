@@ -18,7 +18,7 @@ int chos_cmd_list(int argc, char **argv)
 	struct chos_cmd_options opts;
 	struct chos_session_result res;
 	struct chos_catalogue cat;
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	char why[CHOS_REASON_MAX + CHOS_ERROR_MAX];
 	int first = chos_cmd_options_parse(argc, argv, 1, &opts), status = 0;
 

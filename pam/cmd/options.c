@@ -15,7 +15,8 @@ static int misuse(char **argv, int c, int first)
 	int is_long = arg[0] == '-' && arg[1] == '-';
 
 	if (c == '?' && optopt && !is_long)
-		fprintf(stderr, "chos %s: unknown option -%c; see 'chos --help'\n", argv[0], optopt);
+		fprintf(stderr, "chos %s: unknown option -%c; see 'chos --help'\n", argv[0],
+			optopt);
 	else if (c == '?' && optopt)
 		fprintf(stderr, "chos %s: %.*s takes no value; see 'chos --help'\n", argv[0],
 			(int)strcspn(arg, "="), arg);
@@ -27,17 +28,17 @@ static int misuse(char **argv, int c, int first)
 int chos_cmd_options_parse(int argc, char **argv, int allow_all, struct chos_cmd_options *opts)
 {
 	static const struct option long_options[] = {
-	    {"catalogue", required_argument, NULL, 'c'},
-	    {"policy", required_argument, NULL, 'p'},
-	    {"root", required_argument, NULL, 'r'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"all", no_argument, NULL, 'a'},
-	    {0},
+		{ "catalogue", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "all", no_argument, NULL, 'a' },
+		{ 0 },
 	};
 	*opts = (struct chos_cmd_options){
-	    .catalogue = CHOS_CATALOGUE_DEFAULT,
-	    .policy = CHOS_POLICY_DEFAULT,
-	    .root = CHOS_ROOT_DEFAULT,
+		.catalogue = CHOS_CATALOGUE_DEFAULT,
+		.policy = CHOS_POLICY_DEFAULT,
+		.root = CHOS_ROOT_DEFAULT,
 	};
 	optind = 1;
 	/* "+": stop at the first operand, so `run ENV -- CMD -x` leaves CMD's options alone.

@@ -14,7 +14,7 @@ struct chos_cmd_options {
 	const char *policy;
 	const char *root;
 	int debug;
-	int all; /* --all, which only `chos list` accepts */
+	int all;		    /* --all, which only `chos list` accepts */
 	struct chos_policy *loaded; /* the policy opened once for many questions, or NULL */
 };
 

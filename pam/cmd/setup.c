@@ -14,17 +14,19 @@
 
 static int usage(const char *what)
 {
-	fprintf(stderr, "chos setup: %s\n"
+	fprintf(stderr,
+		"chos setup: %s\n"
 		"usage: chos setup [--root DIR] [--backend auto|kmod|namespace] [--check]\n"
-		"                  [--catalogue FILE] [--sysconfig FILE] [--policy FILE] [--module FILE]\n",
+		"                  [--catalogue FILE] [--sysconfig FILE] [--policy FILE] [--module "
+		"FILE]\n",
 		what);
 	return 2;
 }
 
 int chos_cmd_setup(int argc, char **argv)
 {
-	struct chos_setup_options o = {.out = stdout};
-	struct chos_error err = {0};
+	struct chos_setup_options o = { .out = stdout };
+	struct chos_error err = { 0 };
 	int problems;
 
 	for (int i = 1; i < argc; i++) {
@@ -55,7 +57,8 @@ int chos_cmd_setup(int argc, char **argv)
 			o.module = v;
 	}
 	if (!o.check && geteuid() != 0) {
-		fputs("chos setup: must run as root (mounts and /proc/chos/valid); --check does not\n",
+		fputs("chos setup: must run as root (mounts and /proc/chos/valid); --check does "
+		      "not\n",
 		      stderr);
 		return 1;
 	}

@@ -33,9 +33,9 @@ int chos_cmd_shell(int argc, char **argv)
 		return 2;
 	}
 	if (!name || !*name) {
-		fputs(
-		    "chos: CHOS is not set: name an environment (chos shell ENV; see chos list)\n",
-		    stderr);
+		fputs("chos: CHOS is not set: name an environment (chos shell ENV; see chos "
+		      "list)\n",
+		      stderr);
 		return 2;
 	}
 	if (!(pw = getpwuid(getuid()))) {
@@ -57,7 +57,7 @@ int chos_cmd_shell(int argc, char **argv)
 	snprintf(login_argv0, sizeof(login_argv0), "-%s", basename(strdupa(shell)));
 	args[0] = login_argv0;
 	args[1] = NULL;
-	const char *const set[] = {"HOME", home,    "USER", user, "LOGNAME",
-				   user,   "SHELL", shell,  NULL};
+	const char *const set[] = { "HOME", home,    "USER", user, "LOGNAME",
+				    user,   "SHELL", shell,  NULL };
 	return chos_cmd_launch(name, shell, args, set);
 }

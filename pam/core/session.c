@@ -22,11 +22,11 @@
 
 const char *chos_stage_name(enum chos_stage stage)
 {
-	static const char *const names[] = {"none", "facts", "catalogue", "policy", "apply"};
+	static const char *const names[] = { "none", "facts", "catalogue", "policy", "apply" };
 	return names[stage];
 }
 
-static const char *const on_error_names[] = {"host", "default", "deny"};
+static const char *const on_error_names[] = { "host", "default", "deny" };
 
 const char *chos_on_error_name(enum chos_on_error on_error)
 {
@@ -154,11 +154,11 @@ static int gather_request(const struct chos_session_options *opts, struct chos_c
 static void decide(const struct chos_session_options *opts, struct chos_session_result *res,
 		   struct chos_catalogue *cat, int *uid0, char *home, size_t home_len)
 {
-	struct chos_context ctx = {0};
-	struct chos_decision d = {0};
+	struct chos_context ctx = { 0 };
+	struct chos_decision d = { 0 };
 	struct chos_policy_options popts = {
-	    .bundle_path = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT,
-	    .log = opts->log,
+		.bundle_path = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT,
+		.log = opts->log,
 	};
 	int have_cat = 0;
 
@@ -212,7 +212,7 @@ out:
  * only root can change what the path names, so the backend that uses the path gets this tree. */
 static int check_tree(struct chos_session_result *res)
 {
-	struct chos_error why = {0};
+	struct chos_error why = { 0 };
 	int fd = chos_open_trusted_dir(res->path, 0, &why);
 
 	if (fd >= 0)
@@ -262,7 +262,7 @@ static void apply_or_fall_back(const struct chos_session_options *opts,
 static int session(const struct chos_session_options *opts, struct chos_session_result *res,
 		   bool apply_it)
 {
-	struct chos_catalogue cat = {0};
+	struct chos_catalogue cat = { 0 };
 	long long start = now_us();
 	char home[4096] = "/"; /* PATH_MAX */
 	int uid0 = 0;

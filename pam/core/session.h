@@ -20,42 +20,51 @@
 #include "policy/policy.h"
 #include "facts/request.h"
 
-enum chos_on_error { CHOS_ON_ERROR_HOST, CHOS_ON_ERROR_DEFAULT, CHOS_ON_ERROR_DENY };
+enum chos_on_error {
+	CHOS_ON_ERROR_HOST,
+	CHOS_ON_ERROR_DEFAULT,
+	CHOS_ON_ERROR_DENY
+};
 /* Which stage failed (and made on_error decide). */
-enum chos_stage { CHOS_STAGE_NONE, CHOS_STAGE_FACTS, CHOS_STAGE_CATALOGUE, CHOS_STAGE_POLICY,
-		  CHOS_STAGE_APPLY };
+enum chos_stage {
+	CHOS_STAGE_NONE,
+	CHOS_STAGE_FACTS,
+	CHOS_STAGE_CATALOGUE,
+	CHOS_STAGE_POLICY,
+	CHOS_STAGE_APPLY
+};
 
 struct chos_session_options {
 	const char *user;
-	const char *service;         /* PAM service, or "chos" */
-	const char *remote_host;     /* NULL when none */
-	const char *tty;             /* NULL when none */
+	const char *service;	 /* PAM service, or "chos" */
+	const char *remote_host; /* NULL when none */
+	const char *tty;	 /* NULL when none */
 	struct chos_request_options request;
-	const char *catalogue;       /* NULL: CHOS_CATALOGUE_DEFAULT */
-	const char *policy;          /* NULL: CHOS_POLICY_DEFAULT */
-	const char *root;            /* NULL: CHOS_ROOT_DEFAULT */
-	enum chos_backend backend;   /* AUTO: chos_backend_for_root */
+	const char *catalogue;	   /* NULL: CHOS_CATALOGUE_DEFAULT */
+	const char *policy;	   /* NULL: CHOS_POLICY_DEFAULT */
+	const char *root;	   /* NULL: CHOS_ROOT_DEFAULT */
+	enum chos_backend backend; /* AUTO: chos_backend_for_root */
 	enum chos_on_error on_error;
-	int allow_root;              /* switch uid 0 too */
+	int allow_root; /* switch uid 0 too */
 	const struct chos_log *log;
-	struct chos_policy *loaded;  /* NULL, or the policy at `policy` already open
-					(chos_policy_open): evaluated instead of loaded again, so a
-					caller asking many times (chos list) loads it once */
+	struct chos_policy *loaded; /* NULL, or the policy at `policy` already open
+				       (chos_policy_open): evaluated instead of loaded again, so a
+				       caller asking many times (chos list) loads it once */
 };
 
 struct chos_session_result {
-	enum chos_outcome outcome;          /* ENV: in env's tree; HOST; DENY: refuse the session */
-	char env[CHOS_NAME_MAX + 1];        /* ENV: the catalogue's name */
-	char path[4096];                    /* ENV: its tree (PATH_MAX) */
-	char requested[CHOS_NAME_MAX + 1];  /* the user's valid request, "" when none */
+	enum chos_outcome outcome;	   /* ENV: in env's tree; HOST; DENY: refuse the session */
+	char env[CHOS_NAME_MAX + 1];	   /* ENV: the catalogue's name */
+	char path[4096];		   /* ENV: its tree (PATH_MAX) */
+	char requested[CHOS_NAME_MAX + 1]; /* the user's valid request, "" when none */
 	char reason[CHOS_REASON_MAX + 1];
 	char layer[CHOS_LAYER_LABEL_MAX + 1]; /* as chos_decision_layer prints: group:NAME... */
-	enum chos_backend backend;          /* KMOD, NAMESPACE; NONE when nothing was applied */
-	enum chos_stage failed;             /* CHOS_STAGE_NONE when nothing failed */
-	enum chos_fault fault;              /* the policy's fault, when failed == POLICY */
-	struct chos_error error;            /* what failed, saying what to fix */
-	enum chos_on_error on_error;        /* the fallback that was applied, when failed */
-	long long micros;                   /* time spent deciding and applying */
+	enum chos_backend backend;	      /* KMOD, NAMESPACE; NONE when nothing was applied */
+	enum chos_stage failed;		      /* CHOS_STAGE_NONE when nothing failed */
+	enum chos_fault fault;		      /* the policy's fault, when failed == POLICY */
+	struct chos_error error;	      /* what failed, saying what to fix */
+	enum chos_on_error on_error;	      /* the fallback that was applied, when failed */
+	long long micros;		      /* time spent deciding and applying */
 };
 
 /* Decides without applying (outcome ENV means "would enter env"). Returns 0, or -EINVAL for

@@ -27,20 +27,20 @@
 /* The smallest bundle in units that decides like a site bundle does: a listed env, from the
  * group file of the login's group "physics" (login_fixture.c), whose unit registers itself. */
 static const char source[] =
-    "globalThis.__chos = { groups: new Map(),\n"
-    "  register(group, file, body) { const m = { exports: {} }; body(m, m.exports, null);\n"
-    "    this.groups.set(group, { file, policy: m.exports.default }); },\n"
-    "  decide(ctx) { for (const g of ctx.user.groups) { const e = this.groups.get(g);\n"
-    "      if (e) return { layer: \"group\", group: g, file: e.file, value: e.policy(ctx) }; }\n"
-    "    return { layer: \"host\", value: null }; } };\n"
-    "// chos:unit chemistry\n"
-    "__chos.register(\"chemistry\", \"policy.d/chemistry.ts\", function (module) {\n"
-    "  module.exports.default = () => ({ deny: \"chemistry is closed\" }); });\n"
-    "// chos:unit physics\n"
-    "__chos.register(\"physics\", \"policy.d/physics.ts\", function (module) {\n"
-    "  module.exports.default = (ctx) => /^n[0-9]+$/.test(ctx.host.name) ?\n"
-    "    { env: \"sl5\", reason: `node ${ctx.host.name}` } : null; });\n";
-
+	"globalThis.__chos = { groups: new Map(),\n"
+	"  register(group, file, body) { const m = { exports: {} }; body(m, m.exports, null);\n"
+	"    this.groups.set(group, { file, policy: m.exports.default }); },\n"
+	"  decide(ctx) { for (const g of ctx.user.groups) { const e = this.groups.get(g);\n"
+	"      if (e) return { layer: \"group\", group: g, file: e.file, value: e.policy(ctx) }; "
+	"}\n"
+	"    return { layer: \"host\", value: null }; } };\n"
+	"// chos:unit chemistry\n"
+	"__chos.register(\"chemistry\", \"policy.d/chemistry.ts\", function (module) {\n"
+	"  module.exports.default = () => ({ deny: \"chemistry is closed\" }); });\n"
+	"// chos:unit physics\n"
+	"__chos.register(\"physics\", \"policy.d/physics.ts\", function (module) {\n"
+	"  module.exports.default = (ctx) => /^n[0-9]+$/.test(ctx.host.name) ?\n"
+	"    { env: \"sl5\", reason: `node ${ctx.host.name}` } : null; });\n";
 
 static char dir[] = "/tmp/fuzz_bytecode.XXXXXX";
 static char bundle[64], qbc[64];
@@ -86,14 +86,14 @@ static void keep_fresh(void)
 
 static int decide(int prefer_source, struct chos_decision *d, unsigned *lines)
 {
-	struct chos_log log = {count_lines, lines, 0};
+	struct chos_log log = { count_lines, lines, 0 };
 	struct chos_policy_options opts = {
-	    .bundle_path = bundle,
-	    .trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
-	    .memory_bytes = 4u << 20,
-	    .timeout_ms = 1000,
-	    .prefer_source = prefer_source,
-	    .log = &log,
+		.bundle_path = bundle,
+		.trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
+		.memory_bytes = 4u << 20,
+		.timeout_ms = 1000,
+		.prefer_source = prefer_source,
+		.log = &log,
 	};
 
 	*lines = 0;
@@ -102,7 +102,7 @@ static int decide(int prefer_source, struct chos_decision *d, unsigned *lines)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	unsigned lines;
 	size_t size;
 

@@ -10,7 +10,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct chos_catalogue cat;
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 
 	if (chos_catalogue_parse((const char *)data, size, &cat, &err) < 0) {
 		if (strncmp(err.message, "line ", 5) != 0 &&

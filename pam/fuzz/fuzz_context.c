@@ -9,7 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { USER, HOME, SHELL, GROUP, HOST, REMOTE, TTY, FIELDS };
+enum {
+	USER,
+	HOME,
+	SHELL,
+	GROUP,
+	HOST,
+	REMOTE,
+	TTY,
+	FIELDS
+};
 
 /* The parsed user.name equals name (only checked for names QuickJS can represent exactly). */
 static void check_name(JSContext *ctx, JSValueConst obj, const char *name)
@@ -41,7 +50,7 @@ static int valid_utf8(const char *s)
 		unsigned cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
 		for (int i = 1; i < n; i++)
 			cp = (cp << 6) | (p[i] & 0x3f);
-		static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+		static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 		if (cp < min[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 			return 0;
 		p += n;
@@ -51,7 +60,7 @@ static int valid_utf8(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *copy = malloc(size + 1), *field[FIELDS] = {0};
+	char *copy = malloc(size + 1), *field[FIELDS] = { 0 };
 	size_t start = 0;
 	int n = 0;
 
@@ -62,17 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			field[n++] = copy + start;
 			start = i + 1;
 		}
-	char *groups[] = {field[GROUP] ? field[GROUP] : "g"};
+	char *groups[] = { field[GROUP] ? field[GROUP] : "g" };
 	struct chos_context c = {
-	    .user = field[USER],
-	    .home = field[HOME],
-	    .shell = field[SHELL],
-	    .groups = groups,
-	    .group_count = 1,
-	    .host = field[HOST],
-	    .remote_host = field[REMOTE],
-	    .tty = field[TTY],
-	    .service = "sshd",
+		.user = field[USER],
+		.home = field[HOME],
+		.shell = field[SHELL],
+		.groups = groups,
+		.group_count = 1,
+		.host = field[HOST],
+		.remote_host = field[REMOTE],
+		.tty = field[TTY],
+		.service = "sshd",
 	};
 	char *json = chos_context_to_json(&c, NULL);
 	if (!json)

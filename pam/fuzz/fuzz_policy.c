@@ -43,15 +43,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct chos_log log = {quiet, NULL, 0};
+	struct chos_log log = { quiet, NULL, 0 };
 	struct chos_policy_options opts = {
-	    .bundle_path = bundle,
-	    /* Its own file in /tmp: judged alone, or every input would be a load fault. */
-	    .trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
-	    .memory_bytes = 4u << 20,
-	    .timeout_ms = 20,
-	    .prefer_source = 1,
-	    .log = &log,
+		.bundle_path = bundle,
+		/* Its own file in /tmp: judged alone, or every input would be a load fault. */
+		.trust_flags = CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
+		.memory_bytes = 4u << 20,
+		.timeout_ms = 20,
+		.prefer_source = 1,
+		.log = &log,
 	};
 	struct chos_decision d;
 	int fd = open(bundle, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

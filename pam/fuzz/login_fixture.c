@@ -2,10 +2,10 @@
  * The fuzz targets' login and catalogue (login_fixture.h). */
 #include "login_fixture.h"
 
-static struct chos_env envs[] = {{"default", "/"}, {"sl5", "/os/sl5"}};
-const struct chos_catalogue fuzz_catalogue = {envs, 2};
+static struct chos_env envs[] = { { "default", "/" }, { "sl5", "/os/sl5" } };
+const struct chos_catalogue fuzz_catalogue = { envs, 2 };
 
-static char *groups[] = {"users", "physics"};
+static char *groups[] = { "users", "physics" };
 const struct chos_context fuzz_login = {
 	.user = "alice",
 	.uid = 1000,

@@ -29,8 +29,8 @@ static const char *item(pam_handle_t *pamh, int type)
 PAM_CHOS_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct chos_session_args a;
-	struct chos_error err = {0};
-	struct chos_log log = {.fn = log_to_pam, .userdata = pamh};
+	struct chos_error err = { 0 };
+	struct chos_log log = { .fn = log_to_pam, .userdata = pamh };
 	struct chos_session_result res;
 	const char *user = NULL;
 	/* One syslog line: the session's fields (a few hundred bytes) plus an error message. */
@@ -60,21 +60,24 @@ PAM_CHOS_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		return PAM_SESSION_ERR;
 	}
 	chos_session_describe(&res, user, line, sizeof(line));
-	pam_syslog(pamh, res.failed != CHOS_STAGE_NONE ? LOG_ERR
-			 : res.outcome == CHOS_OUTCOME_DENY ? LOG_NOTICE : LOG_INFO, "%s", line);
+	pam_syslog(pamh,
+		   res.failed != CHOS_STAGE_NONE      ? LOG_ERR
+		   : res.outcome == CHOS_OUTCOME_DENY ? LOG_NOTICE
+						      : LOG_INFO,
+		   "%s", line);
 	if (res.outcome == CHOS_OUTCOME_DENY)
 		return PAM_PERM_DENIED;
 	if (res.outcome == CHOS_OUTCOME_ENV) {
 		snprintf(env, sizeof(env), "CHOS=%s", res.env);
 		if (pam_putenv(pamh, env) != PAM_SUCCESS)
-			pam_syslog(pamh, LOG_WARNING, "user \"%s\": could not set CHOS=%s", user, res.env);
+			pam_syslog(pamh, LOG_WARNING, "user \"%s\": could not set CHOS=%s", user,
+				   res.env);
 	}
 	return PAM_SUCCESS;
 }
 
 /* Nothing to undo: the session's mount namespace (or kmod link) dies with its last process. */
-PAM_CHOS_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
-					 const char **argv)
+PAM_CHOS_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)pamh, (void)flags, (void)argc, (void)argv;
 	return PAM_SUCCESS;

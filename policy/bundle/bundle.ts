@@ -7,9 +7,9 @@
 // installed.
 import fs from "node:fs";
 import path from "node:path";
-import { readPolicyDir, type PolicyDir } from "./policy-dir";
-import { SDK_SPECIFIER, sdkDir } from "./sdk-path";
+import { type PolicyDir, readPolicyDir } from "./policy-dir";
 import { probeRuntimeHelpers } from "./runtime-helpers";
+import { SDK_SPECIFIER, sdkDir } from "./sdk-path";
 import { buildBase, buildGroups, UNIT_MARKER, type UnitOutput } from "./units";
 
 /** What a bundle build wrote. */
@@ -64,10 +64,16 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   const js = units.map((u) => u.code).join("");
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   // 0644 whatever the umask: the PAM module refuses a group- or world-writable bundle.
-  for (const [file, data] of [[outFile, js], [`${outFile}.map`, JSON.stringify({ version: 3, sections })]] as const) {
+  for (const [file, data] of [
+    [outFile, js],
+    [`${outFile}.map`, JSON.stringify({ version: 3, sections })],
+  ] as const) {
     fs.writeFileSync(file, data);
     fs.chmodSync(file, 0o644);
   }
-  const sizes = units.map((u, i) => ({ file: i === 0 ? "index.ts" : policy.groups[i - 1].file, bytes: Buffer.byteLength(u.code) }));
+  const sizes = units.map((u, i) => ({
+    file: i === 0 ? "index.ts" : policy.groups[i - 1].file,
+    bytes: Buffer.byteLength(u.code),
+  }));
   return { bundle: outFile, map: `${outFile}.map`, policy, units: sizes };
 }

@@ -38,7 +38,9 @@ export function readPolicyDir(dir: string): PolicyDir {
         throw new Error(`policy.d/${name}: "${group}" is not a group name (use [A-Za-z0-9._-])`);
       }
       if (group.length > GROUP_NAME_MAX) {
-        throw new Error(`policy.d/${name}: "${group}" is longer than ${GROUP_NAME_MAX} characters, the longest name chos reads`);
+        throw new Error(
+          `policy.d/${name}: "${group}" is longer than ${GROUP_NAME_MAX} characters, the longest name chos reads`,
+        );
       }
       return { group, file: `policy.d/${name}` };
     });

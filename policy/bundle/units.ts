@@ -9,9 +9,10 @@
 // Both come from esbuild: one IIFE build for the base, one CommonJS build with every group file
 // as an entry point, wrapped here (groupUnitSource) in a call of `__chos.register`, esbuild's
 // runtime helpers defined once after the base and shared by the group units (runtime-helpers.ts).
-import * as esbuild from "esbuild";
+
 import fs from "node:fs";
 import path from "node:path";
+import * as esbuild from "esbuild";
 import type { PolicyDir } from "./policy-dir";
 import { cutHelpers, helpersSource, type RuntimeHelpers } from "./runtime-helpers";
 import { SDK_SPECIFIER } from "./sdk-path";
@@ -92,7 +93,12 @@ function baseEntry(sdk: string, modules: readonly string[]): string {
 }
 
 /** The base unit, built as if to `outFile`, followed by the runtime helpers the group units share. */
-export async function buildBase(policy: PolicyDir, sdk: string, outFile: string, helpers: RuntimeHelpers): Promise<UnitOutput> {
+export async function buildBase(
+  policy: PolicyDir,
+  sdk: string,
+  outFile: string,
+  helpers: RuntimeHelpers,
+): Promise<UnitOutput> {
   const files = await run(policy, {
     ...COMMON,
     stdin: {
@@ -110,7 +116,11 @@ export async function buildBase(policy: PolicyDir, sdk: string, outFile: string,
   const js = files.find((f) => f.path === outFile);
   const map = files.find((f) => f.path === `${outFile}.map`);
   if (!js || !map) throw new Error(`esbuild wrote no bundle for ${policy.dir}`);
-  return { code: js.text + helpersSource(helpers), map: absoluteMap(map.text, path.dirname(outFile)), mapLineOffset: 0 };
+  return {
+    code: js.text + helpersSource(helpers),
+    map: absoluteMap(map.text, path.dirname(outFile)),
+    mapLineOffset: 0,
+  };
 }
 
 /** The wrapped script of one group unit: marker, register call, esbuild's CommonJS output;

@@ -2,7 +2,7 @@
 // bytecode (OUT.qbc, which the PAM module prefers while it is fresh), reporting sizes.
 import fs from "node:fs";
 import path from "node:path";
-import { bundlePolicy, type BundleOutput } from "../bundle/bundle";
+import { type BundleOutput, bundlePolicy } from "../bundle/bundle";
 import { parseArgs, positionals } from "./args";
 import { native } from "./engine";
 import type { Output } from "./io";
@@ -25,7 +25,12 @@ export interface BuildSizes {
 export async function buildPolicy(dir: string, out: string): Promise<BuildSizes> {
   const built = await bundlePolicy(dir, out);
   const { bytes } = native().compile(built.bundle);
-  return { bundle: fs.statSync(built.bundle).size, map: fs.statSync(built.map).size, bytecode: bytes, units: built.units };
+  return {
+    bundle: fs.statSync(built.bundle).size,
+    map: fs.statSync(built.map).size,
+    bytecode: bytes,
+    units: built.units,
+  };
 }
 
 /** What a login loads besides its own groups' units (the base), and what one group adds. */
@@ -35,7 +40,10 @@ function unitRows(units: BuildSizes["units"]): [string, string, number][] {
   if (groups.length === 0) return rows;
   const largest = groups.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const total = groups.reduce((n, g) => n + g.bytes, 0);
-  rows.push(["groups", `${groups.length} units, one per group file`, total], ["largest", `unit: ${largest.file}`, largest.bytes]);
+  rows.push(
+    ["groups", `${groups.length} units, one per group file`, total],
+    ["largest", `unit: ${largest.file}`, largest.bytes],
+  );
   return rows;
 }
 

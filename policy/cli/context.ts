@@ -1,14 +1,24 @@
 // The login context a command evaluates: the facts of a real user from NSS (through the addon,
 // the same code the PAM module uses), overridden by command-line flags.
 import type { LoginContext, LoginRequest } from "../sdk/contract";
-import { integerOption, UsageError, type ParsedArgs } from "./args";
+import { integerOption, type ParsedArgs, UsageError } from "./args";
 import { native } from "./engine";
 
 /** A LoginContext without `environments`: the C side fills those from the catalogue. */
 export type ContextInput = Omit<LoginContext, "environments">;
 
 /** The flags that override facts. */
-export const CONTEXT_OPTIONS = ["user", "uid", "gid", "groups", "home", "shell", "host", "service", "requested"] as const;
+export const CONTEXT_OPTIONS = [
+  "user",
+  "uid",
+  "gid",
+  "groups",
+  "home",
+  "shell",
+  "host",
+  "service",
+  "requested",
+] as const;
 
 /** Builds the context of `--user NAME` plus overriding flags. */
 export function contextFromArgs(command: string, args: ParsedArgs): ContextInput {

@@ -1,6 +1,6 @@
 // The native engine as the CLI uses it: the addon (policy/native.ts, the very C code of the PAM
 // module) and the mapping of the bundle positions it reports back to .ts lines.
-import { BundleMap } from "../bundle/sourcemap";
+import type { BundleMap } from "../bundle/sourcemap";
 import { addon, type Decision as NativeDecision } from "../native";
 
 export type { NativeDecision };

@@ -15,8 +15,8 @@ import path from "node:path";
 import { bundlePolicy } from "../bundle/bundle";
 import { BundleMap } from "../bundle/sourcemap";
 import { parseArgs, positionals } from "./args";
-import { CONTEXT_OPTIONS, contextFromArgs, type ContextInput } from "./context";
-import { defaultCatalogue, native, showPosition, tsPosition, type NativeDecision, type TsPosition } from "./engine";
+import { CONTEXT_OPTIONS, type ContextInput, contextFromArgs } from "./context";
+import { defaultCatalogue, type NativeDecision, native, showPosition, type TsPosition, tsPosition } from "./engine";
 import type { Output } from "./io";
 
 export const EXPLAIN_USAGE = [
@@ -40,7 +40,12 @@ export interface Explanation {
   readonly line: number | null;
   readonly fromBytecode: boolean;
   readonly logs: readonly string[];
-  readonly error?: { readonly fault: string; readonly message: string; readonly file: string | null; readonly line: number | null };
+  readonly error?: {
+    readonly fault: string;
+    readonly message: string;
+    readonly file: string | null;
+    readonly line: number | null;
+  };
 }
 
 function explanation(ctx: ContextInput, d: NativeDecision, map: BundleMap | undefined): Explanation {
@@ -60,7 +65,10 @@ function explanation(ctx: ContextInput, d: NativeDecision, map: BundleMap | unde
   };
   if (!d.error) return base;
   const where = tsPosition(map, d.error.file, d.error.line, d.error.column);
-  return { ...base, error: { fault: d.error.fault, message: d.error.message, file: where?.file ?? null, line: where?.line ?? null } };
+  return {
+    ...base,
+    error: { fault: d.error.fault, message: d.error.message, file: where?.file ?? null, line: where?.line ?? null },
+  };
 }
 
 function printText(e: Explanation, io: Output): void {

@@ -1,11 +1,11 @@
 // The chos-policy command: one module per command; this file only dispatches and turns a
 // thrown error into one line on stderr and a non-zero exit.
 import { UsageError } from "./args";
-import { build, BUILD_USAGE } from "./build";
-import { check, CHECK_USAGE } from "./check";
-import { explain, EXPLAIN_USAGE } from "./explain";
+import { BUILD_USAGE, build } from "./build";
+import { CHECK_USAGE, check } from "./check";
+import { EXPLAIN_USAGE, explain } from "./explain";
 import type { Output } from "./io";
-import { test, TEST_USAGE } from "./test";
+import { TEST_USAGE, test } from "./test";
 
 type Command = (argv: readonly string[], io: Output) => Promise<number>;
 
@@ -30,7 +30,9 @@ export async function run(argv: readonly string[], io: Output): Promise<number> 
   }
   const command = COMMANDS.get(name);
   if (command === undefined) {
-    io.err(`chos-policy: unknown command "${name}" (commands: ${[...COMMANDS.keys()].join(", ")}; see chos-policy help)`);
+    io.err(
+      `chos-policy: unknown command "${name}" (commands: ${[...COMMANDS.keys()].join(", ")}; see chos-policy help)`,
+    );
     return 2;
   }
   try {

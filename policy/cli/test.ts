@@ -9,14 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { readPolicyDir } from "../bundle/policy-dir";
 import { BundleMap } from "../bundle/sourcemap";
-import { wasmDecide, type WasmOutcome } from "../harness/wasm";
+import { type WasmOutcome, wasmDecide } from "../harness/wasm";
 import { disagreement } from "./agree";
 import { parseArgs, positionals } from "./args";
 import { buildPolicy } from "./build";
-import { loadCases, type Case } from "./cases";
-import { native, showPosition, tsPosition, type NativeDecision, type TsPosition } from "./engine";
+import { type Case, loadCases } from "./cases";
+import { type NativeDecision, native, showPosition, type TsPosition, tsPosition } from "./engine";
 import type { Output } from "./io";
-import { decisionSites, policyFiles, type DecisionSite } from "./sites";
+import { type DecisionSite, decisionSites, policyFiles } from "./sites";
 
 export const TEST_USAGE = [
   "test DIR [CASES] [--verbose] [--json]",
@@ -54,22 +54,34 @@ function faultText(d: NativeDecision, at: TsPosition | null): string {
   return `${d.error?.fault} fault${at ? ` in ${showPosition(at)}` : ""}: ${d.error?.message}`;
 }
 
-function verdict(c: Case, n: NativeDecision, w: WasmOutcome, at: TsPosition | null): { status: Status; message?: string } {
+function verdict(
+  c: Case,
+  n: NativeDecision,
+  w: WasmOutcome,
+  at: TsPosition | null,
+): { status: Status; message?: string } {
   const split = disagreement(n, w);
   if (split !== undefined) return { status: "ERROR", message: split };
   const e = c.expect;
   if (n.error && e.fault === undefined) return { status: "ERROR", message: faultText(n, at) };
   const wrong: string[] = [];
-  if (e.fault !== undefined && n.error?.fault !== e.fault) wrong.push(`fault: got ${n.error?.fault ?? "none"}, want ${e.fault}`);
-  if (e.env !== undefined && n.env !== e.env) wrong.push(`env: got ${n.env ?? "null (host)"}, want ${e.env ?? "null (host)"}`);
-  if (e.deny !== undefined && n.deny !== e.deny) wrong.push(`deny: got ${n.deny === undefined ? "none" : JSON.stringify(n.deny)}, want ${JSON.stringify(e.deny)}`);
-  if (e.decidedBy !== undefined && n.decidedBy !== e.decidedBy) wrong.push(`decidedBy: got ${n.decidedBy}, want ${e.decidedBy}`);
+  if (e.fault !== undefined && n.error?.fault !== e.fault)
+    wrong.push(`fault: got ${n.error?.fault ?? "none"}, want ${e.fault}`);
+  if (e.env !== undefined && n.env !== e.env)
+    wrong.push(`env: got ${n.env ?? "null (host)"}, want ${e.env ?? "null (host)"}`);
+  if (e.deny !== undefined && n.deny !== e.deny)
+    wrong.push(`deny: got ${n.deny === undefined ? "none" : JSON.stringify(n.deny)}, want ${JSON.stringify(e.deny)}`);
+  if (e.decidedBy !== undefined && n.decidedBy !== e.decidedBy)
+    wrong.push(`decidedBy: got ${n.decidedBy}, want ${e.decidedBy}`);
   if (wrong.length === 0) return { status: "PASS" };
   return { status: "FAIL", message: `${wrong.join("; ")}${at ? ` (at ${showPosition(at)})` : ""}` };
 }
 
 /** The site a decision at `pos` came from: same file and line, the last one starting at or before it. */
-function siteOf(sites: readonly DecisionSite[], pos: { file: string; line: number; column: number }): DecisionSite | undefined {
+function siteOf(
+  sites: readonly DecisionSite[],
+  pos: { file: string; line: number; column: number },
+): DecisionSite | undefined {
   const onLine = sites.filter((s) => s.file === pos.file && s.line === pos.line);
   return onLine.filter((s) => s.column <= pos.column).pop() ?? onLine[0];
 }
@@ -87,7 +99,9 @@ export async function runCases(dir: string, casesFile: string): Promise<TestRepo
     // Trust is not what a policy test is about: the bundle is ours (in a temp dir under the
     // world-writable os.tmpdir()) and the catalogue a fixture, so each is judged as a file alone.
     const trust = { trustAnyOwner: true, trustFileOnly: true } as const;
-    const environments = native().parseCatalogue(cases.catalogue, trust).map((e) => e.name);
+    const environments = native()
+      .parseCatalogue(cases.catalogue, trust)
+      .map((e) => e.name);
     const sites = decisionSites(policy);
     const decidedFiles = new Set<string>();
     const usedSites = new Set<DecisionSite>();

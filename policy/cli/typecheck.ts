@@ -37,7 +37,7 @@ function checkSource(files: readonly string[], sdk: string): { text: string; lin
     lines.push(`export const check${i}: PolicyFunction = policy${i};`);
     lineToFile.push(file);
   });
-  return { text: lines.join("\n") + "\n", lineToFile };
+  return { text: `${lines.join("\n")}\n`, lineToFile };
 }
 
 function flatten(message: string | ts.DiagnosticMessageChain): string {
@@ -54,7 +54,9 @@ export function typeCheck(policy: PolicyDir): string[] {
   const host = ts.createCompilerHost(opts);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (name, target, onError, create) =>
-    path.resolve(name) === checkPath ? ts.createSourceFile(name, check.text, target) : getSourceFile(name, target, onError, create);
+    path.resolve(name) === checkPath
+      ? ts.createSourceFile(name, check.text, target)
+      : getSourceFile(name, target, onError, create);
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (name) => path.resolve(name) === checkPath || fileExists(name);
   const program = ts.createProgram({

@@ -11,7 +11,7 @@
 // the native engine (agree.ts) therefore cover env, deny, decidedBy and the engine fault class.
 import type { QuickJSContext, QuickJSHandle, QuickJSWASMModule } from "quickjs-emscripten-core";
 import type { Decision } from "../native";
-import { layerName, type FaultName, type LayerKind } from "../sdk/contract";
+import { type FaultName, type LayerKind, layerName } from "../sdk/contract";
 import { PARITY_PRELUDE } from "./parity";
 import { ThreadClock } from "./thread-clock";
 
@@ -163,7 +163,10 @@ export class WasmSession {
   private readonly kit: QuickJSHandle;
   private readonly dispose: () => void;
 
-  private constructor(mod: QuickJSWASMModule, private readonly limits: Required<WasmLimits>) {
+  private constructor(
+    mod: QuickJSWASMModule,
+    private readonly limits: Required<WasmLimits>,
+  ) {
     const runtime = mod.newRuntime();
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(limits.stackBytes);
@@ -192,7 +195,9 @@ export class WasmSession {
         }
         const text = args.map((a) => {
           const v: unknown = this.vm.dump(a);
-          return typeof v === "object" && v !== null && this.vm.typeof(a) !== "function" ? JSON.stringify(v) : String(v);
+          return typeof v === "object" && v !== null && this.vm.typeof(a) !== "function"
+            ? JSON.stringify(v)
+            : String(v);
         });
         const line = Buffer.from(text.join(" ")).subarray(0, CONSOLE_LINE_MAX).toString();
         this.logs.push(`policy: ${line}`);
@@ -225,7 +230,13 @@ export class WasmSession {
     if (loaded.error !== undefined) return { session, error: session.fault(loaded.error, source) };
     loaded.value.dispose();
     if (session.kitCall("loaded") !== true) {
-      return { session, error: { fault: "load", message: "the bundle does not set globalThis.__chos.decide: build it with `chos-policy build`" } };
+      return {
+        session,
+        error: {
+          fault: "load",
+          message: "the bundle does not set globalThis.__chos.decide: build it with `chos-policy build`",
+        },
+      };
     }
     return { session };
   }
@@ -304,9 +315,12 @@ export class WasmSession {
       (compiled.error ?? compiled.value).dispose();
     }
     const message =
-      fault === "timeout" ? `the policy ran longer than ${this.limits.timeoutMs} ms`
-        : fault === "memory" ? `the policy used more than ${this.limits.memoryBytes} bytes of memory`
-          : fault === "stack" ? `the policy overflowed its ${this.limits.stackBytes}-byte stack`
+      fault === "timeout"
+        ? `the policy ran longer than ${this.limits.timeoutMs} ms`
+        : fault === "memory"
+          ? `the policy used more than ${this.limits.memoryBytes} bytes of memory`
+          : fault === "stack"
+            ? `the policy overflowed its ${this.limits.stackBytes}-byte stack`
             : text;
     // Reading __chos.current needs some room after an out-of-memory fault.
     const current = (() => {

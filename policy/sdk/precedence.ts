@@ -62,7 +62,12 @@ export function precedence(site: PolicyFile, groups: ReadonlyMap<string, PolicyF
 
 /** A group unit's module body, as the bundler wraps esbuild's CommonJS output (policy/bundle/units.ts);
  *  `helpers` are esbuild's runtime helpers, defined once by the base unit. */
-export type UnitBody = (module: { exports: unknown }, exports: unknown, require: (name: string) => unknown, helpers: unknown) => void;
+export type UnitBody = (
+  module: { exports: unknown },
+  exports: unknown,
+  require: (name: string) => unknown,
+  helpers: unknown,
+) => void;
 
 /** `__chos` as the base unit installs it: the precedence, plus what the group units call. */
 export interface InstalledGlobal extends BundleGlobal {

@@ -1,9 +1,9 @@
 // Bytecode beside the bundle (pam/core/policy/policy_load.c): compile() writes BUNDLE.qbc, decide()
 // uses it only while it matches the bundle, and bytecode and source decide identically, faults
 // and positions included.
-import * as fs from "fs";
-import * as path from "path";
-import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile, type PolicySources } from "./lib";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ALICE, bundleSource, native, type PolicySources, withDir, writeCatalogue, writeFile } from "./lib";
 import { HEADER_SIZE, readPack } from "./pack";
 
 const POLICIES: PolicySources[] = [
@@ -26,7 +26,9 @@ describe("bytecode", () => {
       expect(st.mode & 0o777).toBe(0o644);
       const d = native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true });
       expect(d).toMatchObject({ env: "el9", fromBytecode: true });
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true, preferSource: true }).fromBytecode).toBe(false);
+      expect(
+        native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true, preferSource: true }).fromBytecode,
+      ).toBe(false);
     }));
 
   test("bytecode and source give the same decision or fault, with the same positions", () =>
@@ -69,7 +71,11 @@ describe("bytecode", () => {
       fs.copyFileSync(`${built}.qbc`, `${bundle}.qbc`);
       const past = new Date(2000, 0, 1);
       fs.utimesSync(bundle, past, past);
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: true, logs: [] });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: true,
+        logs: [],
+      });
     }));
 
   test("a truncated or foreign bytecode file is ignored", () =>
@@ -77,11 +83,17 @@ describe("bytecode", () => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
       writeFile(`${bundle}.qbc`, "CHOSPAK1 not really");
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: false,
+      });
       native.compile(bundle);
       const qbc = fs.readFileSync(`${bundle}.qbc`);
       writeFile(`${bundle}.qbc`, qbc.subarray(0, qbc.length - 10));
-      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({ env: "sl7", fromBytecode: false });
+      expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
+        env: "sl7",
+        fromBytecode: false,
+      });
     }));
 
   test("the pack binds each unit's source and bytecode by SHA-256, and one changed bytecode byte is refused as corrupt", () =>
@@ -93,9 +105,23 @@ describe("bytecode", () => {
       const source = fs.readFileSync(bundle);
       const pack = readPack(qbc);
       // A hand-written bundle has no unit markers: it is all base unit, and no group units.
-      expect(pack).toMatchObject({ magic: "CHOSPAK1", quickjs: "2025-04-26", bundleSize: source.length, packSize: qbc.length, groups: 0, blocks: 0, units: [] });
+      expect(pack).toMatchObject({
+        magic: "CHOSPAK1",
+        quickjs: "2025-04-26",
+        bundleSize: source.length,
+        packSize: qbc.length,
+        groups: 0,
+        blocks: 0,
+        units: [],
+      });
       expect(pack.buildId).toBe(native.sha256(source));
-      expect(pack.base).toMatchObject({ group: "", sourceOffset: 0, sourceLength: source.length, line: 0, bytecodeOffset: HEADER_SIZE });
+      expect(pack.base).toMatchObject({
+        group: "",
+        sourceOffset: 0,
+        sourceLength: source.length,
+        line: 0,
+        bytecodeOffset: HEADER_SIZE,
+      });
       expect(pack.base.sourceSha256).toBe(native.sha256(source));
       expect(pack.base.bytecodeLength).toBe(qbc.length - HEADER_SIZE);
       expect(pack.base.bytecodeSha256).toBe(native.sha256(qbc.subarray(HEADER_SIZE)));
@@ -107,7 +133,9 @@ describe("bytecode", () => {
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
         env: "sl7",
         fromBytecode: false,
-        logs: [`${bundle}.qbc: corrupt (a unit's bytecode does not match its SHA-256); using the source: run \`chos-policy build\``],
+        logs: [
+          `${bundle}.qbc: corrupt (a unit's bytecode does not match its SHA-256); using the source: run \`chos-policy build\``,
+        ],
       });
     }));
 

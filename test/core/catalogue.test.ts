@@ -1,7 +1,7 @@
 // The catalogue parser (pam/core/facts/catalogue.c) through parseCatalogue: the seed's format, and an
 // exact error naming the file and line for every kind of malformed line.
-import * as path from "path";
-import { ALICE, native, withDir, writeCatalogue, SEED_CATALOGUE } from "./lib";
+import * as path from "node:path";
+import { ALICE, native, SEED_CATALOGUE, withDir, writeCatalogue } from "./lib";
 
 function parse(text: string): ReturnType<typeof native.parseCatalogue> {
   return withDir((dir) => native.parseCatalogue(writeCatalogue(dir, text)));
@@ -50,27 +50,33 @@ describe("catalogue", () => {
     );
     expect(parseError("%SHELLS\n..:/os\n")).toMatch(/^FILE: line 2: invalid environment name "\.\."/);
     expect(parseError("%SHELLS\n:/os\n")).toMatch(/^FILE: line 2: invalid environment name ""/);
-    expect(parseError(`%SHELLS\n${"n".repeat(65)}:/os\n`)).toMatch(/^FILE: line 2: invalid environment name "n{48}\.\.\."/);
+    expect(parseError(`%SHELLS\n${"n".repeat(65)}:/os\n`)).toMatch(
+      /^FILE: line 2: invalid environment name "n{48}\.\.\."/,
+    );
     expect(parseError("%SHELLS\nsl7:os/sl7\n")).toBe('FILE: line 2: the path of "sl7" must be absolute');
     expect(parseError("%SHELLS\nsl7:\n")).toBe('FILE: line 2: the path of "sl7" must be absolute');
     expect(parseError("%SHELLS\nsl7:/os/\tx\n")).toBe('FILE: line 2: the path of "sl7" contains a control character');
-    expect(parseError("%SHELLS\na:/x\n\nb:/y\na:/z\n")).toBe('FILE: line 5: duplicate environment "a" (first on line 2)');
-    expect(parseError("# header\ndefault:/\n%SHELLS\n")).toBe("FILE: line 2: entry before any section (expected %SHELLS first)");
+    expect(parseError("%SHELLS\na:/x\n\nb:/y\na:/z\n")).toBe(
+      'FILE: line 5: duplicate environment "a" (first on line 2)',
+    );
+    expect(parseError("# header\ndefault:/\n%SHELLS\n")).toBe(
+      "FILE: line 2: entry before any section (expected %SHELLS first)",
+    );
     expect(parseError("%SHELLS\na:/x\0y\n")).toBe("FILE: line 2: contains a NUL byte");
     expect(parseError("%SHELLS\nbad\u001bname\n")).toBe('FILE: line 2: expected NAME:PATH, got "bad?name"');
   });
 
   test("a catalogue larger than 1 MiB is refused unparsed", () =>
     withDir((dir) => {
-      const file = writeCatalogue(dir, "%SHELLS\n" + "#".repeat(1 << 20));
+      const file = writeCatalogue(dir, `%SHELLS\n${"#".repeat(1 << 20)}`);
       expect(() => native.parseCatalogue(file)).toThrow(`${file}: larger than 1048576 bytes`);
     }));
 
   test("decide() refuses a malformed catalogue with the same error", () =>
     withDir((dir) => {
       const catalogue = writeCatalogue(dir, "%SHELLS\nbroken\n");
-      expect(() =>
-        native.decide({ bundle: path.join(dir, "none.js"), catalogue, context: ALICE }),
-      ).toThrow(`${catalogue}: line 2: expected NAME:PATH, got "broken"`);
+      expect(() => native.decide({ bundle: path.join(dir, "none.js"), catalogue, context: ALICE })).toThrow(
+        `${catalogue}: line 2: expected NAME:PATH, got "broken"`,
+      );
     }));
 });

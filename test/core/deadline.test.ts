@@ -1,8 +1,8 @@
 // The policy deadline counts the CPU time the evaluation itself uses, not the wall clock: a
 // login storm that leaves the policy a fifth of a CPU must not turn a 30 ms policy into a
 // timeout fault (and so into every user's on_error outcome), while a loop still ends.
-import { spawn, spawnSync, type ChildProcess } from "child_process";
-import * as path from "path";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { ALICE, decide, withDir, writeBundle, writeCatalogue } from "./lib";
 
 const ADDON = path.resolve(__dirname, "../../dist/native/chos_addon.node");

@@ -1,15 +1,26 @@
 // Login facts from the system (pam/core/facts/context.c): NSS user facts, primary group first, and
 // the short host name.
-import * as fs from "fs";
-import * as os from "os";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import { acquireTestUsers } from "../system/lib/users";
 import { native } from "./lib";
 
 describe("facts", () => {
   test("userFacts reads NSS: root's uid, gid, home, shell, primary group first", () => {
-    const passwd = fs.readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("root:"))!.split(":");
+    const passwd = fs
+      .readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("root:"))!
+      .split(":");
     const facts = native.userFacts("root");
-    expect(facts).toEqual({ name: "root", uid: 0, gid: 0, home: passwd[5], shell: passwd[6], groups: expect.any(Array) });
+    expect(facts).toEqual({
+      name: "root",
+      uid: 0,
+      gid: 0,
+      home: passwd[5],
+      shell: passwd[6],
+      groups: expect.any(Array),
+    });
     expect(facts.groups[0]).toBe("root");
     expect(new Set(facts.groups).size).toBe(facts.groups.length);
   });

@@ -1,7 +1,8 @@
 // Every policy fault class, through the addon: the C sandbox reports it (class, message, file,
 // bundle position) and never turns it into a decision, and every one of them ends.
-import { decide, withDir, writeBundle, writeCatalogue, native, ALICE } from "./lib";
-import * as path from "path";
+
+import * as path from "node:path";
+import { ALICE, decide, native, withDir, writeBundle, writeCatalogue } from "./lib";
 
 describe("policy faults", () => {
   test("a throw in the site entry is a throw fault naming index.ts and the bundle line", () =>
@@ -9,7 +10,13 @@ describe("policy faults", () => {
       const d = decide(dir, { site: 'throw new TypeError("no rule for " + ctx.user.name);' });
       expect(d.env).toBeNull();
       expect(d.decidedBy).toBe("fault");
-      expect(d.error).toEqual({ fault: "throw", message: "TypeError: no rule for alice", file: "index.ts", line: 4, column: 20 });
+      expect(d.error).toEqual({
+        fault: "throw",
+        message: "TypeError: no rule for alice",
+        file: "index.ts",
+        line: 4,
+        column: 20,
+      });
     }));
 
   test("a throw in a group file names that group file", () =>
@@ -31,7 +38,11 @@ describe("policy faults", () => {
       const start = Date.now();
       const d = decide(dir, { site: "for (;;) { try { for (;;) {} } catch (e) {} }" }, { timeoutMs: 50 });
       expect(Date.now() - start).toBeLessThan(5000);
-      expect(d.error).toMatchObject({ fault: "timeout", message: "the policy ran longer than 50 ms", file: "index.ts" });
+      expect(d.error).toMatchObject({
+        fault: "timeout",
+        message: "the policy ran longer than 50 ms",
+        file: "index.ts",
+      });
     }));
 
   test("a loop in the bundle's top level is a timeout fault too", () =>
@@ -67,13 +78,21 @@ describe("policy faults", () => {
   test("deep recursion is a stack fault", () =>
     withDir((dir) => {
       const d = decide(dir, { site: "const f = (n) => f(n + 1) + 1; return f(0);" });
-      expect(d.error).toMatchObject({ fault: "stack", message: "the policy overflowed its 262144-byte stack", file: "index.ts" });
+      expect(d.error).toMatchObject({
+        fault: "stack",
+        message: "the policy overflowed its 262144-byte stack",
+        file: "index.ts",
+      });
     }));
 
   test("an unknown key in a decision is a shape fault naming the key", () =>
     withDir((dir) => {
       const d = decide(dir, { site: 'return { env: "sl7", reasn: "typo" };' });
-      expect(d.error).toEqual({ fault: "shape", message: 'unknown key "reasn" in a decision { env, reason? }', file: "index.ts" });
+      expect(d.error).toEqual({
+        fault: "shape",
+        message: 'unknown key "reasn" in a decision { env, reason? }',
+        file: "index.ts",
+      });
       expect(decide(dir, { site: 'return { deny: "no", reason: "r" };' }).error?.message).toBe(
         'unknown key "reason" in a decision { deny }',
       );
@@ -94,23 +113,33 @@ describe("policy faults", () => {
         ['return { env: "sl7", reason: 5 };', "`reason` must be a string, got a number"],
         ["return { deny: null };", "`deny` must be a string, got null"],
         ['return { get env() { return "sl7"; } };', "`env` is a getter; return a plain object"],
-        ['return { env: "sl7" + "x".repeat(100) };', expect.stringMatching(/^`env` is too long: "sl7x+\.\.\."$/) as unknown as string],
+        [
+          'return { env: "sl7" + "x".repeat(100) };',
+          expect.stringMatching(/^`env` is too long: "sl7x+\.\.\."$/) as unknown as string,
+        ],
       ];
       for (const [site, message] of cases) {
-        expect({ site, error: decide(dir, { site }).error }).toEqual({ site, error: { fault: "shape", message, file: "index.ts" } });
+        expect({ site, error: decide(dir, { site }).error }).toEqual({
+          site,
+          error: { fault: "shape", message, file: "index.ts" },
+        });
       }
     }));
 
   test("a getter on a decision is never called", () =>
     withDir((dir) => {
-      const d = decide(dir, { site: 'return { get env() { for (;;) {} } };' }, { timeoutMs: 50 });
+      const d = decide(dir, { site: "return { get env() { for (;;) {} } };" }, { timeoutMs: 50 });
       expect(d.error?.fault).toBe("shape");
     }));
 
   test("an environment the catalogue does not list is an unlisted fault", () =>
     withDir((dir) => {
       const d = decide(dir, { site: "return null;", groups: { physics: 'return { env: "sl5" };' } });
-      expect(d.error).toEqual({ fault: "unlisted", message: 'environment "sl5" is not listed in the catalogue', file: "policy.d/physics.ts" });
+      expect(d.error).toEqual({
+        fault: "unlisted",
+        message: 'environment "sl5" is not listed in the catalogue',
+        file: "policy.d/physics.ts",
+      });
       expect(decide(dir, { site: 'return { env: "../etc\\n" };' }).error?.message).toBe(
         'environment "../etc?" is not listed in the catalogue',
       );
@@ -131,7 +160,12 @@ describe("policy faults", () => {
 
   test("a syntax error, a missing bundle and a bundle without __chos are load faults", () =>
     withDir((dir) => {
-      expect(decide(dir, "let x = ;").error).toEqual({ fault: "load", message: "SyntaxError: unexpected token in expression: ';'", line: 1, column: 9 });
+      expect(decide(dir, "let x = ;").error).toEqual({
+        fault: "load",
+        message: "SyntaxError: unexpected token in expression: ';'",
+        line: 1,
+        column: 9,
+      });
       expect(decide(dir, "globalThis.x = 1;").error).toEqual({
         fault: "load",
         message: `${path.join(dir, "policy.js")} does not set globalThis.__chos.decide: build it with \`chos-policy build\``,

@@ -2,8 +2,8 @@
 // bundle writer. The bundle it writes sets globalThis.__chos the way the SDK's precedence
 // (policy/sdk/precedence.ts) does, in plain JS, so these tests exercise the C sandbox alone;
 // the real bundler is tested with the SDK (test/policy/).
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { addon, type DecideOptions, type Decision, type LoginContextInput } from "../../policy/native";
 
 export const native = addon();
@@ -100,11 +100,7 @@ export const ALICE: LoginContextInput = {
 };
 
 /** decide() over a bundle and catalogue in dir, with the context and options given. */
-export function decide(
-  dir: string,
-  p: PolicySources | string,
-  extra: Partial<DecideOptions> = {},
-): Decision {
+export function decide(dir: string, p: PolicySources | string, extra: Partial<DecideOptions> = {}): Decision {
   const bundle = writeBundle(dir, p);
   const catalogue = fs.existsSync(path.join(dir, "chos")) ? path.join(dir, "chos") : writeCatalogue(dir);
   return native.decide({ bundle, catalogue, context: ALICE, ...extra });

@@ -1,8 +1,8 @@
 // The pack (pam/core/policy/policy_pack.h) as a login reads it: each structure it reads is
 // checked by its own SHA-256 before it is used, a damaged or stale part is one log line and the
 // source with the same decision, and a part the login does not need is not read at all.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { bundlePolicy } from "../../policy/bundle/bundle";
 import type { Decision, LoginContextInput } from "../../policy/native";
 import { native, withDirAsync, writeFile } from "./lib";
@@ -116,7 +116,7 @@ describe("the pack", () => {
         ["truncated", qbc.subarray(0, qbc.length - 1), stale],
         ["truncated inside the header", qbc.subarray(0, 100), stale],
         ["extended", Buffer.concat([qbc, Buffer.from("x")]), stale],
-        ["the old single-blob format", Buffer.from("CHOSQBC3" + "\0".repeat(400)), stale],
+        ["the old single-blob format", Buffer.from(`CHOSQBC3${"\0".repeat(400)}`), stale],
       ];
       for (const [what, bytes, log] of cases) {
         writeFile(`${bundle}.qbc`, bytes);

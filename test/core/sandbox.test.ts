@@ -25,7 +25,9 @@ describe("policy sandbox", () => {
 
   test("new Function and indirect eval through the Function constructor throw", () =>
     withDir((dir) => {
-      expect(decide(dir, { site: 'return new Function("return 1")();' }).error?.message).toBe("TypeError: eval is not supported");
+      expect(decide(dir, { site: 'return new Function("return 1")();' }).error?.message).toBe(
+        "TypeError: eval is not supported",
+      );
       expect(decide(dir, { site: 'return (() => {}).constructor("return 1")();' }).error?.message).toBe(
         "TypeError: eval is not supported",
       );
@@ -42,14 +44,12 @@ describe("policy sandbox", () => {
   });
 
   test("the context is the LoginContext with environments from the catalogue", () => {
-    expect(evaluate("JSON.stringify(ctx)")).toBe(
-      JSON.stringify({ ...ALICE, environments: ["default", "sl7", "el9"] }),
-    );
+    expect(evaluate("JSON.stringify(ctx)")).toBe(JSON.stringify({ ...ALICE, environments: ["default", "sl7", "el9"] }));
   });
 
   test("an async policy is a shape fault (policies are synchronous)", () =>
     withDir((dir) => {
-      const d = decide(dir, { site: "return (async () => ({ env: \"sl7\" }))();" });
+      const d = decide(dir, { site: 'return (async () => ({ env: "sl7" }))();' });
       expect(d.error).toEqual({
         fault: "shape",
         message: "a decision is { env, reason? }, { deny } or null, got a Promise (policies are synchronous: no async)",

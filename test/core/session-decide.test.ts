@@ -356,7 +356,10 @@ describe("pam_chos's arguments (args), read by the module's parser", () => {
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const policy = writeBundle(dir, SITE_EL9);
-      const d = native.sessionDecide({ user: "root", args: ["allow_root", `catalogue=${catalogue}`, `policy=${policy}`] });
+      const d = native.sessionDecide({
+        user: "root",
+        args: ["allow_root", `catalogue=${catalogue}`, `policy=${policy}`],
+      });
       expect(d).toMatchObject({ outcome: "env", env: "el9", layer: "site" });
     }));
 

@@ -3,7 +3,7 @@
 // a megabyte (the bytecode header's digests, policy_load.c, depend on it). Both
 // implementations: the portable one, and the one a login uses (the SHA extensions where the
 // processor has them).
-import { createHash, randomBytes } from "crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { native } from "./lib";
 
 function node(data: Uint8Array): string {
@@ -20,7 +20,10 @@ describe.each(IMPLEMENTATIONS)("sha256, $name", ({ portable }) => {
     const vectors: [string, string][] = [
       ["", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
       ["abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"],
-      ["abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"],
+      [
+        "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+      ],
       [
         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
@@ -31,7 +34,20 @@ describe.each(IMPLEMENTATIONS)("sha256, $name", ({ portable }) => {
   });
 
   test("every length from 0 to 300 bytes and the block boundaries up to 1 MB match Node's crypto", () => {
-    const lengths = [...Array.from({ length: 301 }, (_, n) => n), 511, 512, 513, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20, (1 << 20) + 55];
+    const lengths = [
+      ...Array.from({ length: 301 }, (_, n) => n),
+      511,
+      512,
+      513,
+      4095,
+      4096,
+      4097,
+      65535,
+      65536,
+      65537,
+      1 << 20,
+      (1 << 20) + 55,
+    ];
     for (const n of lengths) {
       const data = randomBytes(n);
       expect({ n, digest: native.sha256(data, { portable }) }).toEqual({ n, digest: node(data) });
@@ -53,7 +69,10 @@ describe.each(IMPLEMENTATIONS)("sha256, $name", ({ portable }) => {
         thrown = e;
       }
       // The addon's errors come from another realm than jest's: compare name and message.
-      expect({ name: (thrown as Error).name, message: (thrown as Error).message }).toEqual({ name: "TypeError", message: "sha256(data): data must be a Uint8Array" });
+      expect({ name: (thrown as Error).name, message: (thrown as Error).message }).toEqual({
+        name: "TypeError",
+        message: "sha256(data): data must be a Uint8Array",
+      });
     }
   });
 });

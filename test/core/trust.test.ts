@@ -2,9 +2,9 @@
 // object and every directory above it, from / down, root-owned (unless trustAnyOwner) and not
 // writable by group or others, no sticky exception; a link is followed only from a directory
 // that passed, and its target is walked by the same rule.
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { ALICE, bundleSource, native, withDir, writeCatalogue, writeFile } from "./lib";
 
 const isRoot = process.getuid?.() === 0;
@@ -37,7 +37,11 @@ describe("trust rule: the file", () => {
   test("a group- or world-writable file is refused even with trustAnyOwner, naming who can write", () =>
     withDir((dir) => {
       const file = writeCatalogue(dir);
-      for (const [mode, who] of [[0o664, "group"], [0o646, "others"], [0o666, "group and others"]] as const) {
+      for (const [mode, who] of [
+        [0o664, "group"],
+        [0o646, "others"],
+        [0o666, "group and others"],
+      ] as const) {
         fs.chmodSync(file, mode);
         expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(
           `${file}: writable by ${who}, mode 0${mode.toString(8)} (not trusted)`,
@@ -48,13 +52,21 @@ describe("trust rule: the file", () => {
   test("a missing file, a directory and a FIFO are refused (the FIFO without blocking)", () =>
     withDir((dir) => {
       const missing = path.join(dir, "missing");
-      expect(() => native.parseCatalogue(missing, { trustAnyOwner: true })).toThrow(`${missing}: No such file or directory`);
+      expect(() => native.parseCatalogue(missing, { trustAnyOwner: true })).toThrow(
+        `${missing}: No such file or directory`,
+      );
       const below = path.join(dir, "nodir", "chos");
-      expect(() => native.parseCatalogue(below, { trustAnyOwner: true })).toThrow(`${below}: No such file or directory`);
-      expect(() => native.parseCatalogue(dir, { trustAnyOwner: true })).toThrow(`${dir}: not a regular file (not trusted)`);
+      expect(() => native.parseCatalogue(below, { trustAnyOwner: true })).toThrow(
+        `${below}: No such file or directory`,
+      );
+      expect(() => native.parseCatalogue(dir, { trustAnyOwner: true })).toThrow(
+        `${dir}: not a regular file (not trusted)`,
+      );
       const fifo = path.join(dir, "fifo");
       execFileSync("mkfifo", ["-m", "0644", fifo]);
-      expect(() => native.parseCatalogue(fifo, { trustAnyOwner: true })).toThrow(`${fifo}: not a regular file (not trusted)`);
+      expect(() => native.parseCatalogue(fifo, { trustAnyOwner: true })).toThrow(
+        `${fifo}: not a regular file (not trusted)`,
+      );
     }));
 
   test("an untrusted bundle is a load fault", () =>
@@ -62,7 +74,10 @@ describe("trust rule: the file", () => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: "return null;" }), 0o666);
       const d = native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true });
-      expect(d.error).toEqual({ fault: "load", message: `${bundle}: writable by group and others, mode 0666 (not trusted)` });
+      expect(d.error).toEqual({
+        fault: "load",
+        message: `${bundle}: writable by group and others, mode 0666 (not trusted)`,
+      });
     }));
 
   test("an untrusted bytecode file is ignored with a warning and the source is used", () =>
@@ -73,7 +88,9 @@ describe("trust rule: the file", () => {
       fs.chmodSync(`${bundle}.qbc`, 0o666);
       const d = native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true });
       expect(d).toMatchObject({ env: "sl7", fromBytecode: false });
-      expect(d.logs).toEqual([`${bundle}.qbc: writable by group and others, mode 0666 (not trusted); using the source`]);
+      expect(d.logs).toEqual([
+        `${bundle}.qbc: writable by group and others, mode 0666 (not trusted); using the source`,
+      ]);
     }));
 });
 
@@ -82,14 +99,18 @@ describe("trust rule: the directories above", () => {
     withDir((dir) => {
       const etc = mkdir(dir, "chos.d", 0o775);
       const file = writeCatalogue(etc);
-      expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(`${etc}: writable by group, mode 0775 (not trusted)`);
+      expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(
+        `${etc}: writable by group, mode 0775 (not trusted)`,
+      );
     }));
 
   test("an other-writable grandparent makes the file untrusted, naming the grandparent", () =>
     withDir((dir) => {
       const a = mkdir(dir, "a", 0o757);
       const file = writeCatalogue(mkdir(a, "b"));
-      expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(`${a}: writable by others, mode 0757 (not trusted)`);
+      expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(
+        `${a}: writable by others, mode 0757 (not trusted)`,
+      );
     }));
 
   test("a parent not owned by root makes the file untrusted; trustAnyOwner relaxes only that", () =>
@@ -101,7 +122,9 @@ describe("trust rule: the directories above", () => {
       expect(() => native.parseCatalogue(file)).toThrow(`${u}: owned by uid ${uid}, not root (not trusted)`);
       expect(native.parseCatalogue(file, { trustAnyOwner: true })).toHaveLength(3);
       fs.chmodSync(u, 0o775);
-      expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(`${u}: writable by group, mode 0775 (not trusted)`);
+      expect(() => native.parseCatalogue(file, { trustAnyOwner: true })).toThrow(
+        `${u}: writable by group, mode 0775 (not trusted)`,
+      );
     }));
 
   test("a sticky world-writable parent (like /tmp) gets no exception", () =>
@@ -160,7 +183,9 @@ describe("trust rule: symbolic links", () => {
       writeCatalogue(open);
       const link = path.join(dir, "chos");
       fs.symlinkSync("open/chos", link);
-      expect(() => native.parseCatalogue(link, { trustAnyOwner: true })).toThrow(`${open}: writable by group, mode 0775 (not trusted)`);
+      expect(() => native.parseCatalogue(link, { trustAnyOwner: true })).toThrow(
+        `${open}: writable by group, mode 0775 (not trusted)`,
+      );
       fs.symlinkSync("/tmp", path.join(dir, "tmp"));
       expect(() => native.parseCatalogue(path.join(dir, "tmp", "chos"), { trustAnyOwner: true })).toThrow(
         /^\/tmp: writable by group and others, mode 1777 \(not trusted\)$/,
@@ -181,7 +206,9 @@ describe("trust rule: symbolic links", () => {
     withDir((dir) => {
       const loop = path.join(dir, "loop");
       fs.symlinkSync("loop", loop);
-      expect(() => native.parseCatalogue(loop, { trustAnyOwner: true })).toThrow(`${loop}: too many levels of symbolic links (not trusted)`);
+      expect(() => native.parseCatalogue(loop, { trustAnyOwner: true })).toThrow(
+        `${loop}: too many levels of symbolic links (not trusted)`,
+      );
     }));
 
   test("with trustFileOnly a link is refused (nothing vouches for the directory it sits in)", () =>
@@ -216,7 +243,9 @@ describe("trust rule: trees", () => {
     withDir((dir) => {
       const os = mkdir(dir, "os", 0o775);
       const tree = mkdir(os, "tree");
-      expect(() => native.checkTree(tree, { trustAnyOwner: true })).toThrow(`${os}: writable by group, mode 0775 (not trusted)`);
+      expect(() => native.checkTree(tree, { trustAnyOwner: true })).toThrow(
+        `${os}: writable by group, mode 0775 (not trusted)`,
+      );
     }));
 
   test("a missing tree and a file in its place say so", () =>

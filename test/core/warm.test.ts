@@ -1,14 +1,17 @@
 // The warm call: open() loads a policy once (chos_policy_open) and decide() evaluates it for
 // one login after another (chos_policy_evaluate) on the code path decide() itself uses.
-import * as path from "path";
+import * as path from "node:path";
 import type { LoginContextInput } from "../../policy/native";
-import { ALICE, native, withDir, writeBundle, writeCatalogue, type PolicySources } from "./lib";
+import { ALICE, native, type PolicySources, withDir, writeBundle, writeCatalogue } from "./lib";
 
 const BOB: LoginContextInput = { ...ALICE, user: { ...ALICE.user, name: "bob", groups: ["bob", "chemistry"] } };
 
 const POLICY: PolicySources = {
   site: 'if (ctx.service === "su") return { deny: "no su" }; return null;',
-  groups: { physics: 'return { env: "sl7", reason: "physics" };', chemistry: 'return { env: "el9", reason: "chemistry" };' },
+  groups: {
+    physics: 'return { env: "sl7", reason: "physics" };',
+    chemistry: 'return { env: "el9", reason: "chemistry" };',
+  },
 };
 
 function open(dir: string, p: PolicySources | string, extra: { timeoutMs?: number } = {}) {
@@ -21,7 +24,11 @@ describe("warm call (open, decide, close)", () => {
       const policy = open(dir, POLICY);
       try {
         for (const context of [ALICE, BOB, { ...ALICE, service: "su" }, ALICE]) {
-          const cold = native.decide({ bundle: path.join(dir, "policy.js"), catalogue: path.join(dir, "chos"), context });
+          const cold = native.decide({
+            bundle: path.join(dir, "policy.js"),
+            catalogue: path.join(dir, "chos"),
+            context,
+          });
           expect(policy.decide(context)).toEqual(cold);
         }
       } finally {
@@ -31,7 +38,11 @@ describe("warm call (open, decide, close)", () => {
 
   test("each call has its own deadline: calls of 40 ms each under a 100 ms limit all decide", () =>
     withDir((dir) => {
-      const policy = open(dir, { site: 'const end = Date.now() + 40; while (Date.now() < end) {} return { env: "sl7" };' }, { timeoutMs: 100 });
+      const policy = open(
+        dir,
+        { site: 'const end = Date.now() + 40; while (Date.now() < end) {} return { env: "sl7" };' },
+        { timeoutMs: 100 },
+      );
       try {
         for (let i = 0; i < 4; i++) expect(policy.decide(ALICE)).toMatchObject({ env: "sl7", decidedBy: "site" });
       } finally {
@@ -41,9 +52,16 @@ describe("warm call (open, decide, close)", () => {
 
   test("after a timeout fault the runtime is discarded: later calls are load faults", () =>
     withDir((dir) => {
-      const policy = open(dir, { site: 'if (ctx.user.name === "alice") for (;;) {} return { env: "el9" };' }, { timeoutMs: 30 });
+      const policy = open(
+        dir,
+        { site: 'if (ctx.user.name === "alice") for (;;) {} return { env: "el9" };' },
+        { timeoutMs: 30 },
+      );
       try {
-        expect(policy.decide(ALICE).error).toMatchObject({ fault: "timeout", message: "the policy ran longer than 30 ms" });
+        expect(policy.decide(ALICE).error).toMatchObject({
+          fault: "timeout",
+          message: "the policy ran longer than 30 ms",
+        });
         expect(policy.decide(BOB).error).toEqual({
           fault: "load",
           message: "the policy runtime was discarded after a timeout fault; open the policy again",
@@ -55,7 +73,9 @@ describe("warm call (open, decide, close)", () => {
 
   test("a throw fault does not discard the runtime: the next login is decided", () =>
     withDir((dir) => {
-      const policy = open(dir, { site: 'if (ctx.user.name === "alice") throw new Error("no"); return { env: "el9" };' });
+      const policy = open(dir, {
+        site: 'if (ctx.user.name === "alice") throw new Error("no"); return { env: "el9" };',
+      });
       try {
         expect(policy.decide(ALICE).error).toMatchObject({ fault: "throw", message: "Error: no" });
         expect(policy.decide(BOB)).toMatchObject({ env: "el9", decidedBy: "site" });
@@ -66,7 +86,10 @@ describe("warm call (open, decide, close)", () => {
 
   test("console lines are returned with the call that wrote them, loading's with the first", () =>
     withDir((dir) => {
-      const policy = open(dir, { prelude: 'console.log("loaded");', site: 'console.log("for " + ctx.user.name); return null;' });
+      const policy = open(dir, {
+        prelude: 'console.log("loaded");',
+        site: 'console.log("for " + ctx.user.name); return null;',
+      });
       try {
         expect(policy.decide(ALICE).logs).toEqual(["policy: loaded", "policy: for alice"]);
         expect(policy.decide(BOB).logs).toEqual(["policy: for bob"]);

@@ -6,11 +6,11 @@ import path from "node:path";
 import { bundlePolicy } from "../../policy/bundle/bundle";
 import { disagreement } from "../../policy/cli/agree";
 import { loadCases } from "../../policy/cli/cases";
-import { addon } from "../../policy/native";
-import { wasmDecide } from "../../policy/harness/wasm";
-import { runCases } from "../../policy/cli/test";
 import type { NativeDecision } from "../../policy/cli/engine";
+import { runCases } from "../../policy/cli/test";
 import type { WasmOutcome } from "../../policy/harness/wasm";
+import { wasmDecide } from "../../policy/harness/wasm";
+import { addon } from "../../policy/native";
 import { context, EXAMPLE, exampleCatalogue, NO_OPINION, withTemp, writeCatalogue, writePolicy } from "./lib/policy";
 
 const FAULTY: Record<string, string> = {
@@ -34,10 +34,18 @@ describe("native vs WASM agreement", () => {
       const built = await bundlePolicy(EXAMPLE, path.join(dir, "policy.js"));
       const source = fs.readFileSync(built.bundle, "utf8");
       const catalogue = exampleCatalogue();
-      const environments = addon().parseCatalogue(catalogue, { trustAnyOwner: true }).map((e) => e.name);
+      const environments = addon()
+        .parseCatalogue(catalogue, { trustAnyOwner: true })
+        .map((e) => e.name);
       for (const c of loadCases(path.join(EXAMPLE, "cases.json")).cases) {
         // The native login runs the base and its own groups' units; WASM runs the bundle whole.
-        const { units: _units, ...native } = addon().decide({ bundle: built.bundle, catalogue, context: c.context, trustAnyOwner: true, preferSource: true });
+        const { units: _units, ...native } = addon().decide({
+          bundle: built.bundle,
+          catalogue,
+          context: c.context,
+          trustAnyOwner: true,
+          preferSource: true,
+        });
         const { value: _value, ...wasm } = await wasmDecide(source, { ...c.context, environments });
         expect([c.name, wasm]).toEqual([c.name, native]);
       }
@@ -56,7 +64,9 @@ describe("native vs WASM agreement", () => {
       const cases = Object.keys(FAULTY).map((fault) => ({ name: fault, user: `u${fault}`, expect: { fault } }));
       fs.writeFileSync(path.join(dir, "cases.json"), JSON.stringify({ catalogue: "chos.conf", users, cases }));
       const report = await runCases(policy, path.join(dir, "cases.json"));
-      expect(report.results.map((r) => [r.name, r.status, r.fault])).toEqual(Object.keys(FAULTY).map((f) => [f, "PASS", f]));
+      expect(report.results.map((r) => [r.name, r.status, r.fault])).toEqual(
+        Object.keys(FAULTY).map((f) => [f, "PASS", f]),
+      );
     }));
 
   // Hand-written bundles: what `chos-policy build` never makes, but a bundle file can hold.
@@ -65,10 +75,16 @@ describe("native vs WASM agreement", () => {
     ["a bundle that does not compile is a load fault", `var a = 1;\nglobalThis.__chos = {;`, "load"],
     ["a bundle whose top level throws is a throw", `throw new Error("at load");`, "throw"],
     ["a thrown non-Error is a throw", `globalThis.__chos = { decide() { throw { a: 1 }; } };`, "throw"],
-    ["an async policy's Promise is a shape fault",
-      `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: (async () => ({ env: "trixie" }))() }; } };`, "shape"],
-    ["a getter in a decision is never run (the C validator calls it a shape fault)",
-      `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: { env: "trixie", get reason() { for (;;) {} } } }; } };`, "shape"],
+    [
+      "an async policy's Promise is a shape fault",
+      `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: (async () => ({ env: "trixie" }))() }; } };`,
+      "shape",
+    ],
+    [
+      "a getter in a decision is never run (the C validator calls it a shape fault)",
+      `globalThis.__chos = { decide() { return { layer: "site", file: "index.ts", value: { env: "trixie", get reason() { for (;;) {} } } }; } };`,
+      "shape",
+    ],
   ];
 
   test.each(RAW)("%s, in both engines", (_name, source, fault) =>
@@ -76,13 +92,19 @@ describe("native vs WASM agreement", () => {
       const bundle = path.join(dir, "policy.js");
       fs.writeFileSync(bundle, source);
       const ctx = context();
-      const native = addon().decide({ bundle, catalogue: writeCatalogue(dir, ["trixie"]), context: ctx, trustAnyOwner: true });
+      const native = addon().decide({
+        bundle,
+        catalogue: writeCatalogue(dir, ["trixie"]),
+        context: ctx,
+        trustAnyOwner: true,
+      });
       const wasm = await wasmDecide(source, { ...ctx, environments: ["trixie"] });
       expect(native.error?.fault).toBe(fault);
       expect(disagreement(native, wasm)).toBeUndefined();
       // Engine faults are worded and placed alike too (only C knows the bundle's path).
       if (fault === "throw" || source.includes("{;")) expect(wasm.error).toEqual(native.error);
-    }));
+    }),
+  );
 
   test("both engines log alike, including the line cut and the line cap", () =>
     withTemp(async (dir) => {
@@ -93,23 +115,52 @@ describe("native vs WASM agreement", () => {
       } };`;
       const bundle = path.join(dir, "policy.js");
       fs.writeFileSync(bundle, source);
-      const native = addon().decide({ bundle, catalogue: writeCatalogue(dir, ["trixie"]), context: context(), trustAnyOwner: true });
+      const native = addon().decide({
+        bundle,
+        catalogue: writeCatalogue(dir, ["trixie"]),
+        context: context(),
+        trustAnyOwner: true,
+      });
       const wasm = await wasmDecide(source, { ...context(), environments: ["trixie"] });
       expect(native.logs).toHaveLength(65);
       expect(wasm.logs).toEqual(native.logs);
     }));
 
   test("a different fault class or decision is a disagreement", () => {
-    const native = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: true, units: 1, logs: [] } as NativeDecision;
-    const same: WasmOutcome = { env: "tiny", reason: "r", decidedBy: "site", file: "index.ts", fromBytecode: false, logs: [] };
+    const native = {
+      env: "tiny",
+      reason: "r",
+      decidedBy: "site",
+      file: "index.ts",
+      fromBytecode: true,
+      units: 1,
+      logs: [],
+    } as NativeDecision;
+    const same: WasmOutcome = {
+      env: "tiny",
+      reason: "r",
+      decidedBy: "site",
+      file: "index.ts",
+      fromBytecode: false,
+      logs: [],
+    };
     expect(disagreement(native, same)).toBeUndefined();
-    expect(disagreement(native, { ...same, env: "trixie" })).toBe("engines disagree: native tiny by site, wasm trixie by site");
-    const timeout = { ...native, env: null, decidedBy: "fault", error: { fault: "timeout", message: "m" } } as NativeDecision;
+    expect(disagreement(native, { ...same, env: "trixie" })).toBe(
+      "engines disagree: native tiny by site, wasm trixie by site",
+    );
+    const timeout = {
+      ...native,
+      env: null,
+      decidedBy: "fault",
+      error: { fault: "timeout", message: "m" },
+    } as NativeDecision;
     expect(disagreement(timeout, { ...same, env: null, error: { fault: "memory", message: "m" } })).toBe(
       "engines disagree: native timeout fault, wasm memory fault",
     );
     const shape = { ...timeout, error: { fault: "shape", message: "m", file: "index.ts" } } as NativeDecision;
     expect(disagreement(shape, same)).toBeUndefined();
-    expect(disagreement(shape, { ...same, file: "policy.d/x.ts" })).toBe("engines disagree: native shape fault, wasm tiny by site");
+    expect(disagreement(shape, { ...same, file: "policy.d/x.ts" })).toBe(
+      "engines disagree: native shape fault, wasm tiny by site",
+    );
   });
 });

@@ -35,7 +35,7 @@ describe("chos-policy build", () => {
       expect(r.stdout.slice(3)).toEqual([
         `base     ${"unit: the SDK, lib/ and index.ts".padEnd(pad)}${size(bytes(units[0]))}`,
         `groups   ${"4 units, one per group file".padEnd(pad)}${size(groups.reduce((a, b) => a + b))}`,
-        expect.stringMatching(/^largest  unit: policy\.d\/[a-z]+\.ts +[0-9.]+ KB$/),
+        expect.stringMatching(/^largest {2}unit: policy\.d\/[a-z]+\.ts +[0-9.]+ KB$/),
       ]);
       for (const file of [out, `${out}.map`, `${out}.qbc`]) expect(fs.statSync(file).mode & 0o777).toBe(0o644);
       expect(js.startsWith("(() => {")).toBe(true);
@@ -44,19 +44,30 @@ describe("chos-policy build", () => {
       // each group's its own file only.
       const map = JSON.parse(fs.readFileSync(`${out}.map`, "utf8"));
       expect(map.sections).toHaveLength(units.length);
-      expect(map.sections[0].map.sources).toEqual(expect.arrayContaining(["chos-policy/sdk/precedence.ts", "chos-policy/sdk/helpers.ts", "index.ts"]));
+      expect(map.sections[0].map.sources).toEqual(
+        expect.arrayContaining(["chos-policy/sdk/precedence.ts", "chos-policy/sdk/helpers.ts", "index.ts"]),
+      );
       expect(map.sections.slice(1).map((s: { map: { sources: string[] } }) => s.map.sources)).toEqual([
-        ["policy.d/admins.ts"], ["policy.d/chemistry.ts"], ["policy.d/legacy.ts"], ["policy.d/physics.ts"],
+        ["policy.d/admins.ts"],
+        ["policy.d/chemistry.ts"],
+        ["policy.d/legacy.ts"],
+        ["policy.d/physics.ts"],
       ]);
       for (const s of map.sections) expect(s.map.sourcesContent).toHaveLength(s.map.sources.length);
     }));
 
   test("a syntax error or missing import is reported at its .ts line", () =>
     withTemp(async (dir) => {
-      const policy = writePolicy(dir, { "index.ts": NO_OPINION, "policy.d/physics.ts": `import { nope } from "./nowhere";\nexport default () => {\n  return nope(;\n};\n` });
+      const policy = writePolicy(dir, {
+        "index.ts": NO_OPINION,
+        "policy.d/physics.ts": `import { nope } from "./nowhere";\nexport default () => {\n  return nope(;\n};\n`,
+      });
       const r = await cli("build", policy, "-o", path.join(dir, "policy.js"));
       expect(r.code).toBe(1);
-      expect(r.stderr).toEqual([`chos-policy build: bundling ${policy} failed:`, `policy.d/physics.ts:3:15: Unexpected ";"`]);
+      expect(r.stderr).toEqual([
+        `chos-policy build: bundling ${policy} failed:`,
+        `policy.d/physics.ts:3:15: Unexpected ";"`,
+      ]);
     }));
 
   test("a group name chos cannot look up, or a line that would start a unit, is refused by file", () =>
@@ -68,7 +79,8 @@ describe("chos-policy build", () => {
       ]);
       const marker = writePolicy(path.join(dir, "m"), {
         "index.ts": NO_OPINION,
-        "policy.d/physics.ts": "export default () => {\n  const s = `x\n// chos:unit zz\n`;\n  return s ? null : null;\n};\n",
+        "policy.d/physics.ts":
+          "export default () => {\n  const s = `x\n// chos:unit zz\n`;\n  return s ? null : null;\n};\n",
       });
       expect((await cli("build", marker, "-o", path.join(dir, "m.js"))).stderr).toEqual([
         'chos-policy build: policy.d/physics.ts: a line may not start with "// chos:unit " (it marks where a unit starts)',

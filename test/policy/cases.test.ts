@@ -1,6 +1,6 @@
 // The cases file of `chos-policy test` and the CLI's arguments: every bad input is rejected
 // with a message naming the place and what is wanted.
-import { parseArgs, integerOption, UsageError } from "../../policy/cli/args";
+import { integerOption, parseArgs, UsageError } from "../../policy/cli/args";
 import { parseCases } from "../../policy/cli/cases";
 
 const USERS = { alice: { uid: 2001, gid: 2001, groups: ["physics"] } };
@@ -12,27 +12,70 @@ function cases(top: Record<string, unknown>): string {
 
 describe("cases file", () => {
   test("a valid file fills defaults and resolves the catalogue beside it", () => {
-    const parsed = parseCases(cases({ defaults: { host: "n07" }, cases: [{ ...CASE, requested: "tiny" }] }), "/srv/p/cases.json");
+    const parsed = parseCases(
+      cases({ defaults: { host: "n07" }, cases: [{ ...CASE, requested: "tiny" }] }),
+      "/srv/p/cases.json",
+    );
     expect(parsed.catalogue).toBe("/srv/p/chos.conf");
     expect(parsed.cases[0].context).toEqual({
       user: { name: "alice", uid: 2001, gid: 2001, home: "/home/alice", shell: "/bin/sh", groups: ["physics"] },
-      host: { name: "n07" }, service: "sshd", remoteHost: null, tty: null, requested: { env: "tiny", from: "env" },
+      host: { name: "n07" },
+      service: "sshd",
+      remoteHost: null,
+      tty: null,
+      requested: { env: "tiny", from: "env" },
     });
   });
 
   const BAD: [string, string, string][] = [
     ["not JSON", "{", "f.json: not JSON: "],
-    ["an unknown top-level key", cases({ catalog: "x" }), 'f.json: top level: unknown key "catalog" (allowed: catalogue, defaults, users, cases)'],
+    [
+      "an unknown top-level key",
+      cases({ catalog: "x" }),
+      'f.json: top level: unknown key "catalog" (allowed: catalogue, defaults, users, cases)',
+    ],
     ["no cases", cases({ cases: [] }), "f.json: cases: expected a non-empty array"],
     ["no catalogue", JSON.stringify({ users: USERS, cases: [CASE] }), "f.json: catalogue: expected a string"],
-    ["an unknown default", cases({ defaults: { hostname: "x" } }), 'f.json: defaults: unknown key "hostname" (allowed: host, service, remoteHost, tty)'],
-    ["a user not in users", cases({ cases: [{ ...CASE, user: "mallory" }] }), 'f.json: cases[0].user: "mallory" is not in "users"'],
-    ["a negative uid", cases({ users: { alice: { uid: -1, gid: 1, groups: [] } } }), "f.json: users.alice.uid: expected an integer >= 0"],
-    ["groups not strings", cases({ users: { alice: { uid: 1, gid: 1, groups: [1] } } }), "f.json: users.alice.groups[0]: expected a string"],
-    ["an unknown case key", cases({ cases: [{ ...CASE, hots: "x" }] }), 'f.json: cases[0]: unknown key "hots" (allowed: name, user, host, service, remoteHost, tty, requested, expect)'],
-    ["a bad request source", cases({ cases: [{ ...CASE, requested: { env: "x", from: "argv" } }] }), 'f.json: cases[0].requested.from: expected "env" or "file"'],
-    ["an empty expectation", cases({ cases: [{ ...CASE, expect: { decidedBy: "site" } }] }), "f.json: cases[0].expect: name env, deny or fault"],
-    ["an unknown fault", cases({ cases: [{ ...CASE, expect: { fault: "crash" } }] }), "f.json: cases[0].expect.fault: expected one of load, throw, timeout, memory, stack, shape, unlisted"],
+    [
+      "an unknown default",
+      cases({ defaults: { hostname: "x" } }),
+      'f.json: defaults: unknown key "hostname" (allowed: host, service, remoteHost, tty)',
+    ],
+    [
+      "a user not in users",
+      cases({ cases: [{ ...CASE, user: "mallory" }] }),
+      'f.json: cases[0].user: "mallory" is not in "users"',
+    ],
+    [
+      "a negative uid",
+      cases({ users: { alice: { uid: -1, gid: 1, groups: [] } } }),
+      "f.json: users.alice.uid: expected an integer >= 0",
+    ],
+    [
+      "groups not strings",
+      cases({ users: { alice: { uid: 1, gid: 1, groups: [1] } } }),
+      "f.json: users.alice.groups[0]: expected a string",
+    ],
+    [
+      "an unknown case key",
+      cases({ cases: [{ ...CASE, hots: "x" }] }),
+      'f.json: cases[0]: unknown key "hots" (allowed: name, user, host, service, remoteHost, tty, requested, expect)',
+    ],
+    [
+      "a bad request source",
+      cases({ cases: [{ ...CASE, requested: { env: "x", from: "argv" } }] }),
+      'f.json: cases[0].requested.from: expected "env" or "file"',
+    ],
+    [
+      "an empty expectation",
+      cases({ cases: [{ ...CASE, expect: { decidedBy: "site" } }] }),
+      "f.json: cases[0].expect: name env, deny or fault",
+    ],
+    [
+      "an unknown fault",
+      cases({ cases: [{ ...CASE, expect: { fault: "crash" } }] }),
+      "f.json: cases[0].expect.fault: expected one of load, throw, timeout, memory, stack, shape, unlisted",
+    ],
     ["a case that is not an object", cases({ cases: ["alice"] }), "f.json: cases[0]: expected an object"],
   ];
 
@@ -46,7 +89,14 @@ describe("arguments", () => {
 
   test("parses values, aliases, = forms and positionals", () => {
     const a = parseArgs("build", ["dir", "-o", "out.js", "--uid=7", "--json", "--", "--not-an-option"], spec);
-    expect([a.positionals, [...a.strings], [...a.booleans]]).toEqual([["dir", "--not-an-option"], [["output", "out.js"], ["uid", "7"]], ["json"]]);
+    expect([a.positionals, [...a.strings], [...a.booleans]]).toEqual([
+      ["dir", "--not-an-option"],
+      [
+        ["output", "out.js"],
+        ["uid", "7"],
+      ],
+      ["json"],
+    ]);
     expect(integerOption("build", a, "uid")).toBe(7);
   });
 

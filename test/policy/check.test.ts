@@ -27,7 +27,9 @@ describe("chos-policy check", () => {
         "policy.d/root.ts": `${SDK}export default (ctx: LoginContext): Decision =>\n  ctx.user.uid === 0 ? { env: 42 } : null;\n`,
       });
       const r = await cli("check", policy, "--catalogue", writeCatalogue(dir, ["trixie"]), "--trust-any-owner");
-      expect(r.stderr).toEqual(["policy.d/root.ts:3:26: error TS2322: Type 'number' is not assignable to type 'string'."]);
+      expect(r.stderr).toEqual([
+        "policy.d/root.ts:3:26: error TS2322: Type 'number' is not assignable to type 'string'.",
+      ]);
       expect(r.stdout).toEqual([`${policy}: 1 error, 0 warnings`]);
       expect(r.code).toBe(1);
     }));

@@ -1,5 +1,15 @@
 // The SDK helpers on their own (in Node): matching, request checks, and the call-site stamp.
-import { deny, honourRequest, hostMatches, hostPattern, inGroup, listed, requestedEnv, use, type LoginContext } from "../../policy/sdk";
+import {
+  deny,
+  honourRequest,
+  hostMatches,
+  hostPattern,
+  inGroup,
+  type LoginContext,
+  listed,
+  requestedEnv,
+  use,
+} from "../../policy/sdk";
 
 function ctx(over: Partial<LoginContext> = {}): LoginContext {
   return {
@@ -43,7 +53,8 @@ describe("SDK helpers", () => {
   });
 
   test("use and deny make frozen decisions stamped with their caller's position", () => {
-    const made = use("trixie", "why"); const line = Number(new Error().stack!.split("\n")[1].split(":").at(-2));
+    const made = use("trixie", "why");
+    const line = Number(new Error().stack!.split("\n")[1].split(":").at(-2));
     expect(made).toEqual({ env: "trixie", reason: "why" });
     expect(Object.keys(made)).toEqual(["env", "reason"]);
     expect(Object.isFrozen(made)).toBe(true);

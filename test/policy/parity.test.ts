@@ -3,10 +3,10 @@
 // apart from the C engine's two internal leftovers the prelude cannot add.
 import fs from "node:fs";
 import path from "node:path";
-import { SURFACE_EXPRESSION } from "./lib/surface";
 import { WasmSession } from "../../policy/harness/wasm";
 import { addon } from "../../policy/native";
 import { context, withTemp, writeCatalogue } from "./lib/policy";
+import { SURFACE_EXPRESSION } from "./lib/surface";
 
 // Console lines are capped at 1000 bytes by the C sandbox: print the surface in chunks.
 const PROBE = `globalThis.__chos = { current: undefined, decide() {
@@ -16,7 +16,10 @@ const PROBE = `globalThis.__chos = { current: undefined, decide() {
 } };`;
 
 function surface(logs: readonly string[]): string[] {
-  return logs.map((l) => l.replace(/^policy: /, "")).join("").split(" ");
+  return logs
+    .map((l) => l.replace(/^policy: /, ""))
+    .join("")
+    .split(" ");
 }
 
 describe("engine parity", () => {
@@ -24,7 +27,12 @@ describe("engine parity", () => {
     withTemp(async (dir) => {
       const bundle = path.join(dir, "probe.js");
       fs.writeFileSync(bundle, PROBE);
-      const native = addon().decide({ bundle, catalogue: writeCatalogue(dir, ["trixie"]), context: context(), trustAnyOwner: true });
+      const native = addon().decide({
+        bundle,
+        catalogue: writeCatalogue(dir, ["trixie"]),
+        context: context(),
+        trustAnyOwner: true,
+      });
       expect(native.error).toBeUndefined();
       const { session, error } = await WasmSession.open(PROBE);
       try {
@@ -50,11 +58,18 @@ describe("engine parity", () => {
       } };`;
       const bundle = path.join(dir, "eval.js");
       fs.writeFileSync(bundle, source);
-      const native = addon().decide({ bundle, catalogue: writeCatalogue(dir, ["trixie"]), context: context(), trustAnyOwner: true });
+      const native = addon().decide({
+        bundle,
+        catalogue: writeCatalogue(dir, ["trixie"]),
+        context: context(),
+        trustAnyOwner: true,
+      });
       const { session } = await WasmSession.open(source);
       try {
         session.call({ ...context(), environments: ["trixie"] });
-        expect(native.logs).toEqual(["policy: undefined TypeError: eval is not supported TypeError: eval is not supported"]);
+        expect(native.logs).toEqual([
+          "policy: undefined TypeError: eval is not supported TypeError: eval is not supported",
+        ]);
         expect(session.logs).toEqual(native.logs);
       } finally {
         session.close();

@@ -18,12 +18,18 @@ const SDK = `import { use, deny } from "chos-policy/sdk";\n`;
 function writeCases(dir: string, cases: unknown[]): string {
   const file = path.join(dir, "cases.json");
   writeCatalogue(dir, ["trixie", "tiny", "default"]);
-  fs.writeFileSync(file, JSON.stringify({
-    catalogue: "chos.conf",
-    defaults: { host: "n01" },
-    users: { alice: { uid: 2001, gid: 2001, groups: ["physics"] }, bob: { uid: 2002, gid: 2002, groups: ["chemistry"] } },
-    cases,
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      catalogue: "chos.conf",
+      defaults: { host: "n01" },
+      users: {
+        alice: { uid: 2001, gid: 2001, groups: ["physics"] },
+        bob: { uid: 2002, gid: 2002, groups: ["chemistry"] },
+      },
+      cases,
+    }),
+  );
   return file;
 }
 
@@ -68,11 +74,23 @@ describe("chos-policy test", () => {
       expect(r.code).toBe(1);
 
       const json = JSON.parse((await cli("test", policy, cases, "--json")).stdout.join("\n"));
-      expect(Object.keys(json)).toEqual(["total", "pass", "fail", "error", "results", "filesNotExercised", "sitesNotExercised"]);
+      expect(Object.keys(json)).toEqual([
+        "total",
+        "pass",
+        "fail",
+        "error",
+        "results",
+        "filesNotExercised",
+        "sitesNotExercised",
+      ]);
       expect(json).toMatchObject({ total: 4, pass: 2, fail: 1, error: 1 });
       expect(json.results[1]).toEqual({
-        name: "alice gets tiny", status: "FAIL", message: "env: got trixie, want tiny (at policy.d/physics.ts:3)",
-        env: "trixie", decidedBy: "group:physics", at: "policy.d/physics.ts:3",
+        name: "alice gets tiny",
+        status: "FAIL",
+        message: "env: got trixie, want tiny (at policy.d/physics.ts:3)",
+        env: "trixie",
+        decidedBy: "group:physics",
+        at: "policy.d/physics.ts:3",
       });
       expect(json.sitesNotExercised).toEqual(["policy.d/legacy.ts:3 deny(...)"]);
     }));
@@ -81,10 +99,15 @@ describe("chos-policy test", () => {
     withTemp(async (dir) => {
       // The `v` regexp flag is newer than the C engine's QuickJS (its literal throws there) and
       // no prelude can hide syntax from the WASM engine.
-      const policy = writePolicy(dir, { "index.ts": `${SDK}export default () => (/[a]/v.test("a") ? use("tiny") : null);\n` });
+      const policy = writePolicy(dir, {
+        "index.ts": `${SDK}export default () => (/[a]/v.test("a") ? use("tiny") : null);\n`,
+      });
       const cases = writeCases(dir, [{ name: "alice", user: "alice", expect: { env: "tiny" } }]);
       const r = await cli("test", policy, cases);
-      expect(r.stdout.slice(0, 2)).toEqual(["ERROR alice", "      engines disagree: native throw fault, wasm tiny by site"]);
+      expect(r.stdout.slice(0, 2)).toEqual([
+        "ERROR alice",
+        "      engines disagree: native throw fault, wasm tiny by site",
+      ]);
       expect(r.code).toBe(1);
     }));
 
@@ -93,7 +116,9 @@ describe("chos-policy test", () => {
       const policy = writePolicy(dir, { "index.ts": NO_OPINION });
       const cases = writeCases(dir, [{ name: "typo", user: "alice", expect: { evn: "tiny" } }]);
       const r = await cli("test", policy, cases);
-      expect(r.stderr).toEqual([`chos-policy test: ${cases}: cases[0].expect: unknown key "evn" (allowed: env, deny, decidedBy, fault)`]);
+      expect(r.stderr).toEqual([
+        `chos-policy test: ${cases}: cases[0].expect: unknown key "evn" (allowed: env, deny, decidedBy, fault)`,
+      ]);
       expect(r.code).toBe(1);
     }));
 });

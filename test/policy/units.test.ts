@@ -9,7 +9,7 @@ import { bundlePolicy } from "../../policy/bundle/bundle";
 import { disagreement } from "../../policy/cli/agree";
 import { loadCases } from "../../policy/cli/cases";
 import { wasmDecide } from "../../policy/harness/wasm";
-import { addon, type Decision, type DecideOptions, type LoginContextInput } from "../../policy/native";
+import { addon, type DecideOptions, type Decision, type LoginContextInput } from "../../policy/native";
 import { groupName, KINDS, writeGeneratedSite } from "./lib/generated-site";
 import { context, EXAMPLE, exampleCatalogue, withTemp } from "./lib/policy";
 
@@ -115,8 +115,14 @@ describe("a group file's top level", () => {
       const site = path.join(dir, "site");
       fs.mkdirSync(path.join(site, "policy.d"), { recursive: true });
       fs.writeFileSync(path.join(site, "index.ts"), "export default () => null;\n");
-      fs.writeFileSync(path.join(site, "policy.d", "broken.ts"), 'throw new Error("broken at load");\nexport default () => null;\n');
-      fs.writeFileSync(path.join(site, "policy.d", "physics.ts"), 'import { use } from "chos-policy/sdk";\nexport default () => use("trixie");\n');
+      fs.writeFileSync(
+        path.join(site, "policy.d", "broken.ts"),
+        'throw new Error("broken at load");\nexport default () => null;\n',
+      );
+      fs.writeFileSync(
+        path.join(site, "policy.d", "physics.ts"),
+        'import { use } from "chos-policy/sdk";\nexport default () => use("trixie");\n',
+      );
       const built = await bundlePolicy(site, path.join(dir, "out", "policy.js"));
       addon().compile(built.bundle);
       const catalogue = path.join(dir, "chos.conf");
@@ -125,15 +131,30 @@ describe("a group file's top level", () => {
       const member = context({ groups: ["broken", "physics"] });
       const other = context({ groups: ["physics"] });
       for (const extra of [{}, { preferSource: true }]) {
-        expect(addon().decide({ ...options, ...extra, context: member }).error).toMatchObject({ fault: "throw", message: "Error: broken at load", file: "policy.d/broken.ts", line: expect.any(Number) });
-        expect(addon().decide({ ...options, ...extra, context: other })).toMatchObject({ env: "trixie", decidedBy: "group:physics", units: 2 });
+        expect(addon().decide({ ...options, ...extra, context: member }).error).toMatchObject({
+          fault: "throw",
+          message: "Error: broken at load",
+          file: "policy.d/broken.ts",
+          line: expect.any(Number),
+        });
+        expect(addon().decide({ ...options, ...extra, context: other })).toMatchObject({
+          env: "trixie",
+          decidedBy: "group:physics",
+          units: 2,
+        });
       }
       // Run whole, every group file's top level runs, so it faults for everyone.
-      expect(addon().decide({ ...options, wholeBundle: true, context: other }).error).toMatchObject({ fault: "throw", file: "policy.d/broken.ts" });
+      expect(addon().decide({ ...options, wholeBundle: true, context: other }).error).toMatchObject({
+        fault: "throw",
+        file: "policy.d/broken.ts",
+      });
       const warm = addon().open(options);
       try {
         expect(warm.decide(member).error).toMatchObject({ fault: "throw", file: "policy.d/broken.ts" });
-        expect(warm.decide(other).error).toMatchObject({ fault: "load", message: expect.stringContaining("discarded after a throw fault") });
+        expect(warm.decide(other).error).toMatchObject({
+          fault: "load",
+          message: expect.stringContaining("discarded after a throw fault"),
+        });
       } finally {
         warm.close();
       }

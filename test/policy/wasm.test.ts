@@ -4,12 +4,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { bundlePolicy } from "../../policy/bundle/bundle";
 import { BundleMap } from "../../policy/bundle/sourcemap";
-import { wasmDecide, type WasmOutcome } from "../../policy/harness/wasm";
+import { type WasmOutcome, wasmDecide } from "../../policy/harness/wasm";
 import { context, EXAMPLE, fullContext, NO_OPINION, withTemp, writePolicy } from "./lib/policy";
 
 const ENVS = ["trixie", "tiny", "default"];
 
-async function runWasm(dir: string, files: Record<string, string>, groups = ["physics"]): Promise<WasmOutcome & { map: BundleMap }> {
+async function runWasm(
+  dir: string,
+  files: Record<string, string>,
+  groups = ["physics"],
+): Promise<WasmOutcome & { map: BundleMap }> {
   const built = await bundlePolicy(writePolicy(dir, files), path.join(dir, "out", "policy.js"));
   const outcome = await wasmDecide(fs.readFileSync(built.bundle, "utf8"), fullContext(context({ groups }), ENVS));
   return { ...outcome, map: BundleMap.load(built.bundle)! };
@@ -21,13 +25,24 @@ describe("WASM harness", () => {
       const built = await bundlePolicy(EXAMPLE, path.join(dir, "policy.js"));
       const ctx = fullContext({ ...context({ groups: ["legacy"] }), host: { name: "gpu01" } }, ENVS);
       const r = await wasmDecide(fs.readFileSync(built.bundle, "utf8"), ctx);
-      expect(r).toMatchObject({ env: null, deny: "the legacy tree has no GPU drivers: use a cpu node", decidedBy: "group:legacy", file: "policy.d/legacy.ts" });
-      expect(BundleMap.load(built.bundle)!.position(r.line!, r.column!)).toMatchObject({ file: "policy.d/legacy.ts", line: 6 });
+      expect(r).toMatchObject({
+        env: null,
+        deny: "the legacy tree has no GPU drivers: use a cpu node",
+        decidedBy: "group:legacy",
+        file: "policy.d/legacy.ts",
+      });
+      expect(BundleMap.load(built.bundle)!.position(r.line!, r.column!)).toMatchObject({
+        file: "policy.d/legacy.ts",
+        line: 6,
+      });
     }));
 
   test("reports a throw with its file and bundle position", () =>
     withTemp(async (dir) => {
-      const r = await runWasm(dir, { "index.ts": NO_OPINION, "policy.d/physics.ts": `export default () => {\n  throw new Error("boom");\n};\n` });
+      const r = await runWasm(dir, {
+        "index.ts": NO_OPINION,
+        "policy.d/physics.ts": `export default () => {\n  throw new Error("boom");\n};\n`,
+      });
       expect(r.error).toMatchObject({ fault: "throw", message: "Error: boom", file: "policy.d/physics.ts" });
       expect(r.map.position(r.error!.line!, r.error!.column!)).toMatchObject({ file: "policy.d/physics.ts", line: 2 });
     }));
@@ -35,17 +50,23 @@ describe("WASM harness", () => {
   test("ends an infinite loop inside try/catch at the deadline", () =>
     withTemp(async (dir) => {
       const start = Date.now();
-      const r = await runWasm(dir, { "index.ts": `export default () => { for (;;) { try { for (;;) {} } catch {} } };\n` });
+      const r = await runWasm(dir, {
+        "index.ts": `export default () => { for (;;) { try { for (;;) {} } catch {} } };\n`,
+      });
       expect(r.error).toMatchObject({ fault: "timeout", file: "index.ts" });
       expect(Date.now() - start).toBeLessThan(5000);
     }));
 
   test("stops a memory hog and runaway recursion", () =>
     withTemp(async (dir) => {
-      const hog = await runWasm(dir, { "index.ts": `export default () => { let s = "x"; for (;;) s = s.repeat(2); };\n` });
+      const hog = await runWasm(dir, {
+        "index.ts": `export default () => { let s = "x"; for (;;) s = s.repeat(2); };\n`,
+      });
       expect(hog.error?.fault).toBe("memory");
       fs.rmSync(path.join(dir, "policy"), { recursive: true });
-      const deep = await runWasm(dir, { "index.ts": `const f = (n: number): number => f(n + 1) + 1;\nexport default () => ({ env: String(f(0)) });\n` });
+      const deep = await runWasm(dir, {
+        "index.ts": `const f = (n: number): number => f(n + 1) + 1;\nexport default () => ({ env: String(f(0)) });\n`,
+      });
       expect(deep.error?.fault).toBe("stack");
     }));
 

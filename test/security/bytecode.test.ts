@@ -2,13 +2,22 @@
 // crash or hang a login. A real bundle is compiled, then copied with many corruptions: 1-4
 // bytes changed anywhere (header included), truncations, appended bytes, all from a seeded
 // PRNG (the seed is in the test name). Each copy is evaluated through the real core in a child
-// process (decide-each.js), so a crash kills the child and a hang trips a watchdog, never jest.
+// process (decide-each.cjs), so a crash kills the child and a hang trips a watchdog, never jest.
 // Every evaluation must give the source's decision, with the fallback logged.
-import { spawn } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
-import { ALICE, bundleSource, native, withDir, withDirAsync, writeCatalogue, writeFile, type PolicySources } from "../core/lib";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Decision } from "../../policy/native";
+import {
+  ALICE,
+  bundleSource,
+  native,
+  type PolicySources,
+  withDir,
+  withDirAsync,
+  writeCatalogue,
+  writeFile,
+} from "../core/lib";
 
 const SEED = Number(process.env.CHOS_MUTATION_SEED ?? 0x7c05eed);
 const FLIPS = 4000;
@@ -76,28 +85,42 @@ type Failure = { index: number; what: string; problem: string };
 
 type Result = { index: number; decision: Decision };
 
-/** Runs decide-each.js from index first; resolves with its results and how it ended. */
+/** Runs decide-each.cjs from index first; resolves with its results and how it ended. */
 function runChild(options: object, dir: string, first: number): Promise<{ results: Result[]; end: string | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(__dirname, "decide-each.js"), JSON.stringify(options), dir, String(first)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, "decide-each.cjs"), JSON.stringify(options), dir, String(first)],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const results: Result[] = [];
     let pending = "";
     let stderr = "";
     let hung = false;
-    let watchdog = setTimeout(() => ((hung = true), child.kill("SIGKILL")), WATCHDOG_MS);
+    const kill = (): void => {
+      hung = true;
+      child.kill("SIGKILL");
+    };
+    let watchdog = setTimeout(kill, WATCHDOG_MS);
     child.stdout.on("data", (chunk: Buffer) => {
       const lines = (pending + chunk.toString()).split("\n");
       pending = lines.pop() ?? "";
       for (const line of lines) results.push(JSON.parse(line) as Result);
       clearTimeout(watchdog);
-      watchdog = setTimeout(() => ((hung = true), child.kill("SIGKILL")), WATCHDOG_MS);
+      watchdog = setTimeout(kill, WATCHDOG_MS);
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("close", (status, signal) => {
       clearTimeout(watchdog);
-      const end = hung ? `hang (no result for ${WATCHDOG_MS} ms)` : signal ? `crash (${signal})` : status ? `exit ${status}: ${stderr.slice(-300)}` : null;
+      const end = hung
+        ? `hang (no result for ${WATCHDOG_MS} ms)`
+        : signal
+          ? `crash (${signal})`
+          : status
+            ? `exit ${status}: ${stderr.slice(-300)}`
+            : null;
       resolve({ results, end });
     });
   });
@@ -105,7 +128,9 @@ function runChild(options: object, dir: string, first: number): Promise<{ result
 
 /** The parts of a decision that must not depend on where the code came from. */
 function outcome(d: Decision) {
-  return JSON.parse(JSON.stringify({ env: d.env, deny: d.deny, reason: d.reason, decidedBy: d.decidedBy, error: d.error })) as object;
+  return JSON.parse(
+    JSON.stringify({ env: d.env, deny: d.deny, reason: d.reason, decidedBy: d.decidedBy, error: d.error }),
+  ) as object;
 }
 
 describe("loading under the deadline", () => {
@@ -120,11 +145,20 @@ describe("loading under the deadline", () => {
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const options = { catalogue, context: ALICE, trustAnyOwner: true, timeoutMs: 5 };
-      const quick = writeFile(path.join(dir, "quick.js"), bundleSource({ prelude: loop, site: 'return { env: "sl7" };' }));
+      const quick = writeFile(
+        path.join(dir, "quick.js"),
+        bundleSource({ prelude: loop, site: 'return { env: "sl7" };' }),
+      );
       expect(native.decide({ ...options, bundle: quick })).toMatchObject({ env: "sl7" });
-      const slow = writeFile(path.join(dir, "slow.js"), bundleSource({ prelude: `${prelude}\n${loop}`, site: 'return { env: "sl7" };' }));
+      const slow = writeFile(
+        path.join(dir, "slow.js"),
+        bundleSource({ prelude: `${prelude}\n${loop}`, site: 'return { env: "sl7" };' }),
+      );
       expect(native.decide({ ...options, bundle: slow, timeoutMs: 10000 })).toMatchObject({ env: "sl7" });
-      expect(native.decide({ ...options, bundle: slow }).error).toEqual({ fault: "timeout", message: "the policy ran longer than 5 ms" });
+      expect(native.decide({ ...options, bundle: slow }).error).toEqual({
+        fault: "timeout",
+        message: "the policy ran longer than 5 ms",
+      });
     }));
 });
 
@@ -143,9 +177,11 @@ describe("corrupted bytecode", () => {
       const cases = corruptions(qbc, SEED);
       const mutants = path.join(dir, "mutants");
       fs.mkdirSync(mutants);
-      cases.forEach((c, i) => writeFile(path.join(mutants, `${String(i).padStart(5, "0")}.qbc`), c.bytes));
+      for (const [i, c] of cases.entries()) writeFile(path.join(mutants, `${String(i).padStart(5, "0")}.qbc`), c.bytes);
       const stale = `${bundle}.qbc: stale or foreign (not built from this bundle by QuickJS 2025-04-26); using the source: run \`chos-policy build\``;
-      const corrupt = new RegExp(`^${bundle.replace(/[.]/g, "\\.")}\\.qbc: corrupt \\([^)]+\\); using the source: run \`chos-policy build\`$`);
+      const corrupt = new RegExp(
+        `^${bundle.replace(/[.]/g, "\\.")}\\.qbc: corrupt \\([^)]+\\); using the source: run \`chos-policy build\`$`,
+      );
 
       const deaths: Failure[] = []; // crashes and hangs
       const wrong: Failure[] = []; // evaluations that did not give the source's decision and log
@@ -154,9 +190,11 @@ describe("corrupted bytecode", () => {
         for (const { index, decision } of results) {
           const c = cases[index];
           const got = { ...outcome(decision), fromBytecode: decision.fromBytecode, logs: decision.logs };
-          const logged = decision.logs.length === 1 && (c.stale ? decision.logs[0] === stale : corrupt.test(decision.logs[0]));
+          const logged =
+            decision.logs.length === 1 && (c.stale ? decision.logs[0] === stale : corrupt.test(decision.logs[0]));
           const want = { ...expected, fromBytecode: false, logs: decision.logs };
-          if (!logged || JSON.stringify(got) !== JSON.stringify(want)) wrong.push({ index, what: c.what, problem: `decided ${JSON.stringify(got)}` });
+          if (!logged || JSON.stringify(got) !== JSON.stringify(want))
+            wrong.push({ index, what: c.what, problem: `decided ${JSON.stringify(got)}` });
         }
         first += results.length;
         if (end !== null && first < cases.length) {

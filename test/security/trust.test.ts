@@ -10,13 +10,13 @@
 //           a missing tree is (failed=apply, on_error decides), and `chos setup` reports it and
 //           leaves it out.
 // Run under the shared lock: flock /tmp/chos-systest.lock npx jest --runInBand test/security/
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { expectOpenedIn, expectRefused, openWith, type Opened } from '../system/lib/opened';
-import { CHOS, rawBundle, writeConfig } from '../system/lib/site';
-import { pamSuite } from '../system/lib/suite';
-import { PRETTY } from '../system/lib/trees';
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectOpenedIn, expectRefused, type Opened, openWith } from "../system/lib/opened";
+import { CHOS, rawBundle, writeConfig } from "../system/lib/site";
+import { pamSuite } from "../system/lib/suite";
+import { PRETTY } from "../system/lib/trees";
 
 const suite = pamSuite([]);
 
@@ -33,17 +33,17 @@ function dir(name: string, mode: number, group = 0): string {
 }
 
 function gid(group: string): number {
-  return Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
+  return Number(execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2]);
 }
 
 function uid(user: string): number {
-  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  return Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
 }
 
 /** A copy of the tiny tree at DIR/tiny, root-owned like the original. */
 function treeIn(parent: string): string {
-  const tree = path.join(parent, 'tiny');
-  execFileSync('cp', ['-a', suite.site.trees.tiny, tree]);
+  const tree = path.join(parent, "tiny");
+  execFileSync("cp", ["-a", suite.site.trees.tiny, tree]);
   return tree;
 }
 
@@ -55,107 +55,140 @@ function catalogueWithTrixieAt(name: string, tree: string): string {
   return file;
 }
 
-const DENY_ALICE = 'return ctx.user.name === "alice" ? { layer: "site", file: "index.ts", value: { deny: "alice may not log in" } } : null;';
+const DENY_ALICE =
+  'return ctx.user.name === "alice" ? { layer: "site", file: "index.ts", value: { deny: "alice may not log in" } } : null;';
 
-describe('item 6: a policy directory its group can write', () => {
+describe("item 6: a policy directory its group can write", () => {
   /** DIR (mode 0775, group physics: alice's) holding a bundle that denies alice. */
   function groupWritablePolicy(name: string): { dir: string; bundle: string } {
-    const d = dir(name, 0o775, gid('physics'));
-    const bundle = path.join(d, 'policy.js');
+    const d = dir(name, 0o775, gid("physics"));
+    const bundle = path.join(d, "policy.js");
     writeConfig(bundle, rawBundle(DENY_ALICE));
     return { dir: d, bundle };
   }
 
-  test('the policy is not trusted: on_error=host puts alice on the host, the line names the directory', async () => {
-    const p = groupWritablePolicy('chos.d-group');
-    const o = await open('alice', [`policy=${p.bundle}`, 'on_error=host']);
+  test("the policy is not trusted: on_error=host puts alice on the host, the line names the directory", async () => {
+    const p = groupWritablePolicy("chos.d-group");
+    const o = await open("alice", [`policy=${p.bundle}`, "on_error=host"]);
     expectOpenedIn(o, PRETTY.host);
     expect(o.log).toContain(
       `failed=policy fault=load on_error=host error="policy load: ${p.dir}: writable by group, mode 0775 (not trusted)"`,
     );
   });
 
-  test('renaming policy.js away (as alice, in the group) changes nothing: the outcome is already on_error\'s', async () => {
-    const p = groupWritablePolicy('chos.d-rename');
-    const before = await open('alice', [`policy=${p.bundle}`, 'on_error=deny']);
+  test("renaming policy.js away (as alice, in the group) changes nothing: the outcome is already on_error's", async () => {
+    const p = groupWritablePolicy("chos.d-rename");
+    const before = await open("alice", [`policy=${p.bundle}`, "on_error=deny"]);
     expectRefused(before);
-    execFileSync('setpriv', ['--reuid=alice', '--regid=physics', '--init-groups', 'mv', p.bundle, `${p.bundle}.away`]);
+    execFileSync("setpriv", ["--reuid=alice", "--regid=physics", "--init-groups", "mv", p.bundle, `${p.bundle}.away`]);
     expect(fs.existsSync(p.bundle)).toBe(false);
-    const after = await open('alice', [`policy=${p.bundle}`, 'on_error=deny']);
+    const after = await open("alice", [`policy=${p.bundle}`, "on_error=deny"]);
     expectRefused(after);
     const line = `failed=policy fault=load on_error=deny error="policy load: ${p.dir}: writable by group, mode 0775 (not trusted)"`;
     expect(before.log).toContain(line);
     expect(after.log).toContain(line);
   });
 
-  test('chos setup --check names the policy directory', () => {
-    const p = groupWritablePolicy('chos.d-check');
+  test("chos setup --check names the policy directory", () => {
+    const p = groupWritablePolicy("chos.d-check");
     const r = suite.site.ns.run([
-      CHOS, 'setup', '--check', '--root', suite.site.root, '--catalogue', suite.site.catalogue,
-      '--sysconfig', suite.site.sysconfig, '--policy', p.bundle,
+      CHOS,
+      "setup",
+      "--check",
+      "--root",
+      suite.site.root,
+      "--catalogue",
+      suite.site.catalogue,
+      "--sysconfig",
+      suite.site.sysconfig,
+      "--policy",
+      p.bundle,
     ]);
-    expect(r.stdout.split('\n')).toContain(
+    expect(r.stdout.split("\n")).toContain(
       `problem: policy: ${p.dir}: writable by group, mode 0775 (not trusted); fix: build it with \`chos-policy build\` and install it root-owned, mode 644`,
     );
   });
 });
 
-describe('item 5: untrusted trees are refused like missing ones', () => {
+describe("item 5: untrusted trees are refused like missing ones", () => {
   test.each<[string, () => { tree: string; why: string }]>([
-    ['a tree owned by a user', () => {
-      const tree = treeIn(dir('trees-user', 0o755));
-      fs.chownSync(tree, uid('alice'), gid('physics'));
-      return { tree, why: `${tree}: owned by uid ${uid('alice')}, not root (not trusted)` };
-    }],
-    ['a tree whose parent its group can write', () => {
-      const parent = dir('trees-group', 0o775, gid('physics'));
-      return { tree: treeIn(parent), why: `${parent}: writable by group, mode 0775 (not trusted)` };
-    }],
-  ])('%s: host with on_error=host (the line names the directory), default with on_error=default, refused with deny', async (_what, make) => {
-    const { tree, why } = make();
-    const catalogue = catalogueWithTrixieAt(`cat-${path.basename(path.dirname(tree))}`, tree);
-    const host = await open('alice', [`catalogue=${catalogue}`, 'on_error=host']);
-    expectOpenedIn(host, PRETTY.host);
-    expect(host.log).toContain(`user="alice" env=(host) `);
-    expect(host.log).toContain(`failed=apply on_error=host error="tree ${tree}: ${why}"`);
-    expectOpenedIn(await open('alice', [`catalogue=${catalogue}`, 'on_error=default']), PRETTY.tiny);
-    expectRefused(await open('alice', [`catalogue=${catalogue}`, 'on_error=deny']));
-  });
+    [
+      "a tree owned by a user",
+      () => {
+        const tree = treeIn(dir("trees-user", 0o755));
+        fs.chownSync(tree, uid("alice"), gid("physics"));
+        return { tree, why: `${tree}: owned by uid ${uid("alice")}, not root (not trusted)` };
+      },
+    ],
+    [
+      "a tree whose parent its group can write",
+      () => {
+        const parent = dir("trees-group", 0o775, gid("physics"));
+        return { tree: treeIn(parent), why: `${parent}: writable by group, mode 0775 (not trusted)` };
+      },
+    ],
+  ])(
+    "%s: host with on_error=host (the line names the directory), default with on_error=default, refused with deny",
+    async (_what, make) => {
+      const { tree, why } = make();
+      const catalogue = catalogueWithTrixieAt(`cat-${path.basename(path.dirname(tree))}`, tree);
+      const host = await open("alice", [`catalogue=${catalogue}`, "on_error=host"]);
+      expectOpenedIn(host, PRETTY.host);
+      expect(host.log).toContain(`user="alice" env=(host) `);
+      expect(host.log).toContain(`failed=apply on_error=host error="tree ${tree}: ${why}"`);
+      expectOpenedIn(await open("alice", [`catalogue=${catalogue}`, "on_error=default"]), PRETTY.tiny);
+      expectRefused(await open("alice", [`catalogue=${catalogue}`, "on_error=deny"]));
+    },
+  );
 
-  test('root is never locked out by an untrusted tree (allow_root, on_error=deny): the host', async () => {
-    const parent = dir('trees-root', 0o777);
+  test("root is never locked out by an untrusted tree (allow_root, on_error=deny): the host", async () => {
+    const parent = dir("trees-root", 0o777);
     const tree = treeIn(parent);
-    const file = path.join(suite.site.dir, 'cat-root');
+    const file = path.join(suite.site.dir, "cat-root");
     writeConfig(file, `%SHELLS\ntrixie:${tree}\ntiny:${tree}\ndefault:${tree}\n`);
-    const o = await open('root', [`catalogue=${file}`, 'allow_root', 'on_error=deny']);
+    const o = await open("root", [`catalogue=${file}`, "allow_root", "on_error=deny"]);
     expectOpenedIn(o, PRETTY.host);
     expect(o.log).toContain(`error="tree ${tree}: ${parent}: writable by group and others, mode 0777 (not trusted)"`);
   });
 
-  test('chos setup --check names each untrusted tree; chos setup leaves it out and says so', () => {
-    const userTree = treeIn(dir('setup-user', 0o755));
-    fs.chownSync(userTree, uid('alice'), gid('physics'));
-    const parent = dir('setup-group', 0o775, gid('physics'));
+  test("chos setup --check names each untrusted tree; chos setup leaves it out and says so", () => {
+    const userTree = treeIn(dir("setup-user", 0o755));
+    fs.chownSync(userTree, uid("alice"), gid("physics"));
+    const parent = dir("setup-group", 0o775, gid("physics"));
     const groupTree = treeIn(parent);
-    const catalogue = path.join(suite.site.dir, 'cat-setup');
+    const catalogue = path.join(suite.site.dir, "cat-setup");
     writeConfig(catalogue, `%SHELLS\nmine:${userTree}\nshared:${groupTree}\ntiny:${suite.site.trees.tiny}\n`);
     const setup = (...extra: string[]): string[] =>
       suite.site.ns
-        .run([CHOS, 'setup', '--root', path.join(suite.site.dir, 'root-setup'), '--catalogue', catalogue,
-          '--sysconfig', suite.site.sysconfig, '--policy', suite.site.policy, '--backend', 'namespace', ...extra])
-        .stdout.split('\n');
-    const fix = 'fix: chown root and chmod go-w the directory (and every one above the tree), or remove the tree from the catalogue';
-    const left = 'setup leaves it out (no files served, not listed for the kernel module) and sessions refuse it';
+        .run([
+          CHOS,
+          "setup",
+          "--root",
+          path.join(suite.site.dir, "root-setup"),
+          "--catalogue",
+          catalogue,
+          "--sysconfig",
+          suite.site.sysconfig,
+          "--policy",
+          suite.site.policy,
+          "--backend",
+          "namespace",
+          ...extra,
+        ])
+        .stdout.split("\n");
+    const fix =
+      "fix: chown root and chmod go-w the directory (and every one above the tree), or remove the tree from the catalogue";
+    const left = "setup leaves it out (no files served, not listed for the kernel module) and sessions refuse it";
     const expected = [
-      `problem: tree ${userTree} of "mine" is not trusted (${userTree}: owned by uid ${uid('alice')}, not root (not trusted)): ${left}; ${fix}`,
+      `problem: tree ${userTree} of "mine" is not trusted (${userTree}: owned by uid ${uid("alice")}, not root (not trusted)): ${left}; ${fix}`,
       `problem: tree ${groupTree} of "shared" is not trusted (${parent}: writable by group, mode 0775 (not trusted)): ${left}; ${fix}`,
     ];
-    const check = setup('--check');
+    const check = setup("--check");
     for (const line of expected) expect(check).toContain(line);
     const run = setup();
     for (const line of expected) expect(run).toContain(line);
     // Nothing was served into the untrusted trees; the trusted one got its files.
-    expect(run.filter((l) => l.startsWith('done: ') && (l.includes(userTree) || l.includes(groupTree)))).toEqual([]);
-    expect(run.filter((l) => l.startsWith('done: ') && l.includes(suite.site.trees.tiny)).length).toBeGreaterThan(0);
+    expect(run.filter((l) => l.startsWith("done: ") && (l.includes(userTree) || l.includes(groupTree)))).toEqual([]);
+    expect(run.filter((l) => l.startsWith("done: ") && l.includes(suite.site.trees.tiny)).length).toBeGreaterThan(0);
   });
 });

@@ -2,14 +2,14 @@
 // mount shared, as on a systemd host), and its mount table must be byte-identical before and after 100
 // logins, and the real host's mounts of the site's paths must not change. Then 200 pamtester sessions started at once all succeed
 // and each lands in its own user's tree.
-import * as fs from 'node:fs';
-import { acquireTestUsers } from './lib/users';
-import { PRETTY } from './lib/trees';
-import { TREES_TIMEOUT_MS, TestSite } from './lib/site';
-import { TestSshd } from './lib/sshd';
-import { pamtester, pamtesterAsync, prettyName, removeService, writeService } from './lib/pam';
+import * as fs from "node:fs";
+import { pamtester, pamtesterAsync, prettyName, removeService, writeService } from "./lib/pam";
+import { TestSite, TREES_TIMEOUT_MS } from "./lib/site";
+import { TestSshd } from "./lib/sshd";
+import { PRETTY } from "./lib/trees";
+import { acquireTestUsers } from "./lib/users";
 
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'] as const;
+const USERS = ["alice", "bob", "carol", "dave", "erin"] as const;
 const EXPECTED: Record<(typeof USERS)[number], string> = {
   alice: PRETTY.trixie,
   bob: PRETTY.tiny,
@@ -36,18 +36,23 @@ afterAll(() => {
   releaseUsers?.();
 });
 
-test('the test namespace has shared mounts, as a systemd host does (else the leak test proves nothing)', () => {
-  const root = site.ns.mountinfo().split('\n').find((l) => l.split(' ')[4] === '/');
+test("the test namespace has shared mounts, as a systemd host does (else the leak test proves nothing)", () => {
+  const root = site.ns
+    .mountinfo()
+    .split("\n")
+    .find((l) => l.split(" ")[4] === "/");
   expect(root).toMatch(/ shared:\d+/);
 });
 
 /** The real host's mounts of anything this site uses (other work on the machine may mount too). */
 function hostMountsOfSite(): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  return fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
     .filter((l) => l.includes(site.dir) || l.includes(site.trees.tiny) || l.includes(site.trees.trixie));
 }
 
-test('the mount tables are identical before and after 100 logins (90 pamtester, 10 ssh)', () => {
+test("the mount tables are identical before and after 100 logins (90 pamtester, 10 ssh)", () => {
   const nsBefore = site.ns.mountinfo();
   const hostBefore = hostMountsOfSite();
   for (let i = 0; i < 90; i++) {
@@ -58,7 +63,7 @@ test('the mount tables are identical before and after 100 logins (90 pamtester, 
   }
   for (let i = 0; i < 10; i++) {
     const user = USERS[i % USERS.length];
-    const r = sshd.ssh(user, ['cat', '/etc/os-release']);
+    const r = sshd.ssh(user, ["cat", "/etc/os-release"]);
     expect(r.status).toBe(0);
     expect(prettyName(r.stdout)).toBe(EXPECTED[user]);
   }
@@ -66,7 +71,7 @@ test('the mount tables are identical before and after 100 logins (90 pamtester, 
   expect(hostMountsOfSite()).toEqual(hostBefore);
 });
 
-test('200 pamtester sessions started at once all succeed, each in its user\'s tree', async () => {
+test("200 pamtester sessions started at once all succeed, each in its user's tree", async () => {
   const runs = await Promise.all(
     Array.from({ length: 200 }, (_, i) => {
       const user = USERS[i % USERS.length];

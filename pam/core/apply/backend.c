@@ -62,8 +62,8 @@ enum chos_backend chos_backend_for_root(enum chos_backend want, const char *root
 	return chos_backend_kmod_loaded() ? CHOS_BACKEND_KMOD : CHOS_BACKEND_NAMESPACE;
 }
 
-enum chos_backend chos_backend_for_setup(enum chos_backend want, const char *root,
-					 bool module_file, bool (*load)(void *arg), void *arg)
+enum chos_backend chos_backend_for_setup(enum chos_backend want, const char *root, bool module_file,
+					 bool (*load)(void *arg), void *arg)
 {
 	enum chos_backend laid_out;
 

@@ -22,10 +22,10 @@
 #include <stdbool.h>
 
 enum chos_backend {
-	CHOS_BACKEND_AUTO,        /* an option only: resolved before anything is applied */
+	CHOS_BACKEND_AUTO, /* an option only: resolved before anything is applied */
 	CHOS_BACKEND_KMOD,
 	CHOS_BACKEND_NAMESPACE,
-	CHOS_BACKEND_NONE,        /* a result only: nothing was applied */
+	CHOS_BACKEND_NONE, /* a result only: nothing was applied */
 };
 
 /* The backend an option names: "auto", "kmod" or "namespace". Returns 0, or -EINVAL. */
@@ -45,5 +45,5 @@ enum chos_backend chos_backend_for_root(enum chos_backend want, const char *root
 /* `chos setup`'s backend (see above): want itself unless it is AUTO. module_file: --module was
  * given. load, when not NULL, tries to load an installed module and returns true when it is
  * loaded afterwards; it is called only when nothing else says kmod. */
-enum chos_backend chos_backend_for_setup(enum chos_backend want, const char *root,
-					 bool module_file, bool (*load)(void *arg), void *arg);
+enum chos_backend chos_backend_for_setup(enum chos_backend want, const char *root, bool module_file,
+					 bool (*load)(void *arg), void *arg);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The kmod backend (kmod_backend.h says what and why). Steps of chos_kmod_apply, in order:
  *   1. check    ROOT/.chos-link is a symlink and ROOT/.chosfs shows chosfs (the OS directories
- *               resolve the link there, layout.h), and TREE resolves inside ROOT to the same directory (else the
- *               link would dangle or loop once the root changes), before anything changes
+ *               resolve the link there, layout.h), and TREE resolves inside ROOT to the same
+ * directory (else the link would dangle or loop once the root changes), before anything changes
  *   2. setchos  one write; the module refuses a path not listed in `valid` (ENOENT)
  *   3. enter    ROOT through pivot.c (private rslave namespace, ROOT bound on itself,
  *               pivot_root, old root detached, chdir to the home or "/"), no tree bound:
@@ -57,7 +57,7 @@ int chos_kmod_set(const char *tree, struct chos_error *err)
 
 int chos_kmod_check_visible(const char *root, const char *tree, struct chos_error *err)
 {
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	struct stat host, inside;
 	int rootfd, fd, r = 0;
 
@@ -74,11 +74,11 @@ int chos_kmod_check_visible(const char *root, const char *tree, struct chos_erro
 	if (fd < 0 || fstat(fd, &inside) < 0 || inside.st_dev != host.st_dev ||
 	    inside.st_ino != host.st_ino)
 		r = chos_fail(
-		    err, -ENOENT,
-		    "kmod backend: tree %s is not visible inside %s at the same path: keep "
-		    "the trees under a directory bound into the root (BINDMOUNT in "
-		    CHOS_SYSCONFIG_DEFAULT ") and run `chos setup`",
-		    tree, root);
+			err, -ENOENT,
+			"kmod backend: tree %s is not visible inside %s at the same path: keep "
+			"the trees under a directory bound into the root (BINDMOUNT "
+			"in " CHOS_SYSCONFIG_DEFAULT ") and run `chos setup`",
+			tree, root);
 	if (fd >= 0)
 		close(fd);
 out:

@@ -22,12 +22,14 @@ static int check_dir(const char *path, const char *what, int follow, struct chos
 	struct stat st;
 
 	if ((follow ? stat(path, &st) : lstat(path, &st)) < 0)
-		return chos_fail(err, -errno, "namespace backend: %s %s: %s; run `chos setup`", what,
-				 path, strerror(errno));
+		return chos_fail(err, -errno, "namespace backend: %s %s: %s; run `chos setup`",
+				 what, path, strerror(errno));
 	if (S_ISLNK(st.st_mode))
-		return chos_fail(err, -ENOTDIR,
-				 "namespace backend: %s %s is a symbolic link (a kmod layout?); run "
-				 "`chos setup --backend namespace`", what, path);
+		return chos_fail(
+			err, -ENOTDIR,
+			"namespace backend: %s %s is a symbolic link (a kmod layout?); run "
+			"`chos setup --backend namespace`",
+			what, path);
 	if (!S_ISDIR(st.st_mode))
 		return chos_fail(err, -ENOTDIR, "namespace backend: %s %s is not a directory", what,
 				 path);
@@ -45,13 +47,18 @@ int chos_namespace_apply(const char *root, const char *tree, const char *home,
 		return chos_fail(err, -ENAMETOOLONG, "namespace backend: root path too long");
 	if ((r = check_dir(root, "root", 1, err)) < 0 || (r = check_dir(link, "link", 0, err)) < 0)
 		return r;
-	/* The tree may be reached through a symlink (an admin's alias); it must end in a directory. */
+	/* The tree may be reached through a symlink (an admin's alias); it must end in a directory.
+	 */
 	if (stat(tree, &st) < 0)
-		return chos_fail(err, -errno, "namespace backend: tree %s: %s; create it or fix the "
-				 "catalogue", tree, strerror(errno));
+		return chos_fail(err, -errno,
+				 "namespace backend: tree %s: %s; create it or fix the "
+				 "catalogue",
+				 tree, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return chos_fail(err, -ENOTDIR, "namespace backend: tree %s: not a directory; fix the "
-				 "catalogue", tree);
+		return chos_fail(err, -ENOTDIR,
+				 "namespace backend: tree %s: not a directory; fix the "
+				 "catalogue",
+				 tree);
 
 	return chos_pivot_enter("namespace backend", root, tree, home, err);
 }

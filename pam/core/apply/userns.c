@@ -15,10 +15,10 @@ static const struct {
 	const char *name;
 	char forbids;
 } switches[] = {
-    {"/proc/sys/kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", '0'},
-    {"/proc/sys/user/max_user_namespaces", "user.max_user_namespaces", '0'},
-    {"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-     "kernel.apparmor_restrict_unprivileged_userns", '1'},
+	{ "/proc/sys/kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", '0' },
+	{ "/proc/sys/user/max_user_namespaces", "user.max_user_namespaces", '0' },
+	{ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+	  "kernel.apparmor_restrict_unprivileged_userns", '1' },
 };
 
 /* The first byte of a sysctl and whether the whole value is that one byte; -1 when absent. */
@@ -45,11 +45,11 @@ int chos_userns_check(struct chos_error *err)
 
 		if (sysctl_value(switches[i].path, &first) == 1 && first == switches[i].forbids)
 			return chos_fail(
-			    err, -EPERM,
-			    "this host does not allow unprivileged user namespaces "
-			    "(%s = %c): switching without root is impossible here; ask "
-			    "an admin, or choose the environment at login (~/.chos)",
-			    switches[i].name, switches[i].forbids);
+				err, -EPERM,
+				"this host does not allow unprivileged user namespaces "
+				"(%s = %c): switching without root is impossible here; ask "
+				"an admin, or choose the environment at login (~/.chos)",
+				switches[i].name, switches[i].forbids);
 	}
 	return 0;
 }
@@ -70,10 +70,10 @@ int chos_userns_enter(struct chos_error *err)
 		r = -errno;
 		if (r == -EPERM)
 			return chos_fail(
-			    err, r,
-			    "cannot create a user namespace (EPERM): this "
-			    "process may be chrooted, or a security module forbids it; "
-			    "switching without root is impossible here");
+				err, r,
+				"cannot create a user namespace (EPERM): this "
+				"process may be chrooted, or a security module forbids it; "
+				"switching without root is impossible here");
 		if (r == -ENOSPC || r == -EUSERS)
 			return chos_fail(err, r,
 					 "cannot create a user namespace: the limit "

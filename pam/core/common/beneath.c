@@ -33,7 +33,8 @@
 /* glibc 2.36 has no openat2 wrapper. EAGAIN is only for ".." races, and no ".." is walked. */
 static int openat2_beneath(int dirfd, const char *name, int flags)
 {
-	struct open_how how = {.flags = (unsigned)(flags | O_CLOEXEC), .resolve = BENEATH_RESOLVE};
+	struct open_how how = { .flags = (unsigned)(flags | O_CLOEXEC),
+				.resolve = BENEATH_RESOLVE };
 	long fd;
 
 	do
@@ -63,7 +64,7 @@ static int open_component(int dirfd, const char *name, int dir, int create,
 
 	if (fd == -ENOENT && create) {
 		if ((dir ? mkdirat(dirfd, name, 0755) : mknodat(dirfd, name, S_IFREG | 0644, 0)) <
-			0 &&
+			    0 &&
 		    errno != EEXIST)
 			return failed(fail, -errno, 0);
 		fd = openat2_beneath(dirfd, name, O_PATH | (dir ? O_DIRECTORY : 0));
@@ -92,7 +93,7 @@ int chos_beneath_open(int dirfd, const char *path, mode_t want, int create,
 	const char *p = path;
 	int cur = dirfd, fd = -EINVAL;
 
-	*fail = (struct chos_beneath_fail){.last = 1};
+	*fail = (struct chos_beneath_fail){ .last = 1 };
 	snprintf(fail->path, sizeof(fail->path), "%s", path);
 	while (*p) {
 		size_t n = strcspn(p, "/");
@@ -147,8 +148,8 @@ int chos_bind_at(int srcdir, const char *src, int target, unsigned flags)
 	unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 			      (flags & CHOS_BIND_RECURSIVE ? AT_RECURSIVE : 0) |
 			      (src[0] ? 0 : AT_EMPTY_PATH);
-	struct mount_attr ro = {.attr_set =
-				    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	struct mount_attr ro = { .attr_set =
+					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
 	int mnt, r = 0;
 
 	do

@@ -9,11 +9,12 @@
 #define CHOS_ERROR_MAX 512
 
 struct chos_error {
-	int code;                      /* -errno, 0 when unset */
-	char message[CHOS_ERROR_MAX];  /* one sentence saying what is wrong and what to fix */
+	int code;		      /* -errno, 0 when unset */
+	char message[CHOS_ERROR_MAX]; /* one sentence saying what is wrong and what to fix */
 };
 
-/* Fills err (when not NULL) and returns code, so callers write `return chos_fail(err, -EINVAL, ...)`. */
+/* Fills err (when not NULL) and returns code, so callers write `return chos_fail(err, -EINVAL,
+ * ...)`. */
 int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -10,15 +10,15 @@
 #include <stddef.h>
 
 const char *const CHOS_OS_DIRS[] = {
-    "bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr",
-    "etc", "opt",  "var", "boot",  "srv",   NULL,
+	"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr",
+	"etc", "opt",  "var", "boot",  "srv",	NULL,
 };
 
 const char *const CHOS_SITE_DIRS[] = {
-    "home", "tmp", "proc", "dev", "dev/pts", "dev/shm", "sys", "run", NULL,
+	"home", "tmp", "proc", "dev", "dev/pts", "dev/shm", "sys", "run", NULL,
 };
 
 const char *const CHOS_HOST_FILES[] = {
-    "etc/passwd",      "etc/group",	    "etc/shadow",    "etc/gshadow", "etc/hosts",
-    "etc/resolv.conf", "etc/nsswitch.conf", "etc/localtime", NULL,
+	"etc/passwd",	   "etc/group",		"etc/shadow",	 "etc/gshadow", "etc/hosts",
+	"etc/resolv.conf", "etc/nsswitch.conf", "etc/localtime", NULL,
 };

@@ -29,6 +29,7 @@
 #define CHOS_KMOD_DIR "/proc/chos"
 
 /* NULL-terminated lists, defined once in layout.c. */
-extern const char *const CHOS_OS_DIRS[];    /* bin sbin lib lib32 lib64 libx32 usr etc opt var boot srv */
+extern const char
+	*const CHOS_OS_DIRS[]; /* bin sbin lib lib32 lib64 libx32 usr etc opt var boot srv */
 extern const char *const CHOS_SITE_DIRS[];  /* home tmp proc dev dev/pts dev/shm sys run */
 extern const char *const CHOS_HOST_FILES[]; /* etc/passwd etc/group etc/shadow etc/hosts ... */

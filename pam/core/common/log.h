@@ -15,7 +15,7 @@ struct chos_log {
 };
 
 void chos_log(const struct chos_log *log, int priority, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 void chos_vlog(const struct chos_log *log, int priority, const char *fmt, va_list ap);
 
 /* Writes text into buf (len bytes, NUL-terminated) as the inside of a quoted log field: '"'

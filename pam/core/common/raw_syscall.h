@@ -38,5 +38,5 @@ static inline long chos_raw_syscall(long nr, long a, long b, long c, long d)
 #define chos_raw_syscall1(nr, a) chos_raw_syscall((nr), (long)(a), 0, 0, 0)
 #define chos_raw_syscall2(nr, a, b) chos_raw_syscall((nr), (long)(a), (long)(b), 0, 0)
 #define chos_raw_syscall3(nr, a, b, c) chos_raw_syscall((nr), (long)(a), (long)(b), (long)(c), 0)
-#define chos_raw_syscall4(nr, a, b, c, d)                                                          \
+#define chos_raw_syscall4(nr, a, b, c, d) \
 	chos_raw_syscall((nr), (long)(a), (long)(b), (long)(c), (long)(d))

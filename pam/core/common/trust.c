@@ -227,7 +227,7 @@ static int start(struct walk *w, const char *path, struct chos_error *err)
 /* The walk of trust.h: the file's fd (want_file), else the directory's O_PATH fd. */
 static int walk(const char *path, unsigned flags, bool want_file, struct chos_error *err)
 {
-	struct walk w = {.asked = path, .flags = flags, .dirfd = -1};
+	struct walk w = { .asked = path, .flags = flags, .dirfd = -1 };
 	char name[NAME_MAX + 1];
 	int r = start(&w, path, err), fd = -1;
 	bool last = false;

@@ -113,10 +113,14 @@ static int parse_entry(struct chos_catalogue *cat, size_t *cap, unsigned *lines,
 int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *out,
 			 struct chos_error *err)
 {
-	struct chos_catalogue cat = {0};
+	struct chos_catalogue cat = { 0 };
 	unsigned *lines = NULL; /* line of each entry, for duplicate messages */
 	size_t cap = 0;
-	enum { BEFORE, SHELLS, OTHER } section = BEFORE;
+	enum {
+		BEFORE,
+		SHELLS,
+		OTHER
+	} section = BEFORE;
 	unsigned lineno = 0;
 	int r = 0;
 
@@ -174,7 +178,7 @@ int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *ou
 int chos_catalogue_load(const char *path, unsigned trust_flags, struct chos_catalogue *out,
 			struct chos_error *err)
 {
-	struct chos_error perr = {0};
+	struct chos_error perr = { 0 };
 	size_t len;
 	char *text;
 	int r;

@@ -250,7 +250,7 @@ static void put_json_string_or_null(struct buf *b, const char *s)
 
 char *chos_context_to_json(const struct chos_context *ctx, const struct chos_catalogue *cat)
 {
-	struct buf b = {0};
+	struct buf b = { 0 };
 	char num[32]; /* `,"uid":` and a 32-bit number */
 
 	puts_(&b, "{\"user\":{\"name\":");

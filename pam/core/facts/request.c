@@ -111,8 +111,8 @@ enum reader_end {
  * checked: a half-dropped reader would read as root. */
 static enum reader_step reader_drop(struct reader *r)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
 	long e;
 
 	if ((e = chos_raw_syscall2(SYS_setgroups, r->ngroups, r->groups)) < 0)
@@ -217,7 +217,7 @@ static long long now_ms(void)
 static int exits_within(int pidfd, long long ms)
 {
 	long long deadline = now_ms() + ms;
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
 	for (;;) {
 		long long left = deadline - now_ms();
@@ -347,11 +347,11 @@ static int read_as_user(const struct chos_context *ctx, const char *path, char *
 	r = reader_map();
 	if (!r)
 		return chos_fail(why, -errno, "cannot map the reader: %s", strerror(errno));
-	*r = (struct reader){.path = path,
-			     .uid = ctx->uid,
-			     .gid = ctx->gid,
-			     .groups = ctx->gids,
-			     .ngroups = ctx->gid_count};
+	*r = (struct reader){ .path = path,
+			      .uid = ctx->uid,
+			      .gid = ctx->gid,
+			      .groups = ctx->gids,
+			      .ngroups = ctx->gid_count };
 	err = run_reader(r, &end);
 	if (err < 0)
 		ret = chos_fail(why, err, "cannot start the reader: %s", strerror(-err));
@@ -401,7 +401,7 @@ int chos_request_fill(struct chos_context *ctx, const struct chos_request_option
 	char path[4096]; /* PATH_MAX; a longer home is refused */
 	char name[CHOS_NAME_MAX + 1];
 	const char *conf = opts->user_conf ? opts->user_conf : CHOS_USER_CONF_DEFAULT;
-	struct chos_error why = {0};
+	struct chos_error why = { 0 };
 	int r;
 
 	free(ctx->requested);

@@ -27,9 +27,9 @@
 #define CHOS_USER_CONF_DEFAULT ".chos"
 
 struct chos_request_options {
-	const char *pam_env;       /* $CHOS from the PAM environment, or NULL */
-	const char *process_env;   /* $CHOS from the process environment, or NULL */
-	const char *user_conf;     /* file name relative to the home; NULL: CHOS_USER_CONF_DEFAULT */
+	const char *pam_env;	 /* $CHOS from the PAM environment, or NULL */
+	const char *process_env; /* $CHOS from the process environment, or NULL */
+	const char *user_conf;	 /* file name relative to the home; NULL: CHOS_USER_CONF_DEFAULT */
 	const struct chos_log *log;
 };
 

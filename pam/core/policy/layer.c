@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const names[] = {"site", "group", "request", "default", "host"};
+static const char *const names[] = { "site", "group", "request", "default", "host" };
 
 const char *chos_layer_name(enum chos_layer layer)
 {

@@ -44,10 +44,10 @@ static int find_decide(struct chos_policy *p, const struct chos_policy_options *
 	if (JS_IsException(p->decide))
 		return chos_policy_fault_from_exception(&p->sb, false, out);
 	if (!JS_IsFunction(ctx, p->decide))
-		return chos_policy_fault(
-		    out, CHOS_FAULT_LOAD, -EINVAL,
-		    "%s does not set globalThis.__chos.decide: build it with `chos-policy build`",
-		    opts->bundle_path);
+		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL,
+					 "%s does not set globalThis.__chos.decide: build it with "
+					 "`chos-policy build`",
+					 opts->bundle_path);
 	return 0;
 }
 
@@ -55,7 +55,7 @@ static int find_decide(struct chos_policy *p, const struct chos_policy_options *
 static int load(struct chos_policy *p, const struct chos_policy_options *opts,
 		struct chos_decision *out)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	int r;
 
 	r = chos_sandbox_open(&p->sb, opts, &err);
@@ -195,8 +195,8 @@ int chos_policy_decide(const struct chos_policy_options *opts, const struct chos
 
 const char *chos_fault_name(enum chos_fault fault)
 {
-	static const char *const names[] = {"none",   "load",  "throw", "timeout",
-					    "memory", "stack", "shape", "unlisted"};
+	static const char *const names[] = { "none",   "load",	"throw", "timeout",
+					     "memory", "stack", "shape", "unlisted" };
 
 	return (unsigned)fault < sizeof(names) / sizeof(names[0]) ? names[fault] : "unknown";
 }

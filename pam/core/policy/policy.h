@@ -42,49 +42,53 @@
 
 #define CHOS_BYTECODE_SUFFIX ".qbc"
 /* Defaults for production; the PAM module and the CLI may tighten them. */
-#define CHOS_POLICY_MEMORY_DEFAULT (16u << 20)   /* 16 MiB: a 50 KB bundle needs about 1 MiB */
-#define CHOS_POLICY_STACK_DEFAULT (256u << 10)   /* 256 KiB, as the WASM harness */
+#define CHOS_POLICY_MEMORY_DEFAULT (16u << 20) /* 16 MiB: a 50 KB bundle needs about 1 MiB */
+#define CHOS_POLICY_STACK_DEFAULT (256u << 10) /* 256 KiB, as the WASM harness */
 #define CHOS_POLICY_TIMEOUT_MS_DEFAULT 100u
 /* Decisions carry short strings; longer reasons are cut (and the cut is not an error). */
 #define CHOS_REASON_MAX 256
 
-enum chos_outcome { CHOS_OUTCOME_ENV, CHOS_OUTCOME_DENY, CHOS_OUTCOME_HOST };
+enum chos_outcome {
+	CHOS_OUTCOME_ENV,
+	CHOS_OUTCOME_DENY,
+	CHOS_OUTCOME_HOST
+};
 
 enum chos_fault {
 	CHOS_FAULT_NONE,
-	CHOS_FAULT_LOAD,      /* bundle missing, unreadable, untrusted, or does not compile */
-	CHOS_FAULT_THROW,     /* the policy threw */
-	CHOS_FAULT_TIMEOUT,   /* the deadline interrupted it */
-	CHOS_FAULT_MEMORY,    /* the memory limit stopped it */
-	CHOS_FAULT_STACK,     /* the stack limit stopped it */
-	CHOS_FAULT_SHAPE,     /* it returned something that is not a Decision */
-	CHOS_FAULT_UNLISTED,  /* it returned an environment the catalogue does not list */
+	CHOS_FAULT_LOAD,     /* bundle missing, unreadable, untrusted, or does not compile */
+	CHOS_FAULT_THROW,    /* the policy threw */
+	CHOS_FAULT_TIMEOUT,  /* the deadline interrupted it */
+	CHOS_FAULT_MEMORY,   /* the memory limit stopped it */
+	CHOS_FAULT_STACK,    /* the stack limit stopped it */
+	CHOS_FAULT_SHAPE,    /* it returned something that is not a Decision */
+	CHOS_FAULT_UNLISTED, /* it returned an environment the catalogue does not list */
 };
 
 struct chos_policy_options {
-	const char *bundle_path;   /* the bundle (.js); its bytecode file sits beside it */
-	unsigned trust_flags;      /* trust.h flags, for the bundle and its bytecode */
-	size_t memory_bytes;       /* 0: default */
-	size_t stack_bytes;        /* 0: default */
-	unsigned timeout_ms;       /* 0: default */
-	int prefer_source;         /* ignore the bytecode file even when fresh (tests, explain) */
-	int whole_bundle;          /* run the bundle as one script, every group file registered,
-				      not only the login's (tests comparing it with a login) */
-	const struct chos_log *log;/* where console.log from the policy and debug lines go */
+	const char *bundle_path;    /* the bundle (.js); its bytecode file sits beside it */
+	unsigned trust_flags;	    /* trust.h flags, for the bundle and its bytecode */
+	size_t memory_bytes;	    /* 0: default */
+	size_t stack_bytes;	    /* 0: default */
+	unsigned timeout_ms;	    /* 0: default */
+	int prefer_source;	    /* ignore the bytecode file even when fresh (tests, explain) */
+	int whole_bundle;	    /* run the bundle as one script, every group file registered,
+				       not only the login's (tests comparing it with a login) */
+	const struct chos_log *log; /* where console.log from the policy and debug lines go */
 };
 
 struct chos_decision {
 	enum chos_outcome outcome;
-	char env[CHOS_NAME_MAX + 1];        /* CHOS_OUTCOME_ENV: the listed name */
-	char reason[CHOS_REASON_MAX + 1];   /* the policy's reason, or one the precedence wrote */
+	char env[CHOS_NAME_MAX + 1];	  /* CHOS_OUTCOME_ENV: the listed name */
+	char reason[CHOS_REASON_MAX + 1]; /* the policy's reason, or one the precedence wrote */
 	enum chos_layer layer;
-	char group[CHOS_NAME_MAX + 1];      /* CHOS_LAYER_GROUP: which group file */
-	char file[128];                     /* policy file that decided or faulted ("index.ts", ...) */
-	int line, column;                   /* position in the bundle (1-based; 0 when unknown),
-					       mapped to .ts by the CLI through the source map */
-	int from_bytecode;                  /* 1 when the bytecode file was used */
-	unsigned units;                     /* units run so far: the base and the group files of
-					       the users evaluated (policy_bundle.c); 1 when whole */
+	char group[CHOS_NAME_MAX + 1]; /* CHOS_LAYER_GROUP: which group file */
+	char file[128];		       /* policy file that decided or faulted ("index.ts", ...) */
+	int line, column;	       /* position in the bundle (1-based; 0 when unknown),
+					  mapped to .ts by the CLI through the source map */
+	int from_bytecode;	       /* 1 when the bytecode file was used */
+	unsigned units;		       /* units run so far: the base and the group files of
+					  the users evaluated (policy_bundle.c); 1 when whole */
 	enum chos_fault fault;
 	char fault_message[CHOS_ERROR_MAX]; /* the exception text or what was wrong */
 };
@@ -119,12 +123,12 @@ void chos_policy_close(struct chos_policy *policy);
  * CHOS_BYTECODE_SUFFIX (atomically, mode 0644): the pack of policy_pack.h, binding each unit's
  * bytecode to the QuickJS version and to the SHA-256 of the unit's source bytes in the bundle,
  * so a stale, foreign or corrupt unit is never read (its mtime is not bound: copying both files
- * keeps the bytecode fresh). A syntax error is "PATH:LINE:COLUMN: message", a bundle line. The bundle is read with
- * the trust rule's mode checks only: whoever builds may own it; the full rule applies where it
- * is loaded. Reports the size written. */
+ * keeps the bytecode fresh). A syntax error is "PATH:LINE:COLUMN: message", a bundle line. The
+ * bundle is read with the trust rule's mode checks only: whoever builds may own it; the full rule
+ * applies where it is loaded. Reports the size written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
-const char *chos_fault_name(enum chos_fault fault);   /* "throw", "timeout", ... */
+const char *chos_fault_name(enum chos_fault fault); /* "throw", "timeout", ... */
 
 /* A decision's layer as every printed form shows it (the log line's layer=, the addon's
  * decidedBy): chos_layer_name, or "group:NAME" for a group file. Returns what snprintf

@@ -46,8 +46,9 @@ static void log_unusable(struct chos_sandbox *sb, const struct chos_bundle *b, c
 			 "the source: run `chos-policy build`",
 			 b->path, CHOS_BYTECODE_SUFFIX, CHOS_QUICKJS_VERSION);
 	else
-		chos_log(sb->log, LOG_WARNING, "%s%s: %s; using the source: run `chos-policy build`",
-			 b->path, CHOS_BYTECODE_SUFFIX, why);
+		chos_log(sb->log, LOG_WARNING,
+			 "%s%s: %s; using the source: run `chos-policy build`", b->path,
+			 CHOS_BYTECODE_SUFFIX, why);
 }
 
 /* Stops using the pack: the whole bundle, read and split, serves every unit from now on. */
@@ -187,7 +188,7 @@ static int run_packed(struct chos_sandbox *sb, struct chos_bundle *b,
 static void open_pack(struct chos_sandbox *sb, struct chos_bundle *b)
 {
 	char path[4096]; /* PATH_MAX; longer bundle paths simply get no bytecode */
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	const char *why;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s%s", b->path, CHOS_BYTECODE_SUFFIX) >=
@@ -211,7 +212,7 @@ static void open_pack(struct chos_sandbox *sb, struct chos_bundle *b)
 int chos_bundle_open(struct chos_sandbox *sb, const struct chos_policy_options *opts,
 		     struct chos_bundle *b, struct chos_decision *out)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	struct stat st;
 	int r;
 
@@ -337,7 +338,7 @@ int chos_bundle_load_groups(struct chos_sandbox *sb, struct chos_bundle *b,
 			r = run_packed(sb, b, &list[i].entry, out);
 		} else {
 			const struct chos_unit *u =
-			    list[i].unit ? list[i].unit : source_unit(b, list[i].entry.group);
+				list[i].unit ? list[i].unit : source_unit(b, list[i].entry.group);
 			if (u)
 				r = run_source_unit(sb, b, u, out);
 		}

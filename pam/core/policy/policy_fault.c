@@ -122,7 +122,7 @@ static void read_current(struct chos_sandbox *sb, struct chos_decision *out)
 	JSValue global = JS_GetGlobalObject(ctx);
 	JSValue chos = JS_GetPropertyStr(ctx, global, "__chos");
 	JSValue current =
-	    JS_IsObject(chos) ? JS_GetPropertyStr(ctx, chos, "current") : JS_UNDEFINED;
+		JS_IsObject(chos) ? JS_GetPropertyStr(ctx, chos, "current") : JS_UNDEFINED;
 
 	if (JS_IsString(current)) {
 		const char *s = JS_ToCString(ctx, current);

@@ -71,7 +71,8 @@ struct chos_units {
 /* 0, -EINVAL when a marker is malformed or out of order, -ENOMEM. */
 int chos_units_split(const char *src, size_t len, struct chos_units *out);
 void chos_units_free(struct chos_units *u);
-/* chos_policy_compile_text for a unit's text, numbering its lines from line + 1 as in the bundle. */
+/* chos_policy_compile_text for a unit's text, numbering its lines from line + 1 as in the bundle.
+ */
 uint8_t *chos_unit_compile(JSContext *cc, const char *text, size_t len, unsigned line,
 			   const char *name, size_t *size);
 
@@ -104,9 +105,9 @@ int chos_pread_all(int fd, uint64_t off, size_t n, char **out);
 struct chos_bundle {
 	const char *path; /* borrowed from the options */
 	unsigned trust_flags;
-	bool whole;	  /* run as one script (opts->whole_bundle) */
-	int fd;		  /* the bundle, opened through the trust rule */
-	int pack_fd;	  /* its pack, or -1 */
+	bool whole;  /* run as one script (opts->whole_bundle) */
+	int fd;	     /* the bundle, opened through the trust rule */
+	int pack_fd; /* its pack, or -1 */
 	uint64_t size;
 	struct chos_pack pack; /* used while pack_fd >= 0 */
 	char *source;	       /* the whole bundle, once the source is needed */

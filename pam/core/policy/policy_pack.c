@@ -70,7 +70,8 @@ int chos_pack_image(const char *src, size_t len, const struct chos_units *units,
 		code_at += bytecode_size[i];
 	}
 	for (size_t b = 0; b < blocks; b++) {
-		size_t first = b * per_block, n = groups - first < per_block ? groups - first : per_block;
+		size_t first = b * per_block,
+		       n = groups - first < per_block ? groups - first : per_block;
 		memcpy(top[b].first, entries[first].group, sizeof(top[b].first));
 		chos_sha256(&entries[first], n * sizeof(*entries), top[b].block_sha256);
 	}
@@ -149,7 +150,7 @@ int chos_pack_open(struct chos_pack *pk, int fd, uint64_t bundle_size, const cha
 	}
 	memcpy(h, top, sizeof(*h));
 	free(top);
-	char version[sizeof(h->quickjs)] = {0};
+	char version[sizeof(h->quickjs)] = { 0 };
 	strncpy(version, CHOS_QUICKJS_VERSION, sizeof(version));
 	if (memcmp(h->magic, CHOS_PACK_MAGIC, sizeof(h->magic)) != 0 ||
 	    memcmp(h->quickjs, version, sizeof(version)) != 0)
@@ -164,8 +165,8 @@ int chos_pack_open(struct chos_pack *pk, int fd, uint64_t bundle_size, const cha
 	if (h->groups > CHOS_PACK_GROUPS_MAX || h->block_entries == 0 ||
 	    h->blocks != (h->groups + (uint64_t)h->block_entries - 1) / h->block_entries ||
 	    sizeof(*h) + (uint64_t)h->blocks * sizeof(struct chos_pack_top) +
-		    (uint64_t)h->groups * sizeof(struct chos_pack_unit) >
-		pk->size)
+			    (uint64_t)h->groups * sizeof(struct chos_pack_unit) >
+		    pk->size)
 		return -EINVAL;
 	top_size = (size_t)h->blocks * sizeof(struct chos_pack_top);
 	if ((r = chos_pread_all(fd, sizeof(*h), top_size, &top)) < 0) {

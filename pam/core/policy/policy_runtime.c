@@ -99,10 +99,10 @@ static JSValue console_write(JSContext *ctx, JSValueConst this_val, int argc, JS
 }
 
 static const JSCFunctionListEntry console_funcs[] = {
-    JS_CFUNC_MAGIC_DEF("log", 1, console_write, LOG_INFO),
-    JS_CFUNC_MAGIC_DEF("info", 1, console_write, LOG_INFO),
-    JS_CFUNC_MAGIC_DEF("warn", 1, console_write, LOG_WARNING),
-    JS_CFUNC_MAGIC_DEF("error", 1, console_write, LOG_ERR),
+	JS_CFUNC_MAGIC_DEF("log", 1, console_write, LOG_INFO),
+	JS_CFUNC_MAGIC_DEF("info", 1, console_write, LOG_INFO),
+	JS_CFUNC_MAGIC_DEF("warn", 1, console_write, LOG_WARNING),
+	JS_CFUNC_MAGIC_DEF("error", 1, console_write, LOG_ERR),
 };
 
 /* Everything a policy's context is built from (see the header comment for what is left out). */
@@ -179,9 +179,9 @@ int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options 
 	if (!sb->ctx || add_globals(sb) < 0) {
 		chos_sandbox_close(sb);
 		return chos_fail(
-		    err, -ENOMEM,
-		    "cannot create the policy context within the memory limit (%zu bytes)",
-		    sb->memory_bytes);
+			err, -ENOMEM,
+			"cannot create the policy context within the memory limit (%zu bytes)",
+			sb->memory_bytes);
 	}
 	return 0;
 }

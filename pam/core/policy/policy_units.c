@@ -57,7 +57,7 @@ static int append(struct chos_units *u, size_t *cap, const struct chos_unit *uni
 int chos_units_split(const char *src, size_t len, struct chos_units *out)
 {
 	const size_t marker = sizeof(UNIT_MARKER) - 1;
-	struct chos_unit unit = {0};
+	struct chos_unit unit = { 0 };
 	size_t cap = 0;
 	unsigned line = 0;
 	int r = 0;
@@ -67,7 +67,7 @@ int chos_units_split(const char *src, size_t len, struct chos_units *out)
 		const char *nl = memchr(src + at, '\n', len - at);
 		size_t next = nl ? (size_t)(nl - src) + 1 : len;
 		if (len - at > marker && memcmp(src + at, UNIT_MARKER, marker) == 0) {
-			struct chos_unit group = {.offset = at, .line = line};
+			struct chos_unit group = { .offset = at, .line = line };
 			unit.length = at - unit.offset;
 			r = marker_group(src + at, len - at, group.group);
 			/* Sorted and unique: what the lookup's binary searches rely on. */

@@ -215,8 +215,8 @@ static int check_env(const char *env, size_t len, const struct chos_catalogue *c
 int chos_policy_validate_decision(JSContext *ctx, JSValueConst value,
 				  const struct chos_catalogue *cat, struct chos_decision *out)
 {
-	static const char *const env_keys[] = {"env", "reason", NULL};
-	static const char *const deny_keys[] = {"deny", NULL};
+	static const char *const env_keys[] = { "env", "reason", NULL };
+	static const char *const deny_keys[] = { "deny", NULL };
 	size_t len;
 	int r;
 
@@ -237,8 +237,8 @@ int chos_policy_validate_decision(JSContext *ctx, JSValueConst value,
 					 "a decision has either `env` or `deny`, not both");
 	if (!env && !deny)
 		return chos_policy_fault(
-		    out, CHOS_FAULT_SHAPE, -EINVAL,
-		    "a decision needs `env` or `deny` (or return null for no opinion)");
+			out, CHOS_FAULT_SHAPE, -EINVAL,
+			"a decision needs `env` or `deny` (or return null for no opinion)");
 	r = check_keys(ctx, value, env ? env_keys : deny_keys,
 		       env ? "a decision { env, reason? }" : "a decision { deny }", out);
 	if (r < 0)
@@ -269,7 +269,7 @@ int chos_policy_validate_decision(JSContext *ctx, JSValueConst value,
 int chos_policy_validate_result(JSContext *ctx, JSValueConst result,
 				const struct chos_catalogue *cat, struct chos_decision *out)
 {
-	static const char *const keys[] = {"layer", "group", "file", "value", NULL};
+	static const char *const keys[] = { "layer", "group", "file", "value", NULL };
 	const char *what = "the result of __chos.decide";
 	char layer[16]; /* the longest layer name, "default", fits; longer is a shape fault */
 	size_t len;

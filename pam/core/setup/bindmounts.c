@@ -19,21 +19,22 @@ bool chos_site_path_valid(const char *p, size_t len)
 		size_t j = i + 1;
 		while (j < len && p[j] != '/')
 			j++;
-		size_t n = j - i - 1;   /* the component after the slash at i */
+		size_t n = j - i - 1; /* the component after the slash at i */
 		if ((n == 1 && p[i + 1] == '.') || (n == 2 && p[i + 1] == '.' && p[i + 2] == '.'))
 			return false;
 		i = j;
 	}
-	return len > 1;   /* "/" itself would bind the host's root into ROOT */
+	return len > 1; /* "/" itself would bind the host's root into ROOT */
 }
 
 static int add_path(struct chos_bindmounts *b, const char *p, size_t len, unsigned lineno,
 		    struct chos_error *err)
 {
 	if (!chos_site_path_valid(p, len))
-		return chos_fail(err, -EINVAL,
-				 "line %u: BINDMOUNT wants absolute directories without . or .. (not /)",
-				 lineno);
+		return chos_fail(
+			err, -EINVAL,
+			"line %u: BINDMOUNT wants absolute directories without . or .. (not /)",
+			lineno);
 	if (b->count == CHOS_BINDMOUNT_MAX)
 		return chos_fail(err, -E2BIG, "line %u: more than %d BINDMOUNT directories", lineno,
 				 CHOS_BINDMOUNT_MAX);
@@ -89,8 +90,9 @@ int chos_bindmounts_parse(const char *text, size_t len, struct chos_bindmounts *
 		if (n >= 7 && !strncmp(line, "export ", 7))
 			line += 7, n -= 7;
 		if (n < sizeof(key) - 1 || strncmp(line, key, sizeof(key) - 1))
-			continue;   /* comments, blanks and the seed's other variables */
-		int r = parse_value(line + sizeof(key) - 1, n - (sizeof(key) - 1), lineno, out, err);
+			continue; /* comments, blanks and the seed's other variables */
+		int r = parse_value(line + sizeof(key) - 1, n - (sizeof(key) - 1), lineno, out,
+				    err);
 		if (r < 0) {
 			chos_bindmounts_free(out);
 			return r;

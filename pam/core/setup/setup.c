@@ -75,8 +75,9 @@ int setup_done(struct setup_run *r, const char *fmt, ...)
 
 static int join(char *buf, const char *a, const char *b)
 {
-	return snprintf(buf, SETUP_PATH_MAX, "%s/%s", a, b[0] == '/' ? b + 1 : b) <
-			       SETUP_PATH_MAX ? 0 : -ENAMETOOLONG;
+	return snprintf(buf, SETUP_PATH_MAX, "%s/%s", a, b[0] == '/' ? b + 1 : b) < SETUP_PATH_MAX
+		       ? 0
+		       : -ENAMETOOLONG;
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -103,10 +104,11 @@ static int ensure_root(struct setup_run *r)
 	    S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022))
 		return 0;
 	if (stat(r->root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return setup_problem(r, -ENOTDIR, "run `chos setup`", "%s is not a directory", r->root);
+		return setup_problem(r, -ENOTDIR, "run `chos setup`", "%s is not a directory",
+				     r->root);
 	if (st.st_uid != 0 || (st.st_mode & 022))
-		return setup_problem(r, -EPERM, "chown root and chmod 755 it", "%s is not root-owned mode 755",
-			       r->root);
+		return setup_problem(r, -EPERM, "chown root and chmod 755 it",
+				     "%s is not root-owned mode 755", r->root);
 	return 0;
 }
 
@@ -125,13 +127,15 @@ static int ensure_outside_site_dirs(struct setup_run *r, const struct chos_bindm
 	for (size_t i = 0; CHOS_SITE_DIRS[i]; i++) {
 		snprintf(dir, sizeof(dir), "/%s", CHOS_SITE_DIRS[i]);
 		if (is_under(r->root, dir))
-			return setup_problem(r, -EINVAL, "choose a --root outside the directories it binds",
-				       "%s is inside %s, which is bound into it", r->root, dir);
+			return setup_problem(
+				r, -EINVAL, "choose a --root outside the directories it binds",
+				"%s is inside %s, which is bound into it", r->root, dir);
 	}
 	for (size_t i = 0; i < b->count; i++)
 		if (is_under(r->root, b->paths[i]))
-			return setup_problem(r, -EINVAL, "choose a --root outside the directories it binds",
-				       "%s is inside %s, which is bound into it", r->root, b->paths[i]);
+			return setup_problem(
+				r, -EINVAL, "choose a --root outside the directories it binds",
+				"%s is inside %s, which is bound into it", r->root, b->paths[i]);
 	return 0;
 }
 
@@ -143,7 +147,8 @@ static int ensure_link(struct setup_run *r)
 	ssize_t n;
 
 	if (join(link, r->root, CHOS_LINK_NAME) < 0)
-		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", r->root);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long",
+				     r->root);
 	if (lstat(link, &st) == 0) {
 		n = S_ISLNK(st.st_mode) ? readlink(link, target, sizeof(target) - 1) : -1;
 		if (n >= 0)
@@ -151,27 +156,30 @@ static int ensure_link(struct setup_run *r)
 		if (want_symlink ? n >= 0 && !strcmp(target, CHOS_KMOD_LINK_TARGET)
 				 : S_ISDIR(st.st_mode))
 			return 0;
-		if (r->o->check && want_symlink && n >= 0)   /* an older kmod layout: via /proc */
-			return setup_problem(r, -EINVAL, "run `chos setup`", "%s does not point to %s", link,
-				       CHOS_KMOD_LINK_TARGET);
+		if (r->o->check && want_symlink && n >= 0) /* an older kmod layout: via /proc */
+			return setup_problem(r, -EINVAL, "run `chos setup`",
+					     "%s does not point to %s", link,
+					     CHOS_KMOD_LINK_TARGET);
 		if (r->o->check && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
 			return setup_problem(r, -EINVAL, "move it away and run `chos setup`",
 					     "%s is neither the kmod backend's symlink nor the "
-					     "namespace backend's directory", link);
+					     "namespace backend's directory",
+					     link);
 		if (r->o->check)
-			return setup_problem(r, -EINVAL, "run `chos setup` with the backend you use",
-				       "%s is laid out for the %s backend", link,
-				       chos_backend_name(S_ISLNK(st.st_mode) ? CHOS_BACKEND_KMOD
-									 : CHOS_BACKEND_NAMESPACE));
+			return setup_problem(
+				r, -EINVAL, "run `chos setup` with the backend you use",
+				"%s is laid out for the %s backend", link,
+				chos_backend_name(S_ISLNK(st.st_mode) ? CHOS_BACKEND_KMOD
+								      : CHOS_BACKEND_NAMESPACE));
 		if ((S_ISDIR(st.st_mode) ? rmdir(link) : unlink(link)) < 0)
-			return setup_problem(r, -errno, "move it away and run `chos setup` again", "%s: %s", link,
-				       strerror(errno));
+			return setup_problem(r, -errno, "move it away and run `chos setup` again",
+					     "%s: %s", link, strerror(errno));
 	} else if (r->o->check) {
 		return setup_problem(r, -ENOENT, "run `chos setup`", "%s is missing", link);
 	}
 	if (want_symlink ? symlink(CHOS_KMOD_LINK_TARGET, link) : mkdir(link, 0755))
-		return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s", link,
-			       strerror(errno));
+		return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s",
+				     link, strerror(errno));
 	return setup_done(r, "%s %s", link,
 			  want_symlink ? "-> " CHOS_KMOD_LINK_TARGET : "(directory)");
 }
@@ -186,20 +194,22 @@ static int ensure_os_dir(struct setup_run *r, const char *name)
 	join(want, r->backend == CHOS_BACKEND_KMOD ? CHOS_KMOD_LINK_TARGET : CHOS_LINK_NAME, name);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISLNK(st.st_mode))
-			return setup_problem(r, -EINVAL, "move it away: OS directories come from the tree",
-				       "%s is not a symlink to %s", path, want);
+			return setup_problem(r, -EINVAL,
+					     "move it away: OS directories come from the tree",
+					     "%s is not a symlink to %s", path, want);
 		n = readlink(path, have, sizeof(have) - 1);
 		if (n >= 0 && (have[n] = '\0', !strcmp(have, want)))
 			return 0;
 		if (r->o->check)
-			return setup_problem(r, -EINVAL, "run `chos setup`", "%s does not point to %s", path, want);
+			return setup_problem(r, -EINVAL, "run `chos setup`",
+					     "%s does not point to %s", path, want);
 		unlink(path);
 	} else if (r->o->check) {
 		return setup_problem(r, -ENOENT, "run `chos setup`", "%s is missing", path);
 	}
 	if (symlink(want, path) < 0)
-		return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s", path,
-			       strerror(errno));
+		return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s",
+				     path, strerror(errno));
 	return setup_done(r, "%s -> %s", path, want);
 }
 
@@ -214,19 +224,20 @@ static int beneath_problem(struct setup_run *r, const char *what, const char *di
 	if (fail->found && (code == -ELOOP || code == -ENOTDIR || code == -EINVAL)) {
 		if (fail->last)
 			return setup_problem(
-			    r, code,
-			    kind[0] == 'd' ? "replace it with a directory"
-					   : "replace it with a regular file",
-			    "%s %s: %s is %s, where a %s is expected: the host's %s is "
-			    "not bound over it",
-			    what, dir, fail->path, chos_beneath_kind(fail->found), kind, from);
+				r, code,
+				kind[0] == 'd' ? "replace it with a directory"
+					       : "replace it with a regular file",
+				"%s %s: %s is %s, where a %s is expected: the host's %s is "
+				"not bound over it",
+				what, dir, fail->path, chos_beneath_kind(fail->found), kind, from);
 		return setup_problem(r, code, "replace it with a directory",
 				     "%s %s: %s is %s, where a directory is expected: nothing is "
 				     "created or bound through it",
 				     what, dir, fail->path, chos_beneath_kind(fail->found));
 	}
-	return setup_problem(r, code, "check that it is writable by root", "%s %s: %s: %s (binding %s)",
-			     what, dir, fail->path, strerror(-code), from);
+	return setup_problem(r, code, "check that it is writable by root",
+			     "%s %s: %s: %s (binding %s)", what, dir, fail->path, strerror(-code),
+			     from);
 }
 
 /* host: an absolute host directory, bound at the same path under ROOT. */
@@ -236,17 +247,21 @@ static int ensure_site_dir(struct setup_run *r, const char *host)
 	struct stat st;
 
 	if (join(path, r->root, host) < 0)
-		return setup_problem(r, -ENAMETOOLONG, "use a shorter path", "%s: path too long", host);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter path", "%s: path too long",
+				     host);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++) {
 		char os[SETUP_PATH_MAX];
 		snprintf(os, sizeof(os), "/%s", CHOS_OS_DIRS[i]);
 		if (is_under(host, os))
-			return setup_problem(r, -EINVAL, "remove it from BINDMOUNT: OS directories come from the tree",
-				       "site directory %s is inside the OS directory %s", host, os);
+			return setup_problem(
+				r, -EINVAL,
+				"remove it from BINDMOUNT: OS directories come from the tree",
+				"site directory %s is inside the OS directory %s", host, os);
 	}
 	if (stat(host, &st) < 0 || !S_ISDIR(st.st_mode))
-		return setup_problem(r, -ENOTDIR, "create it on the host, or remove it from BINDMOUNT",
-			       "site directory %s is not a directory on the host", host);
+		return setup_problem(r, -ENOTDIR,
+				     "create it on the host, or remove it from BINDMOUNT",
+				     "site directory %s is not a directory on the host", host);
 	/* Beneath ROOT too: a site directory under another one (BINDMOUNT=/tmp/x) is reached
 	 * through a bind of a directory users write. */
 	int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd, e;
@@ -273,15 +288,15 @@ static int ensure_site_dir(struct setup_run *r, const char *host)
 	e = chos_bind_at(AT_FDCWD, host, fd, CHOS_BIND_RECURSIVE);
 	close(fd);
 	if (e < 0)
-		return setup_problem(r, e, "check the path and that you are root", "bind %s on %s: %s",
-				     host, path, strerror(-e));
+		return setup_problem(r, e, "check the path and that you are root",
+				     "bind %s on %s: %s", host, path, strerror(-e));
 	return setup_done(r, "bound %s on %s", host, path);
 }
 
 /* A file or directory of the host served at the same place in every tree. */
 struct served {
-	const char *where;   /* relative to a tree */
-	const char *host;    /* absolute, on the host; NULL: the same path ("/" where) */
+	const char *where; /* relative to a tree */
+	const char *host;  /* absolute, on the host; NULL: the same path ("/" where) */
 	int read_only;
 };
 
@@ -308,8 +323,8 @@ static int open_served(struct setup_run *r, int treefd, const char *tree, const 
 	int fd = chos_beneath_open(treefd, f->where, want, !r->o->check, &fail);
 
 	if (fd == -ENOENT && r->o->check)
-		return setup_problem(r, -ENOENT, "run `chos setup`", "%s/%s does not show the host's %s",
-				     tree, f->where, from);
+		return setup_problem(r, -ENOENT, "run `chos setup`",
+				     "%s/%s does not show the host's %s", tree, f->where, from);
 	if (fd >= 0)
 		return fd;
 	if (!fail.last) /* the next files under it would report it again */
@@ -324,8 +339,8 @@ static int bind_served(struct setup_run *r, int fd, const char *path, const char
 
 	close(fd);
 	if (e < 0)
-		return setup_problem(r, e, "check the tree's etc directory", "bind %s on %s: %s", from,
-				     path, strerror(-e));
+		return setup_problem(r, e, "check the tree's etc directory", "bind %s on %s: %s",
+				     from, path, strerror(-e));
 	return setup_done(r, "bound %s on %s%s", from, path, read_only ? " (read-only)" : "");
 }
 
@@ -348,11 +363,12 @@ static int ensure_served(struct setup_run *r, int treefd, const char *tree, cons
 
 	snprintf(from, sizeof(from), "%s%s", f->host ? "" : "/", f->host ? f->host : f->where);
 	if (stat(from, &host) < 0)
-		return 0;   /* the host has none (no gshadow, say): nothing to serve */
+		return 0; /* the host has none (no gshadow, say): nothing to serve */
 	if (is_blocked(f->where, blocked))
 		return -ENOTDIR; /* the walk to a directory above stopped, and said why */
 	if (join(path, tree, f->where) < 0)
-		return setup_problem(r, -ENAMETOOLONG, "use a shorter tree path", "%s: path too long", tree);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter tree path",
+				     "%s: path too long", tree);
 	want = S_ISDIR(host.st_mode) ? S_IFDIR : S_IFREG;
 	if ((fd = open_served(r, treefd, tree, f, from, want, blocked)) < 0)
 		return fd;
@@ -360,12 +376,11 @@ static int ensure_served(struct setup_run *r, int treefd, const char *tree, cons
 		return close(fd), 0;
 	if (chos_is_mount_root(fd)) {
 		if (r->o->check)
-			return close(fd),
-			       setup_problem(
-				   r, -ESTALE, "run `chos setup`",
-				   "%s is not the host's current %s (replaced since it was bound, "
-				   "or bound from elsewhere)",
-				   path, from);
+			return close(fd), setup_problem(r, -ESTALE, "run `chos setup`",
+							"%s is not the host's current %s (replaced "
+							"since it was bound, "
+							"or bound from elsewhere)",
+							path, from);
 		/* Detached, not unmounted: a session may hold the old copy open. */
 		e = chos_detach_at(fd);
 		close(fd);
@@ -393,11 +408,12 @@ static struct served *served_list(struct setup_run *r, const char *policy_dir)
 	if (!(list = calloc(n + 3, sizeof(*list))))
 		return NULL;
 	for (; i < n; i++)
-		list[i] = (struct served){CHOS_HOST_FILES[i], NULL, 0};
-	list[i++] = (struct served){"etc/chos",
-				    r->o->catalogue ? r->o->catalogue : CHOS_CATALOGUE_DEFAULT, 1};
+		list[i] = (struct served){ CHOS_HOST_FILES[i], NULL, 0 };
+	list[i++] =
+		(struct served){ "etc/chos",
+				 r->o->catalogue ? r->o->catalogue : CHOS_CATALOGUE_DEFAULT, 1 };
 	if (policy_dir)
-		list[i++] = (struct served){"etc/chos.d", policy_dir, 1};
+		list[i++] = (struct served){ "etc/chos.d", policy_dir, 1 };
 	return list;
 }
 
@@ -410,8 +426,8 @@ static void serve_tree(struct setup_run *r, const char *tree, const struct serve
 	int treefd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (treefd < 0) {
-		setup_problem(r, -errno, "create the tree or fix the catalogue", "tree %s: %s", tree,
-			      strerror(errno));
+		setup_problem(r, -errno, "create the tree or fix the catalogue", "tree %s: %s",
+			      tree, strerror(errno));
 		return;
 	}
 	for (const struct served *f = list; f->where; f++)
@@ -425,7 +441,8 @@ static int tree_exists(struct setup_run *r, const struct chos_env *env)
 
 	if (stat(env->path, &st) == 0 && S_ISDIR(st.st_mode))
 		return 1;
-	setup_problem(r, -ENOTDIR, "create the tree (debootstrap, scripts/make-trees) or fix the catalogue",
+	setup_problem(r, -ENOTDIR,
+		      "create the tree (debootstrap, scripts/make-trees) or fix the catalogue",
 		      "tree %s of \"%s\" is not a directory", env->path, env->name);
 	return 0;
 }
@@ -435,10 +452,11 @@ static void serve_tree_in_root(struct setup_run *r, const struct chos_env *env,
 			       const struct served *list)
 {
 	char seen[SETUP_PATH_MAX];
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 
 	if (chos_kmod_check_visible(r->root, env->path, &err) < 0) {
-		setup_problem(r, err.code, "bind the trees' parent directory into ROOT with BINDMOUNT", "%s",
+		setup_problem(r, err.code,
+			      "bind the trees' parent directory into ROOT with BINDMOUNT", "%s",
 			      err.message);
 		return;
 	}
@@ -458,9 +476,12 @@ static char *policy_dir(struct setup_run *r, const char *policy)
 		return free(dir), NULL;
 	*slash = '\0';
 	if (!dir[0] || !strcmp(dir, "/etc")) {
-		setup_problem(r, -EINVAL, "keep the bundle in a directory of its own, such as /etc/chos.d",
-			      "policy %s: its directory %s is not served at /etc/chos.d: every tree "
-			      "would see all of it", policy, dir[0] ? dir : "/");
+		setup_problem(
+			r, -EINVAL,
+			"keep the bundle in a directory of its own, such as /etc/chos.d",
+			"policy %s: its directory %s is not served at /etc/chos.d: every tree "
+			"would see all of it",
+			policy, dir[0] ? dir : "/");
 		return free(dir), NULL;
 	}
 	return dir;
@@ -469,7 +490,7 @@ static char *policy_dir(struct setup_run *r, const char *policy)
 static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 {
 	const char *path = r->o->sysconfig ? r->o->sysconfig : CHOS_SYSCONFIG_DEFAULT;
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	char *text = NULL;
 	size_t len = 0;
 	int e = chos_read_trusted(path, 0, CHOS_SYSCONFIG_MAX_BYTES, &text, &len, &err);
@@ -477,8 +498,9 @@ static int load_binds(struct setup_run *r, struct chos_bindmounts *b)
 	if (e == -ENOENT)
 		return 0;
 	if (e < 0 || chos_bindmounts_parse(text, len, b, &err) < 0)
-		setup_problem(r, err.code, "fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)", "%s: %s",
-			path, err.message);
+		setup_problem(r, err.code,
+			      "fix the file (root-owned, mode 644, BINDMOUNT=/dir lines)", "%s: %s",
+			      path, err.message);
 	free(text);
 	return 0;
 }
@@ -491,12 +513,14 @@ static bool try_load(void *run)
 
 static void ensure_policy(struct setup_run *r, const char *policy)
 {
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	int fd = chos_open_trusted(policy, 0, &err);
 
 	if (fd < 0) {
-		setup_problem(r, fd, "build it with `chos-policy build` and install it root-owned, mode 644",
-			      "policy: %s", err.message);
+		setup_problem(
+			r, fd,
+			"build it with `chos-policy build` and install it root-owned, mode 644",
+			"policy: %s", err.message);
 		return;
 	}
 	close(fd);
@@ -505,11 +529,11 @@ static void ensure_policy(struct setup_run *r, const char *policy)
 
 int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *failed)
 {
-	struct setup_run r = {.o = opts, .root = opts->root ? opts->root : CHOS_ROOT_DEFAULT};
+	struct setup_run r = { .o = opts, .root = opts->root ? opts->root : CHOS_ROOT_DEFAULT };
 	const char *policy = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT;
-	struct chos_catalogue cat = {0};
-	struct chos_bindmounts binds = {0};
-	struct chos_error err = {0};
+	struct chos_catalogue cat = { 0 };
+	struct chos_bindmounts binds = { 0 };
+	struct chos_error err = { 0 };
 	struct served *served = NULL;
 	char *pdir;
 
@@ -518,8 +542,11 @@ int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *fai
 				 "--root must be an absolute path without . or .. (not /)");
 	if (chos_catalogue_load(opts->catalogue ? opts->catalogue : CHOS_CATALOGUE_DEFAULT, 0, &cat,
 				&err) < 0)
-		setup_problem(&r, err.code, "make it root-owned, not group/world-writable, with `name:/path` lines "
-			      "under %SHELLS", "catalogue: %s", err.message);
+		setup_problem(
+			&r, err.code,
+			"make it root-owned, not group/world-writable, with `name:/path` lines "
+			"under %SHELLS",
+			"catalogue: %s", err.message);
 	setup_drop_untrusted_trees(&r, &cat);
 	load_binds(&r, &binds);
 	pdir = policy_dir(&r, policy);
@@ -553,7 +580,8 @@ int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *fai
 	if (r.backend == CHOS_BACKEND_KMOD) {
 		setup_kmod_in_root(&r);
 		for (size_t i = 0; i < cat.count; i++)
-			if (chos_catalogue_first_of_tree(&cat, i) && access(cat.envs[i].path, F_OK) == 0)
+			if (chos_catalogue_first_of_tree(&cat, i) &&
+			    access(cat.envs[i].path, F_OK) == 0)
 				serve_tree_in_root(&r, &cat.envs[i], served);
 		if (cat.count)
 			setup_kmod_valid(&r, &cat);

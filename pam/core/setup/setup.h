@@ -14,14 +14,14 @@
 #include "session.h"
 
 struct chos_setup_options {
-	const char *root;        /* NULL: CHOS_ROOT_DEFAULT */
-	const char *catalogue;   /* NULL: CHOS_CATALOGUE_DEFAULT */
-	const char *sysconfig;   /* NULL: CHOS_SYSCONFIG_DEFAULT */
-	const char *policy;      /* NULL: CHOS_POLICY_DEFAULT (checked, never changed) */
-	enum chos_backend backend;   /* AUTO: chos_backend_for_setup */
-	const char *module;      /* kmod: chos.ko to load when `modprobe chos` cannot; NULL: none */
-	int check;               /* report only; change nothing */
-	FILE *out;               /* one line per action or problem */
+	const char *root;	   /* NULL: CHOS_ROOT_DEFAULT */
+	const char *catalogue;	   /* NULL: CHOS_CATALOGUE_DEFAULT */
+	const char *sysconfig;	   /* NULL: CHOS_SYSCONFIG_DEFAULT */
+	const char *policy;	   /* NULL: CHOS_POLICY_DEFAULT (checked, never changed) */
+	enum chos_backend backend; /* AUTO: chos_backend_for_setup */
+	const char *module; /* kmod: chos.ko to load when `modprobe chos` cannot; NULL: none */
+	int check;	    /* report only; change nothing */
+	FILE *out;	    /* one line per action or problem */
 };
 
 /* Runs it. Returns the number of problems left (0: the set-up is right), or -errno when it

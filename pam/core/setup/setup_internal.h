@@ -11,7 +11,7 @@
 struct setup_run {
 	const struct chos_setup_options *o;
 	const char *root;
-	enum chos_backend backend;   /* resolved: never AUTO */
+	enum chos_backend backend; /* resolved: never AUTO */
 	int problems;
 };
 

@@ -40,8 +40,8 @@ static int mounted(void)
 /* `modprobe -q chos`; returns its exit status, or -errno when it could not run. */
 static int modprobe(void)
 {
-	char *const argv[] = {"modprobe", "-q", "chos", NULL};
-	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	char *const argv[] = { "modprobe", "-q", "chos", NULL };
+	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	int e, status;
 	pid_t pid;
 
@@ -82,21 +82,26 @@ static int ensure_loaded(struct setup_run *r)
 	if (chos_backend_kmod_loaded())
 		return 0;
 	if (r->o->check)
-		return setup_problem(r, -ENOENT, "run `chos setup` (it loads it: modprobe chos, or --module PATH)",
-				     "the chos kernel module is not loaded (%s is missing)",
-				     CHOS_KMOD_DIR);
+		return setup_problem(
+			r, -ENOENT,
+			"run `chos setup` (it loads it: modprobe chos, or --module PATH)",
+			"the chos kernel module is not loaded (%s is missing)", CHOS_KMOD_DIR);
 	status = modprobe();
 	if (status == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)");
 	if (!r->o->module)
-		return setup_problem(r, status < 0 ? status : -ENOENT, "install it for this kernel (dkms install chos/" CHOS_VERSION
-				     ") or give --module PATH of its chos.ko",
-				     "the chos kernel module is not loaded and `modprobe chos` failed (%s%d)",
-				     status < 0 ? "errno " : "exit ", status < 0 ? -status : status);
+		return setup_problem(
+			r, status < 0 ? status : -ENOENT,
+			"install it for this kernel (dkms install chos/" CHOS_VERSION
+			") or give --module PATH of its chos.ko",
+			"the chos kernel module is not loaded and `modprobe chos` failed (%s%d)",
+			status < 0 ? "errno " : "exit ", status < 0 ? -status : status);
 	if ((e = insmod(r->o->module)) < 0 || !chos_backend_kmod_loaded())
-		return setup_problem(r, e < 0 ? e : -ENOENT, "give the chos.ko built for this kernel (uname -r); dmesg says more",
-				     "loading %s: %s", r->o->module,
-				     e < 0 ? strerror(-e) : "no /proc/chos after loading");
+		return setup_problem(
+			r, e < 0 ? e : -ENOENT,
+			"give the chos.ko built for this kernel (uname -r); dmesg says more",
+			"loading %s: %s", r->o->module,
+			e < 0 ? strerror(-e) : "no /proc/chos after loading");
 	return setup_done(r, "loaded the chos kernel module from %s", r->o->module);
 }
 
@@ -105,13 +110,15 @@ static int ensure_mounted(struct setup_run *r)
 	if (mounted())
 		return 0;
 	if (r->o->check)
-		return setup_problem(r, -ENOENT, "run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)",
-				     "the chos filesystem is not mounted on %s", CHOS_KMOD_DIR);
+		return setup_problem(
+			r, -ENOENT,
+			"run `chos setup` (it mounts it: mount -t chosfs chosfs /proc/chos)",
+			"the chos filesystem is not mounted on %s", CHOS_KMOD_DIR);
 	/* Only control files and a symlink live there: nothing to execute, no devices. */
 	if (mount("chosfs", CHOS_KMOD_DIR, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
 	    !mounted())
-		return setup_problem(r, -errno, "check the module (dmesg)", "mount chosfs on %s: %s",
-				     CHOS_KMOD_DIR, strerror(errno));
+		return setup_problem(r, -errno, "check the module (dmesg)",
+				     "mount chosfs on %s: %s", CHOS_KMOD_DIR, strerror(errno));
 	return setup_done(r, "mounted chosfs on %s", CHOS_KMOD_DIR);
 }
 
@@ -128,15 +135,16 @@ static int mount_in_root(struct setup_run *r, const char *dir, const char *why)
 	char valid[SETUP_PATH_MAX];
 
 	if (snprintf(valid, sizeof(valid), "%s/valid", dir) >= (int)sizeof(valid))
-		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", dir);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long",
+				     dir);
 	if (access(valid, F_OK) == 0)
 		return 0;
 	if (r->o->check)
-		return setup_problem(r, -ENOENT, "run `chos setup`", "%s does not show the chos filesystem: %s",
-				     dir, why);
+		return setup_problem(r, -ENOENT, "run `chos setup`",
+				     "%s does not show the chos filesystem: %s", dir, why);
 	if (mount("chosfs", dir, "chosfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return setup_problem(r, -errno, "check the module (dmesg)", "mount chosfs on %s: %s", dir,
-				     strerror(errno));
+		return setup_problem(r, -errno, "check the module (dmesg)",
+				     "mount chosfs on %s: %s", dir, strerror(errno));
 	return setup_done(r, "mounted chosfs on %s", dir);
 }
 
@@ -146,21 +154,22 @@ int setup_kmod_in_root(struct setup_run *r)
 	int e;
 
 	if (!mounted())
-		return 0;   /* setup_kmod_ready said why */
+		return 0; /* setup_kmod_ready said why */
 	if (snprintf(dir, sizeof(dir), "%s/%s", r->root, CHOS_KMOD_MOUNT_NAME) >= (int)sizeof(dir))
-		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", r->root);
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long",
+				     r->root);
 	if (access(dir, F_OK) < 0) {
 		if (r->o->check)
 			return setup_problem(r, -ENOENT, "run `chos setup`", "%s is missing", dir);
 		if (mkdir(dir, 0755) < 0)
-			return setup_problem(r, -errno, "check that ROOT is writable by root", "%s: %s", dir,
-					     strerror(errno));
+			return setup_problem(r, -errno, "check that ROOT is writable by root",
+					     "%s: %s", dir, strerror(errno));
 	}
 	if ((e = mount_in_root(r, dir, "sessions cannot resolve the link")) < 0)
 		return e;
 	if (snprintf(dir, sizeof(dir), "%s%s", r->root, CHOS_KMOD_DIR) >= (int)sizeof(dir) ||
 	    access(dir, F_OK) < 0)
-		return 0;   /* ROOT/proc is not bound (reported on its own) */
+		return 0; /* ROOT/proc is not bound (reported on its own) */
 	return mount_in_root(r, dir, "sessions cannot switch trees");
 }
 
@@ -212,7 +221,7 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 	int fd;
 
 	if (!mounted())
-		return -ENOENT;   /* setup_kmod_ready said why */
+		return -ENOENT; /* setup_kmod_ready said why */
 	if (!(list = calloc(1, VALID_MAX_BYTES + 1)))
 		return setup_problem(r, -ENOMEM, "retry", "out of memory");
 	fd = open(KMOD_VALID, O_RDONLY | O_CLOEXEC);
@@ -221,8 +230,8 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 		close(fd);
 	if (n < 0) {
 		free(list);
-		return setup_problem(r, -errno, "run as root; check the module (dmesg)", "reading %s: %s",
-				     KMOD_VALID, strerror(errno));
+		return setup_problem(r, -errno, "run as root; check the module (dmesg)",
+				     "reading %s: %s", KMOD_VALID, strerror(errno));
 	}
 	for (size_t i = 0; i < cat->count; i++) {
 		if (!chos_catalogue_first_of_tree(cat, i))
@@ -231,8 +240,9 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 		if (!listed(list, cat->envs[i].path)) {
 			missing++;
 			if (r->o->check)
-				setup_problem(r, -ENOENT, "run `chos setup`", "%s is not listed in %s",
-					      cat->envs[i].path, KMOD_VALID);
+				setup_problem(r, -ENOENT, "run `chos setup`",
+					      "%s is not listed in %s", cat->envs[i].path,
+					      KMOD_VALID);
 		}
 	}
 	lines = count_lines(list);
@@ -240,7 +250,9 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 	if (missing == 0 && lines == distinct)
 		return 0;
 	if (r->o->check)
-		return lines == distinct ? -ENOENT : setup_problem(r, -EINVAL, "run `chos setup`",
-			"%s lists paths the catalogue does not", KMOD_VALID);
+		return lines == distinct
+			       ? -ENOENT
+			       : setup_problem(r, -EINVAL, "run `chos setup`",
+					       "%s lists paths the catalogue does not", KMOD_VALID);
 	return rewrite_valid(r, cat, distinct);
 }

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TREE_FIX                                                                                   \
-	"chown root and chmod go-w the directory (and every one above the tree), or remove "       \
+#define TREE_FIX                                                                             \
+	"chown root and chmod go-w the directory (and every one above the tree), or remove " \
 	"the tree from the catalogue"
 
 /* 0 when path passes, or is missing or not a directory (reported elsewhere); else -errno and
@@ -40,7 +40,7 @@ static void drop_entry(struct chos_catalogue *cat, size_t i)
 
 void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat)
 {
-	struct chos_error why = {0};
+	struct chos_error why = { 0 };
 
 	for (size_t i = 0; i < cat->count;) {
 		if (tree_untrusted(cat->envs[i].path, &why) == 0) {
@@ -48,10 +48,10 @@ void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat)
 			continue;
 		}
 		setup_problem(
-		    r, why.code, TREE_FIX,
-		    "tree %s of \"%s\" is not trusted (%s): setup leaves it out (no files "
-		    "served, not listed for the kernel module) and sessions refuse it",
-		    cat->envs[i].path, cat->envs[i].name, why.message);
+			r, why.code, TREE_FIX,
+			"tree %s of \"%s\" is not trusted (%s): setup leaves it out (no files "
+			"served, not listed for the kernel module) and sessions refuse it",
+			cat->envs[i].path, cat->envs[i].name, why.message);
 		drop_entry(cat, i);
 	}
 }
@@ -59,7 +59,7 @@ void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat)
 void setup_check_bytecode(struct setup_run *r, const char *policy)
 {
 	char qbc[SETUP_PATH_MAX];
-	struct chos_error err = {0};
+	struct chos_error err = { 0 };
 	int fd;
 
 	if (snprintf(qbc, sizeof(qbc), "%s.qbc", policy) >= (int)sizeof(qbc))

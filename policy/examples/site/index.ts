@@ -1,7 +1,7 @@
 // The site entry of the example policy: rules that hold for everyone, before any group file.
 // Returning nothing (no opinion) hands the login to the group files, then to the user's
 // request, then to the catalogue's `default`.
-import { hostMatches, use, type Decision, type LoginContext } from "chos-policy/sdk";
+import { type Decision, hostMatches, type LoginContext, use } from "chos-policy/sdk";
 
 export default function site(ctx: LoginContext): Decision {
   // The build nodes compile the site software for the current release: everybody gets it there.

@@ -2,8 +2,8 @@
 // the caller through withTemp), contexts, and the example policy's paths.
 import fs from "node:fs";
 import path from "node:path";
-import type { LoginContext } from "../../../policy/sdk";
 import type { ContextInput } from "../../../policy/cli/context";
+import type { LoginContext } from "../../../policy/sdk";
 
 export const EXAMPLE = path.resolve(__dirname, "../../../policy/examples/site");
 
@@ -53,7 +53,9 @@ export function writeCatalogue(dir: string, names: readonly string[]): string {
 export const NO_OPINION = `export default () => null;\n`;
 
 /** The context of a login, without environments (what the addon takes). */
-export function context(over: Partial<ContextInput> & { groups?: string[]; requested?: ContextInput["requested"] } = {}): ContextInput {
+export function context(
+  over: Partial<ContextInput> & { groups?: string[]; requested?: ContextInput["requested"] } = {},
+): ContextInput {
   const { groups, ...rest } = over;
   return {
     user: { name: "alice", uid: 2001, gid: 2001, home: "/home/alice", shell: "/bin/sh", groups: groups ?? ["physics"] },

@@ -1,20 +1,20 @@
 // A complete chos site for one test suite, in a temp dir, inside its own TestNamespace:
 // catalogue (the seed's format), policy bundle, /etc/sysconfig/chos-style bind list, and ROOT
 // laid out by the real `chos setup`. Config files are root-owned 0644, as the trust rule wants.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { TestNamespace, type RunResult } from './namespace';
-import { prepareTrees, type Trees } from './trees';
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type RunResult, TestNamespace } from "./namespace";
+import { prepareTrees, type Trees } from "./trees";
 
-export const REPO = path.resolve(__dirname, '../../..');
-export const NATIVE = path.join(REPO, 'dist/native');
-export const PAM_CHOS = path.join(NATIVE, 'pam_chos.so');
-export const CHOS = path.join(NATIVE, 'chos');
-const POLICY_CLI = path.join(REPO, 'dist/chos-policy.js');
+export const REPO = path.resolve(__dirname, "../../..");
+export const NATIVE = path.join(REPO, "dist/native");
+export const PAM_CHOS = path.join(NATIVE, "pam_chos.so");
+export const CHOS = path.join(NATIVE, "chos");
+const POLICY_CLI = path.join(REPO, "dist/chos-policy.js");
 /** A suite's beforeAll may build the trees on a fresh machine (debootstrap: a minute or more). */
 export const TREES_TIMEOUT_MS = 600_000;
-const EXAMPLE_POLICY = path.join(REPO, 'policy/examples/site');
+const EXAMPLE_POLICY = path.join(REPO, "policy/examples/site");
 
 /** The example catalogue: the env names the example policy (policy/examples/site) uses. */
 export function exampleCatalogue(trees: Trees): string {
@@ -35,8 +35,8 @@ export function writeConfig(file: string, text: string, mode = 0o644): void {
 
 /** Builds the example site policy with the ts helper's CLI into out (+ .qbc). */
 export function buildExamplePolicy(out: string): void {
-  execFileSync(process.execPath, [POLICY_CLI, 'build', EXAMPLE_POLICY, '-o', out], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  execFileSync(process.execPath, [POLICY_CLI, "build", EXAMPLE_POLICY, "-o", out], {
+    stdio: ["ignore", "ignore", "inherit"],
   });
   for (const f of [out, `${out}.qbc`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o644);
 }
@@ -58,27 +58,27 @@ export class TestSite {
   ) {}
 
   get root(): string {
-    return path.join(this.dir, 'root');
+    return path.join(this.dir, "root");
   }
   get catalogue(): string {
-    return path.join(this.dir, 'chos');
+    return path.join(this.dir, "chos");
   }
   /** In a directory of its own: `chos setup` serves that directory at every tree's /etc/chos.d. */
   get policy(): string {
-    return path.join(this.dir, 'chos.d', 'policy.js');
+    return path.join(this.dir, "chos.d", "policy.js");
   }
   get sysconfig(): string {
-    return path.join(this.dir, 'sysconfig-chos');
+    return path.join(this.dir, "sysconfig-chos");
   }
 
   /** Makes the site and runs `chos setup` in its namespace (throws when setup fails). */
   static async create(opts: SiteOptions = {}): Promise<TestSite> {
     // Under /var/lib: not /tmp, which ROOT binds and so must not contain ROOT, and neither /tmp
     // nor /var/tmp, whose mode 1777 fails the trust rule for the configuration and trees here.
-    const dir = fs.mkdtempSync('/var/lib/chos-test-');
+    const dir = fs.mkdtempSync("/var/lib/chos-test-");
     fs.chmodSync(dir, 0o755);
-    const trees = prepareTrees(path.join(dir, 'trees'));
-    const ns = await TestNamespace.start(path.join(dir, 'ns'));
+    const trees = prepareTrees(path.join(dir, "trees"));
+    const ns = await TestNamespace.start(path.join(dir, "ns"));
     const site = new TestSite(dir, ns, trees);
     try {
       writeConfig(site.catalogue, opts.catalogue ?? exampleCatalogue(trees));
@@ -98,8 +98,17 @@ export class TestSite {
   /** `chos setup` with this site's paths, inside the namespace. */
   setup(...extra: string[]): RunResult {
     return this.ns.run([
-      CHOS, 'setup', '--root', this.root, '--catalogue', this.catalogue,
-      '--sysconfig', this.sysconfig, '--policy', this.policy, ...extra,
+      CHOS,
+      "setup",
+      "--root",
+      this.root,
+      "--catalogue",
+      this.catalogue,
+      "--sysconfig",
+      this.sysconfig,
+      "--policy",
+      this.policy,
+      ...extra,
     ]);
   }
 
@@ -116,7 +125,7 @@ export class TestSite {
         fs.rmSync(this.dir, { recursive: true, force: true });
         return;
       } catch {
-        execFileSync('sleep', ['0.1']);
+        execFileSync("sleep", ["0.1"]);
       }
     }
   }

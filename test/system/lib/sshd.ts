@@ -2,12 +2,12 @@
 // its own config, host key and PAM service name (sshd names its PAM service after its
 // program name, so a symlink `chos-test-sshd-PID -> /usr/sbin/sshd` reads
 // /etc/pam.d/chos-test-sshd-PID). Key authentication only, with one generated key per user.
-import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { canConnect, freePort } from './net';
-import { PAM_CHOS, type TestSite } from './site';
-import type { RunResult } from './namespace';
+import { type ChildProcess, execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { RunResult } from "./namespace";
+import { canConnect, freePort } from "./net";
+import { PAM_CHOS, type TestSite } from "./site";
 
 export interface SshOptions {
   readonly env?: Record<string, string>;
@@ -26,46 +26,52 @@ export class TestSshd {
 
   /** Starts sshd in site's namespace; moduleArgs go to pam_chos in its session stack. */
   static async start(site: TestSite, users: readonly string[], moduleArgs: readonly string[]): Promise<TestSshd> {
-    const dir = path.join(site.dir, 'sshd');
-    fs.mkdirSync(path.join(dir, 'keys'), { recursive: true });
+    const dir = path.join(site.dir, "sshd");
+    fs.mkdirSync(path.join(dir, "keys"), { recursive: true });
     const service = `chos-test-sshd-${process.pid}`;
     const program = path.join(dir, service);
-    fs.symlinkSync('/usr/sbin/sshd', program);
-    fs.writeFileSync(`/etc/pam.d/${service}`, [
-      '# Test sshd: keys only (auth is not PAM\'s), every account allowed, pam_chos in the session.',
-      'auth required pam_deny.so',
-      'account required pam_permit.so',
-      `session requisite ${PAM_CHOS} ${moduleArgs.join(' ')}`,
-      '',
-    ].join('\n'));
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host_key')]);
+    fs.symlinkSync("/usr/sbin/sshd", program);
+    fs.writeFileSync(
+      `/etc/pam.d/${service}`,
+      [
+        "# Test sshd: keys only (auth is not PAM's), every account allowed, pam_chos in the session.",
+        "auth required pam_deny.so",
+        "account required pam_permit.so",
+        `session requisite ${PAM_CHOS} ${moduleArgs.join(" ")}`,
+        "",
+      ].join("\n"),
+    );
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
     for (const user of users) {
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, `id_${user}`)]);
-      fs.copyFileSync(path.join(dir, `id_${user}.pub`), path.join(dir, 'keys', user));
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, `id_${user}`)]);
+      fs.copyFileSync(path.join(dir, `id_${user}.pub`), path.join(dir, "keys", user));
     }
     const port = await freePort();
-    fs.writeFileSync(path.join(dir, 'sshd_config'), [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${dir}/host_key`,
-      `PidFile ${dir}/sshd.pid`,
-      'UsePAM yes',
-      'AcceptEnv CHOS',
-      'PubkeyAuthentication yes',
-      `AuthorizedKeysFile ${dir}/keys/%u`,
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      // The keys live in the test dir, not the users' homes: no ownership checks to satisfy.
-      'StrictModes no',
-      'Subsystem sftp internal-sftp',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'));
-    fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    const proc = site.ns.spawn([program, '-D', '-f', path.join(dir, 'sshd_config')]);
-    let stderr = '';
-    proc.stderr!.on('data', (d) => (stderr += d));
+    fs.writeFileSync(
+      path.join(dir, "sshd_config"),
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${dir}/host_key`,
+        `PidFile ${dir}/sshd.pid`,
+        "UsePAM yes",
+        "AcceptEnv CHOS",
+        "PubkeyAuthentication yes",
+        `AuthorizedKeysFile ${dir}/keys/%u`,
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PermitRootLogin prohibit-password",
+        // The keys live in the test dir, not the users' homes: no ownership checks to satisfy.
+        "StrictModes no",
+        "Subsystem sftp internal-sftp",
+        "LogLevel VERBOSE",
+        "",
+      ].join("\n"),
+    );
+    fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+    const proc = site.ns.spawn([program, "-D", "-f", path.join(dir, "sshd_config")]);
+    let stderr = "";
+    proc.stderr!.on("data", (d) => (stderr += d));
     const sshd = new TestSshd(dir, port, service, proc);
     for (let i = 0; i < 200; i++) {
       if (await canConnect(port)) return sshd;
@@ -78,31 +84,71 @@ export class TestSshd {
 
   /** ssh user@127.0.0.1 command..., with the user's generated key. */
   ssh(user: string, command: readonly string[], opts: SshOptions = {}): RunResult {
-    const r = spawnSync('ssh', [
-      '-F', '/dev/null', '-i', path.join(this.dir, `id_${user}`), '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'LogLevel=ERROR', '-p', String(this.port), ...(opts.args ?? []), `${user}@127.0.0.1`, ...command,
-    ], { encoding: 'utf8', env: { ...process.env, ...opts.env }, input: opts.input, timeout: 30_000 });
+    const r = spawnSync(
+      "ssh",
+      [
+        "-F",
+        "/dev/null",
+        "-i",
+        path.join(this.dir, `id_${user}`),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-p",
+        String(this.port),
+        ...(opts.args ?? []),
+        `${user}@127.0.0.1`,
+        ...command,
+      ],
+      { encoding: "utf8", env: { ...process.env, ...opts.env }, input: opts.input, timeout: 30_000 },
+    );
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** sftp -b - user@127.0.0.1 with batch commands on stdin. */
   sftp(user: string, batch: string): RunResult {
-    const r = spawnSync('sftp', [
-      '-F', '/dev/null', '-i', path.join(this.dir, `id_${user}`), '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'LogLevel=ERROR', '-P', String(this.port), '-b', '-', `${user}@127.0.0.1`,
-    ], { encoding: 'utf8', input: batch, timeout: 30_000 });
+    const r = spawnSync(
+      "sftp",
+      [
+        "-F",
+        "/dev/null",
+        "-i",
+        path.join(this.dir, `id_${user}`),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-P",
+        String(this.port),
+        "-b",
+        "-",
+        `${user}@127.0.0.1`,
+      ],
+      { encoding: "utf8", input: batch, timeout: 30_000 },
+    );
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   stop(): void {
-    this.proc.kill('SIGTERM');
+    this.proc.kill("SIGTERM");
     try {
-      const pid = Number(fs.readFileSync(path.join(this.dir, 'sshd.pid'), 'utf8'));
-      if (pid > 0) process.kill(pid, 'SIGTERM');
+      const pid = Number(fs.readFileSync(path.join(this.dir, "sshd.pid"), "utf8"));
+      if (pid > 0) process.kill(pid, "SIGTERM");
     } catch {
       // not started, or already gone
     }

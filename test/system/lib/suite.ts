@@ -2,9 +2,9 @@
 // every service written through the suite removed and everything released after them, and the
 // named users' ~/.chos files removed after each test. Call pamSuite at a test file's top level
 // (it registers jest hooks).
-import { removeService, writeService } from './pam';
-import { TREES_TIMEOUT_MS, TestSite } from './site';
-import { acquireTestUsers, removeChosFiles } from './users';
+import { removeService, writeService } from "./pam";
+import { TestSite, TREES_TIMEOUT_MS } from "./site";
+import { acquireTestUsers, removeChosFiles } from "./users";
 
 export interface PamSuite {
   /** The suite's site (valid once beforeAll has run). */
@@ -34,7 +34,7 @@ export function pamSuite(chosUsers: readonly string[]): PamSuite {
 
   return {
     get site(): TestSite {
-      if (!site) throw new Error('the suite site is made in beforeAll');
+      if (!site) throw new Error("the suite site is made in beforeAll");
       return site;
     },
     service(args, before = []) {

@@ -3,9 +3,9 @@
 // holder releases them, so two test files running at once never pull them from each other.
 // Holders are files PID.N under HOLDERS (a holder whose process died is ignored); creating,
 // counting and removing happen under one lock (a directory, so mkdir is the atomic test).
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export interface TestUser {
   /** Login name. */
@@ -19,24 +19,24 @@ export interface TestUser {
 }
 
 /** The login shell every test user gets: it exists on the host and in every test tree. */
-export const TEST_SHELL = '/bin/sh';
+export const TEST_SHELL = "/bin/sh";
 
 export const TEST_USERS: readonly TestUser[] = [
-  { name: 'alice', group: 'physics', extraGroups: [], home: '/home/alice' },
-  { name: 'bob', group: 'chemistry', extraGroups: [], home: '/home/bob' },
-  { name: 'carol', group: 'legacy', extraGroups: [], home: '/home/carol' },
+  { name: "alice", group: "physics", extraGroups: [], home: "/home/alice" },
+  { name: "bob", group: "chemistry", extraGroups: [], home: "/home/bob" },
+  { name: "carol", group: "legacy", extraGroups: [], home: "/home/carol" },
   // As in policy/examples/site/cases.json: an admin who is also in physics.
-  { name: 'dave', group: 'admins', extraGroups: ['physics'], home: '/home/dave' },
-  { name: 'erin', group: null, extraGroups: [], home: '/home/erin' },
+  { name: "dave", group: "admins", extraGroups: ["physics"], home: "/home/dave" },
+  { name: "erin", group: null, extraGroups: [], home: "/home/erin" },
 ];
 
-const HOLDERS = '/run/chos-test-users';
-const LOCK = '/run/chos-test-users.lock';
+const HOLDERS = "/run/chos-test-users";
+const LOCK = "/run/chos-test-users.lock";
 /** A stale lock (its owner died) is broken; a live one is waited for at most this long. */
 const LOCK_WAIT_MS = 60_000;
 let acquisitions = 0;
 /** Marks accounts this helper made, so it never removes an account someone else owns. */
-const COMMENT = 'chos test user';
+const COMMENT = "chos test user";
 
 export function testUser(name: string): TestUser {
   const user = TEST_USERS.find((u) => u.name === name);
@@ -45,12 +45,12 @@ export function testUser(name: string): TestUser {
 }
 
 function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-function exists(db: 'passwd' | 'group', name: string): boolean {
+function exists(db: "passwd" | "group", name: string): boolean {
   try {
-    run('getent', [db, name]);
+    run("getent", [db, name]);
     return true;
   } catch {
     return false;
@@ -74,13 +74,13 @@ function withLock<T>(fn: () => T): T {
   for (let waited = 0; ; waited += 50) {
     try {
       fs.mkdirSync(LOCK);
-      fs.writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      fs.writeFileSync(path.join(LOCK, "pid"), String(process.pid));
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       let owner = 0;
       try {
-        owner = Number(fs.readFileSync(path.join(LOCK, 'pid'), 'utf8'));
+        owner = Number(fs.readFileSync(path.join(LOCK, "pid"), "utf8"));
       } catch {
         // just created, pid not written yet: wait
       }
@@ -99,7 +99,7 @@ function withLock<T>(fn: () => T): T {
 function liveHolders(): string[] {
   if (!fs.existsSync(HOLDERS)) return [];
   return fs.readdirSync(HOLDERS).filter((name) => {
-    if (alive(Number(name.split('.')[0]))) return true;
+    if (alive(Number(name.split(".")[0]))) return true;
     fs.rmSync(path.join(HOLDERS, name), { force: true });
     return false;
   });
@@ -107,20 +107,20 @@ function liveHolders(): string[] {
 
 function create(): void {
   for (const u of TEST_USERS) {
-    if (u.group && !exists('group', u.group)) run('groupadd', [u.group]);
-    if (exists('passwd', u.name)) continue;
-    const group = u.group ? ['-g', u.group] : ['-U'];
-    const extra = u.extraGroups.length ? ['-G', u.extraGroups.join(',')] : [];
-    run('useradd', ['-m', '-d', u.home, '-s', TEST_SHELL, '-c', COMMENT, ...group, ...extra, u.name]);
+    if (u.group && !exists("group", u.group)) run("groupadd", [u.group]);
+    if (exists("passwd", u.name)) continue;
+    const group = u.group ? ["-g", u.group] : ["-U"];
+    const extra = u.extraGroups.length ? ["-G", u.extraGroups.join(",")] : [];
+    run("useradd", ["-m", "-d", u.home, "-s", TEST_SHELL, "-c", COMMENT, ...group, ...extra, u.name]);
   }
 }
 
 function remove(): void {
   for (const u of TEST_USERS) {
-    if (exists('passwd', u.name) && run('getent', ['passwd', u.name]).split(':')[4] === COMMENT) {
-      run('userdel', ['-r', '-f', u.name]);
+    if (exists("passwd", u.name) && run("getent", ["passwd", u.name]).split(":")[4] === COMMENT) {
+      run("userdel", ["-r", "-f", u.name]);
     }
-    if (u.group && exists('group', u.group)) run('groupdel', [u.group]);
+    if (u.group && exists("group", u.group)) run("groupdel", [u.group]);
   }
 }
 
@@ -129,7 +129,7 @@ export function acquireTestUsers(): () => void {
   const mine = path.join(HOLDERS, `${process.pid}.${acquisitions++}`);
   withLock(() => {
     fs.mkdirSync(HOLDERS, { recursive: true });
-    fs.writeFileSync(mine, '');
+    fs.writeFileSync(mine, "");
     create();
   });
   return () =>
@@ -143,9 +143,9 @@ export function acquireTestUsers(): () => void {
  * file of theirs would be (lchown: a symlink stays the user's too). Returns its path. */
 export function writeChosFile(user: string, make: string | Buffer | ((file: string) => void)): string {
   const u = testUser(user);
-  const file = path.join(u.home, '.chos');
+  const file = path.join(u.home, ".chos");
   fs.rmSync(file, { force: true, recursive: true });
-  if (typeof make === 'function') make(file);
+  if (typeof make === "function") make(file);
   else fs.writeFileSync(file, make);
   const { uid, gid } = fs.statSync(u.home);
   fs.lchownSync(file, uid, gid);
@@ -154,5 +154,5 @@ export function writeChosFile(user: string, make: string | Buffer | ((file: stri
 
 /** Removes the ~/.chos of each of USERS (a test's leftovers). */
 export function removeChosFiles(users: readonly string[]): void {
-  for (const u of users) fs.rmSync(path.join(testUser(u).home, '.chos'), { force: true, recursive: true });
+  for (const u of users) fs.rmSync(path.join(testUser(u).home, ".chos"), { force: true, recursive: true });
 }

@@ -24,21 +24,21 @@
 #define TREE_A "/srv/trees/a"
 #define TREE_B "/srv/trees/b"
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
-			fprintf(stderr, __VA_ARGS__);                                      \
-			fprintf(stderr, " (errno %d %s)\n", errno, strerror(errno));       \
-			exit(1);                                                           \
-		}                                                                          \
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fprintf(stderr, " (errno %d %s)\n", errno, strerror(errno));    \
+			exit(1);                                                        \
+		}                                                                       \
 	} while (0)
 
-#define OK(...)                                \
-	do {                                   \
-		printf("ok: " __VA_ARGS__);    \
-		printf("\n");                  \
-		fflush(stdout);                \
+#define OK(...)                             \
+	do {                                \
+		printf("ok: " __VA_ARGS__); \
+		printf("\n");               \
+		fflush(stdout);             \
 	} while (0)
 
 /* The caller's link target, in a static buffer. */

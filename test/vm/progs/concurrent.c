@@ -42,6 +42,7 @@ int main(void)
 		      "reader on %s saw another tree (status %d)", trees[i], WEXITSTATUS(status));
 	}
 	CHECK(!strcmp(chos_link(), "/"), "the parent stayed on the host view");
-	OK("two processes resolved the link to their own trees %d times each, concurrently", ROUNDS);
+	OK("two processes resolved the link to their own trees %d times each, concurrently",
+	   ROUNDS);
 	return 0;
 }

@@ -87,7 +87,8 @@ int main(void)
 
 	CHECK(chos_set(TREE_A) == 0, "setchos A");
 	strcpy(before_valid, read_valid());
-	CHECK(!strcmp(before_valid, TREE_A "\n" TREE_B "\n"), "valid lists A and B: %s", before_valid);
+	CHECK(!strcmp(before_valid, TREE_A "\n" TREE_B "\n"), "valid lists A and B: %s",
+	      before_valid);
 
 	expect(CHOS_SETCHOS, "/srv/trees/c", 12, ENOENT, "setchos unlisted");
 	expect(CHOS_SETCHOS, TREE_B "/", strlen(TREE_B) + 1, ENOENT, "setchos B with a slash");
@@ -105,7 +106,11 @@ int main(void)
 	as_nobody(nobody_setchos, 0, "nobody switching to a listed tree");
 	OK("setchos needs no privilege");
 
-	const struct { const char *file, *data; size_t len; const char *what; } bad[] = {
+	const struct {
+		const char *file, *data;
+		size_t len;
+		const char *what;
+	} bad[] = {
 		{ CHOS_SETCHOS, "", 0, "setchos empty" },
 		{ CHOS_SETCHOS, "\n", 1, "setchos newline only" },
 		{ CHOS_SETCHOS, "srv/trees/a", 11, "setchos relative" },
@@ -157,7 +162,8 @@ int main(void)
 		snprintf(path, sizeof(path), "/srv/fill/%d", i);
 		CHECK(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
 		if (i < 256)
-			CHECK(chos_write(CHOS_VALID, path, strlen(path)) == 0, "valid add %s", path);
+			CHECK(chos_write(CHOS_VALID, path, strlen(path)) == 0, "valid add %s",
+			      path);
 	}
 	CHECK(chos_write(CHOS_VALID, "/srv/fill/256", 13) == ENOSPC, "257th valid path");
 	CHECK(chos_write(CHOS_VALID, TREE_A, strlen(TREE_A)) == 0, "re-adding a listed path");

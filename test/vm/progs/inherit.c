@@ -64,7 +64,8 @@ static void check_orphan(void)
 		_exit(grandchild > 0 ? 0 : 1);
 	}
 	CHECK(waitpid(middle, &status, 0) == middle && WIFEXITED(status) &&
-	      WEXITSTATUS(status) == 0, "middle process");
+		      WEXITSTATUS(status) == 0,
+	      "middle process");
 	close(pipefd[1]);
 	CHECK(read(pipefd[0], &verdict, 1) == 1, "grandchild verdict");
 	CHECK(verdict == 'y', "orphaned grandchild does not see tree A");

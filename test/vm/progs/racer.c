@@ -115,16 +115,18 @@ int main(int argc, char **argv)
 				n = readlink(exe_path, exe, sizeof(exe) - 1);
 				exe[n > 0 ? n : 0] = '\0';
 				if (n > 0 && named(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe,
-						    argv + 3, argc - 3)) {
+						   argv + 3, argc - 3)) {
 					wins++;
-					fprintf(stderr, "racer: opened %s (%s, exe %s, parent %ld)\n",
-						path, comm, exe, ppid);
+					fprintf(stderr,
+						"racer: opened %s (%s, exe %s, parent %ld)\n", path,
+						comm, exe, ppid);
 				}
 				close(fd);
 			}
 			if (stop && kill((pid_t)pid, SIGSTOP) == 0) {
 				wins++;
-				fprintf(stderr, "racer: stopped %ld (%s, parent %ld)\n", pid, comm, ppid);
+				fprintf(stderr, "racer: stopped %ld (%s, parent %ld)\n", pid, comm,
+					ppid);
 			}
 		}
 	}

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 	printf("storm: %ld forks in %.1f s (%.0f/s)\n", n, now() - start, n / (now() - start));
 	entries = chos_stat_settle("entries", before + 1);
 	CHECK(entries == before + 1, "entries after the storm: %ld, want %ld", entries, before + 1);
-	OK("%ld children came and went: live entries back to %ld (with this process)", n, before + 1);
+	OK("%ld children came and went: live entries back to %ld (with this process)", n,
+	   before + 1);
 	CHECK(chos_write(CHOS_RESETCHOS, "1", 1) == 0, "resetchos");
 	CHECK(chos_stat_settle("entries", before) == before, "entries after reset");
 	CHECK(chos_stat("alloc_failures") == failures, "allocation failures during the storm");

@@ -53,7 +53,8 @@ static void check_trust(void)
 	make_dir("/srv/untrusted/group-writable", 0775, 0);
 	make_dir("/srv/untrusted/group-writable/tree", 0755, 0);
 	make_dir("/tmp/chos-tree", 0755, 0);
-	CHECK(close(open("/srv/untrusted/file", O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) == 0, "file");
+	CHECK(close(open("/srv/untrusted/file", O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) == 0,
+	      "file");
 	refused("/srv/no-such-tree", ENOENT, "a path that does not exist");
 	refused("/srv/untrusted/file", ENOTDIR, "a regular file");
 	refused("/srv/untrusted/user", EPERM, "a user-owned directory");
@@ -84,10 +85,11 @@ static pid_t holder(int go[2], int report[2])
 		if (chos_set(TREE_B) || read(go[0], &c, 1) != 1)
 			_exit(1);
 		seen[0] = !strcmp(chos_link(), "/") ? '/' : '?';
-		seen[1] = access("/proc/chos/link/etc/os-release", F_OK) == 0 &&
-				  strcmp(first_line("/proc/chos/link/etc/os-release"), "ID=b")
-			  ? 'h'
-			  : '?';
+		seen[1] =
+			access("/proc/chos/link/etc/os-release", F_OK) == 0 &&
+					strcmp(first_line("/proc/chos/link/etc/os-release"), "ID=b")
+				? 'h'
+				: '?';
 		_exit(write(report[1], seen, 2) == 2 ? 0 : 1);
 	}
 	return pid;
@@ -110,8 +112,10 @@ static void check_withdraw(void)
 	CHECK(seen[1] == 'h', "the holder still walks into B");
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status),
 	      "holder");
-	CHECK(chos_stat_settle("withdrawn", 0) == 0, "the withdrawn link object goes with its holder");
-	OK("-PATH withdraws one tree: its holders see the host view, stats counts it until they go");
+	CHECK(chos_stat_settle("withdrawn", 0) == 0,
+	      "the withdrawn link object goes with its holder");
+	OK("-PATH withdraws one tree: its holders see the host view, stats counts it until they "
+	   "go");
 	CHECK(chos_write(CHOS_VALID, TREE_B, strlen(TREE_B)) == 0, "re-list B");
 	CHECK(chos_set(TREE_B) == 0 && !strcmp(chos_link(), TREE_B), "setchos B when re-listed");
 	CHECK(chos_write(CHOS_RESETCHOS, "x", 1) == 0, "reset");

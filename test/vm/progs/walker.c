@@ -19,11 +19,11 @@ static int allowed(int err)
 }
 
 /* Every operation's outcome: success, or an allowed error. */
-#define TRY(expr, what, name)                                                          \
-	do {                                                                          \
-		errno = 0;                                                            \
-		if ((expr) < 0)                                                       \
-			CHECK(allowed(errno), "%s %s", what, name);                   \
+#define TRY(expr, what, name)                                       \
+	do {                                                        \
+		errno = 0;                                          \
+		if ((expr) < 0)                                     \
+			CHECK(allowed(errno), "%s %s", what, name); \
 	} while (0)
 
 static void walk_file(const char *dir, const char *name)

@@ -1,6 +1,6 @@
 // Admins may go anywhere the catalogue lists; without a request they have no opinion here, so
 // the catalogue's default applies.
-import { honourRequest, type Decision, type LoginContext } from "chos-policy/sdk";
+import { type Decision, honourRequest, type LoginContext } from "chos-policy/sdk";
 
 export default function admins(ctx: LoginContext): Decision {
   return honourRequest(ctx);

@@ -1,6 +1,6 @@
 // Legacy codes need the old minimal userland, which has no GPU drivers: refuse GPU nodes
 // rather than start a session that cannot run the job.
-import { deny, hostMatches, use, type Decision, type LoginContext } from "chos-policy/sdk";
+import { type Decision, deny, hostMatches, type LoginContext, use } from "chos-policy/sdk";
 
 export default function legacy(ctx: LoginContext): Decision {
   if (hostMatches(ctx, "gpu*")) return deny("the legacy tree has no GPU drivers: use a cpu node");
