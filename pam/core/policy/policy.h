@@ -77,7 +77,7 @@ struct chos_decision {
 	char group[CHOS_NAME_MAX + 1]; /* CHOS_LAYER_GROUP: which group file */
 	char file[128];		       /* policy file that decided or faulted ("index.ts", ...) */
 	int line, column;	       /* position in the bundle (1-based; 0 when unknown),
-					  mapped to .ts by the CLI through the source map */
+					       mapped to .ts by the CLI through the source map */
 	int from_bytecode;	       /* 1 when the bytecode file was used */
 	enum chos_fault fault;
 	char fault_message[CHOS_ERROR_MAX]; /* the exception text or what was wrong */
