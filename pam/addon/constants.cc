@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// constants(): the names, default paths and policy limits the C core defines, read from the core so
-// that the TypeScript side can check its own lists against them (and use the paths) instead of
-// keeping copies that could drift.
+// constants(): the names, default paths and policy limits the C core defines, read from the
+// core so that the TypeScript side can check its own lists against them (and use the paths)
+// instead of keeping copies that could drift.
 #include "convert.h"
 
 extern "C" {

@@ -2,7 +2,8 @@
  * The kmod backend (kmod_backend.h says what and why). Steps of chos_kmod_apply, in order:
  *   1. check    ROOT/.chos-link is a symlink and ROOT/.chosfs shows chosfs (the OS directories
  *               resolve the link there, layout.h), and TREE resolves inside ROOT to the same
- * directory (else the link would dangle or loop once the root changes), before anything changes
+ *               directory (else the link would dangle or loop once the root changes),
+ *               before anything changes
  *   2. setchos  one write; the module refuses a path not listed in `valid` (ENOENT)
  *   3. enter    ROOT through pivot.c (private rslave namespace, ROOT bound on itself,
  *               pivot_root, old root detached, chdir to the home or "/"), no tree bound:

@@ -47,8 +47,8 @@ int chos_namespace_apply(const char *root, const char *tree, const char *home,
 		return chos_fail(err, -ENAMETOOLONG, "namespace backend: root path too long");
 	if ((r = check_dir(root, "root", 1, err)) < 0 || (r = check_dir(link, "link", 0, err)) < 0)
 		return r;
-	/* The tree may be reached through a symlink (an admin's alias); it must end in a directory.
-	 */
+	/* The tree may be reached through a symlink (an admin's alias): it must end in a
+	 * directory. */
 	if (stat(tree, &st) < 0)
 		return chos_fail(err, -errno,
 				 "namespace backend: tree %s: %s; create it or fix the "

@@ -13,8 +13,8 @@ struct chos_error {
 	char message[CHOS_ERROR_MAX]; /* one sentence saying what is wrong and what to fix */
 };
 
-/* Fills err (when not NULL) and returns code, so callers write `return chos_fail(err, -EINVAL,
- * ...)`. */
+/* Fills err (when not NULL) and returns code, so that callers write
+ * `return chos_fail(err, -EINVAL, ...)`. */
 int chos_fail(struct chos_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

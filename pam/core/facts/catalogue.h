@@ -23,8 +23,8 @@ struct chos_catalogue {
 	size_t count;
 };
 
-/* Parses text (len bytes, need not be NUL-terminated). Used by chos_catalogue_load and the fuzzer.
- */
+/* Parses text (len bytes, need not be NUL-terminated). Used by chos_catalogue_load and the
+ * fuzzer. */
 int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *out,
 			 struct chos_error *err);
 /* Opens path with the trust rule (see trust.h flags), then parses it. */

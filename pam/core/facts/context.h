@@ -22,7 +22,7 @@ struct chos_context {
 	char **groups; /* group names, primary group first, then the others in NSS order */
 	size_t group_count;
 	gid_t *gids; /* the group ids NSS listed (primary first, no duplicates), for the
-			~/.chos reader's setgroups; NULL when not from NSS */
+			         ~/.chos reader's setgroups; NULL when not from NSS */
 	size_t gid_count;
 	char *host;	   /* short host name */
 	char *service;	   /* PAM service, or "chos" for the chos command */
@@ -33,8 +33,8 @@ struct chos_context {
 };
 
 /* Fills user, uid, gid, home, shell, groups and gids from NSS (getpwnam_r, getgrouplist, once);
- * groups whose gid has no name are left out of groups, not of gids. On failure too, free ctx with
- * chos_context_free. */
+ * groups whose gid has no name are left out of groups, not of gids. On failure too, free ctx
+ * with chos_context_free. */
 int chos_context_from_nss(const char *user, struct chos_context *ctx, struct chos_error *err);
 /* Sets host to the short host name (uname, cut at the first dot). */
 int chos_context_set_host(struct chos_context *ctx, struct chos_error *err);

@@ -73,7 +73,7 @@ struct chos_policy_options {
 	unsigned timeout_ms;	    /* 0: default */
 	int prefer_source;	    /* ignore the bytecode file even when fresh (tests, explain) */
 	int whole_bundle;	    /* run the bundle as one script, every group file registered,
-				       not only the login's (tests comparing it with a login) */
+				      not only the login's (tests comparing it with a login) */
 	const struct chos_log *log; /* where console.log from the policy and debug lines go */
 };
 
@@ -124,8 +124,8 @@ void chos_policy_close(struct chos_policy *policy);
  * bytecode to the QuickJS version and to the SHA-256 of the unit's source bytes in the bundle,
  * so a stale, foreign or corrupt unit is never read (its mtime is not bound: copying both files
  * keeps the bytecode fresh). A syntax error is "PATH:LINE:COLUMN: message", a bundle line. The
- * bundle is read with the trust rule's mode checks only: whoever builds may own it; the full rule
- * applies where it is loaded. Reports the size written. */
+ * bundle is read with the trust rule's mode checks only: whoever builds may own it; the full
+ * rule applies where it is loaded. Reports the size written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
 const char *chos_fault_name(enum chos_fault fault); /* "throw", "timeout", ... */

@@ -71,8 +71,8 @@ struct chos_units {
 /* 0, -EINVAL when a marker is malformed or out of order, -ENOMEM. */
 int chos_units_split(const char *src, size_t len, struct chos_units *out);
 void chos_units_free(struct chos_units *u);
-/* chos_policy_compile_text for a unit's text, numbering its lines from line + 1 as in the bundle.
- */
+/* chos_policy_compile_text for a unit's text, numbering its lines from line + 1 as in the
+ * bundle. */
 uint8_t *chos_unit_compile(JSContext *cc, const char *text, size_t len, unsigned line,
 			   const char *name, size_t *size);
 

@@ -158,8 +158,8 @@ int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, stru
 	if ((size_t)snprintf(path, sizeof(path), "%s%s", bundle_path, CHOS_BYTECODE_SUFFIX) >=
 	    sizeof(path))
 		return chos_fail(err, -ENAMETOOLONG, "%s: path too long", bundle_path);
-	/* Whoever builds may own the bundle, anywhere; the trust rule applies where it is loaded.
-	 */
+	/* Whoever builds may own the bundle, anywhere: the trust rule applies where it is
+	 * loaded. */
 	r = chos_read_trusted(bundle_path, CHOS_TRUST_ANY_OWNER | CHOS_TRUST_FILE_ONLY,
 			      CHOS_BUNDLE_MAX, &src, &len, err);
 	if (r < 0)

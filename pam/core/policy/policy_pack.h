@@ -7,20 +7,24 @@
  * QuickJS checks its own bytecode version):
  *
  *   header  struct chos_pack_header: magic "CHOSPAK1", the QuickJS version, the bundle's size,
- *           the pack's own size, a build id (the SHA-256 of the whole bundle it was built from: for
- * tools, never hashed at a login), the group count, entries per index block, the block count, the
- * base unit's entry, the SHA-256 of the top table, and the SHA-256 of all that top     one struct
- * chos_pack_top per index block: the block's first group name and the block's SHA-256 blocks  the
- * group units' entries (struct chos_pack_unit), sorted by group name, cut into blocks of
- * block_entries (the last may be shorter) code    the units' bytecode, where their entries say
+ *           the pack's own size, a build id (the SHA-256 of the whole bundle it was built
+ *           from: for tools, never hashed at a login), the group count, entries per index
+ *           block, the block count,
+ *           the base unit's entry, the SHA-256 of the top table, and the SHA-256 of all that
+ *   top     one struct chos_pack_top per index block: the block's first group name and the
+ *           block's SHA-256
+ *   blocks  the group units' entries (struct chos_pack_unit), sorted by group name, cut into
+ *           blocks of block_entries (the last may be shorter)
+ *   code    the units' bytecode, where their entries say
  *
  * An entry names where the unit's source lies in the bundle (offset, length, the lines before
  * it) with that source's SHA-256, and where its bytecode lies in the pack with the bytecode's
  * SHA-256. A login checks the header's own digest and the fields that must match (magic,
- * version, the bundle's size and its own), then the top table against the header, then only the
- * blocks it searches against the top table; for each unit it runs, it reads that unit's source
- * region from the bundle and checks it against the entry (the bundle stays the authority for
- * exactly the bytes that run: an edited bundle makes the pack stale) and the bytecode against its
+ * version, the bundle's size and its own), then the top table against the header, then only
+ * the blocks it searches against the top table; for each unit it runs, it reads that unit's
+ * source region
+ * from the bundle and checks it against the entry (the bundle stays the authority for exactly
+ * the bytes that run: an edited bundle makes the pack stale) and the bytecode against its
  * SHA-256 before a single byte of it reaches JS_ReadObject. */
 #pragma once
 #include "common/sha256.h"
