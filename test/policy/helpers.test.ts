@@ -54,7 +54,8 @@ describe("SDK helpers", () => {
 
   test("use and deny make frozen decisions stamped with their caller's position", () => {
     const made = use("trixie", "why");
-    const line = Number(new Error().stack!.split("\n")[1].split(":").at(-2));
+    // The line of the use() call, two above the line this Error is made on.
+    const line = Number(new Error().stack!.split("\n")[1].split(":").at(-2)) - 2;
     expect(made).toEqual({ env: "trixie", reason: "why" });
     expect(Object.keys(made)).toEqual(["env", "reason"]);
     expect(Object.isFrozen(made)).toBe(true);
