@@ -1,14 +1,22 @@
 // npm run bench:policy — what one policy evaluation costs, native (the PAM module's C code,
-// through the addon) vs WASM (quickjs-emscripten), for a generated policy of 100 group files
-// bundled to about 50 KB. Cold = runtime + load + call + free, as at every login; warm = one
-// more call into an already loaded bundle (the addon's open().decide, WasmSession.call).
-// Medians in microseconds; target: cold native from bytecode under 500 µs.
+// through the addon) vs WASM (quickjs-emscripten), for a generated policy of 100 group files.
+// Cold = runtime + load + call + free, as at every login; warm = one more call into an already
+// loaded bundle (the addon's open().decide, WasmSession.call). Medians in microseconds; target:
+// cold native from bytecode under 500 µs.
+//
+// Then at site scale (issue #10), for generated sites of 100, 1,000 and 10,000 group files
+// (test/policy/lib/generated-site.ts): the build's time, a cold login from bytecode of a user in
+// 3 groups (goal: at most 250 µs at every size, flat in the number of group files), and the
+// peak memory (RSS) one such login adds to a fresh process. Printed, never asserted.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { buildPolicy } from "../policy/cli/build";
+import { type BuildSizes, buildPolicy } from "../policy/cli/build";
 import { native } from "../policy/cli/engine";
 import { WasmSession, wasmDecide } from "../policy/harness/wasm";
+import { addonPath, type DecideOptions } from "../policy/native";
+import { groupName, KINDS, writeGeneratedSite } from "../test/policy/lib/generated-site";
 
 const GROUPS = 100;
 const RUNS = { native: 300, wasm: 60, warm: 500 };
@@ -116,7 +124,139 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(`bench:policy: ${(e as Error).message}`);
-  process.exitCode = 1;
-});
+const SCALES = [100, 1000, 10000];
+const SCALE_RUNS = { bytecode: 300, source: 20 };
+
+/** A user in 3 groups spread over the site: no opinion (kind 1), a request not made (kind 3),
+ *  then host rules (kind 0), so all three units load and run. */
+function scaleContext(groups: number) {
+  const of = (kind: number, near: number) => groupName(Math.floor(near / KINDS) * KINDS + kind);
+  const names = [of(1, 0), of(3, groups / 2), of(0, groups - KINDS)];
+  return {
+    user: { name: "alice", uid: 2001, gid: 2001, home: "/home/alice", shell: "/bin/sh", groups: names },
+    host: { name: "n12" },
+    service: "sshd",
+    remoteHost: null,
+    tty: null,
+    requested: null,
+  };
+}
+
+/** Runs in the probe's own process: one login, the peak RSS it added (see loginPeakRss). */
+function rssProbe(addon: string, options: object): void {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const kb = (field: string): number => {
+    const line = fs
+      .readFileSync("/proc/self/status", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${field}:`));
+    return Number((line ?? "").replace(/[^0-9]/g, ""));
+  };
+  const chos = require(addon) as { decide(o: object): { fromBytecode: boolean; error?: unknown } };
+  fs.writeFileSync("/proc/self/clear_refs", "5");
+  const before = kb("VmRSS");
+  const d = chos.decide(options);
+  if (!d.fromBytecode || d.error) throw new Error(JSON.stringify(d));
+  console.log(kb("VmHWM") - before);
+}
+
+/** The peak RSS one login adds to a fresh process that has loaded the addon, in KB: the
+ *  kernel's peak (VmHWM) is reset to the current RSS first (clear_refs 5), then read after. */
+function loginPeakRss(options: object): number {
+  const script = `(${rssProbe.toString()})(${JSON.stringify(addonPath)}, ${JSON.stringify(options)})`;
+  const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`the RSS probe failed: ${run.stderr}`);
+  return Number(run.stdout.trim());
+}
+
+/** One generated site, built. */
+interface ScaleSite {
+  readonly groups: number;
+  readonly dir: string;
+  readonly opts: DecideOptions;
+  readonly sizes: BuildSizes;
+  readonly buildSeconds: number;
+}
+
+async function buildScaleSite(groups: number): Promise<ScaleSite> {
+  const dir = fs.mkdtempSync("/var/lib/chos-bench-scale-");
+  writeGeneratedSite(dir, groups);
+  const bundle = path.join(dir, "out", "policy.js");
+  const start = performance.now();
+  const sizes = await buildPolicy(dir, bundle);
+  const buildSeconds = (performance.now() - start) / 1000;
+  const opts = { bundle, catalogue: path.join(dir, "chos.conf"), context: scaleContext(groups), trustAnyOwner: true };
+  const check = native().decide(opts);
+  if (check.error || !check.fromBytecode || check.units !== 4)
+    throw new Error(`the scale site did not load 3 group units from bytecode: ${JSON.stringify(check)}`);
+  return { groups, dir, opts, sizes, buildSeconds };
+}
+
+/** Medians of fn per site, the sites taking turns round by round, so that the machine's other
+ *  load (it drifts) falls on every size alike. */
+async function interleaved(
+  sites: readonly ScaleSite[],
+  rounds: number,
+  runs: number,
+  fn: (s: ScaleSite) => unknown,
+): Promise<number[]> {
+  const samples: number[][] = sites.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, site] of sites.entries()) {
+      for (let k = 0; k < runs; k++) {
+        const start = performance.now();
+        await fn(site);
+        samples[i].push((performance.now() - start) * 1000);
+      }
+    }
+  }
+  return samples.map(median);
+}
+
+async function scale(): Promise<void> {
+  const sites: ScaleSite[] = [];
+  try {
+    for (const groups of SCALES) sites.push(await buildScaleSite(groups));
+    const bytecode = await interleaved(sites, 10, SCALE_RUNS.bytecode / 10, (s) => native().decide(s.opts));
+    const source = await interleaved(sites, 4, SCALE_RUNS.source / 4, (s) =>
+      native().decide({ ...s.opts, preferSource: true }),
+    );
+    const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    console.log("");
+    console.log("site scale: a cold login of a user in 3 groups (sizes measured in turns); medians in µs");
+    console.log(
+      `${"groups".padStart(7)}${"bundle".padStart(10)}${"bytecode".padStart(10)}${"build".padStart(9)}${"bytecode".padStart(10)}${"source".padStart(10)}${"login RSS".padStart(12)}`,
+    );
+    for (const [i, site] of sites.entries()) {
+      const rss = loginPeakRss(site.opts);
+      console.log(
+        [
+          String(site.groups).padStart(7),
+          mb(site.sizes.bundle).padStart(10),
+          mb(site.sizes.bytecode).padStart(10),
+          `${site.buildSeconds.toFixed(1)} s`.padStart(9),
+          cell(bytecode[i]).padStart(10),
+          cell(source[i]).padStart(10),
+          `${(rss / 1024).toFixed(2)} MB`.padStart(12),
+        ].join(""),
+      );
+    }
+    const worst = Math.max(...bytecode);
+    console.log(
+      `goal cold native from bytecode <= 250 µs at every size: ${worst <= 250 ? "met" : "MISSED"} (worst ${worst.toFixed(0)} µs)`,
+    );
+    console.log(`10,000 vs 100 group files: cold from bytecode ${(bytecode[2] / bytecode[0]).toFixed(2)}x`);
+    console.log(
+      "login RSS: the peak memory one login adds to a fresh process (bytecode); source: the fallback, which reads the whole bundle",
+    );
+  } finally {
+    for (const site of sites) fs.rmSync(site.dir, { recursive: true, force: true });
+  }
+}
+
+main()
+  .then(scale)
+  .catch((e: unknown) => {
+    console.error(`bench:policy: ${(e as Error).message}`);
+    process.exitCode = 1;
+  });

@@ -26,6 +26,9 @@ export interface DecideOptions {
   readonly trustFileOnly?: boolean;
   /** Load the source even when a fresh bytecode file exists. */
   readonly preferSource?: boolean;
+  /** Run the bundle as one script, every group file registered (what the WASM harness and
+   *  explain run), not only the login's own groups' units. */
+  readonly wholeBundle?: boolean;
   /** Memory limit of the sandbox in bytes (default 16 MiB). */
   readonly memoryBytes?: number;
   /** Stack limit of the sandbox in bytes (default 256 KiB). */
@@ -85,6 +88,9 @@ export interface Decision {
   readonly column?: number;
   /** Whether the bytecode file was used. */
   readonly fromBytecode: boolean;
+  /** Units run in the runtime so far: the base and the files of the groups of the logins
+   *  evaluated in it (1 when run whole). */
+  readonly units: number;
   /** Present when the policy faulted. */
   readonly error?: PolicyFault;
   /** What the policy logged (console.*, as "policy: ...") and the engine's notices. */

@@ -183,6 +183,7 @@ void ReadPolicyOptions(Napi::Env env, const Napi::Object &o, PolicyOptions *p)
 	p->opts.stack_bytes = (size_t)Limit(env, o, "stackBytes");
 	p->opts.timeout_ms = (unsigned)Limit(env, o, "timeoutMs");
 	p->opts.prefer_source = Flag(o, "preferSource");
+	p->opts.whole_bundle = Flag(o, "wholeBundle");
 }
 
 void LoadCatalogue(Napi::Env env, const PolicyOptions &p, Catalogue *cat)
@@ -209,6 +210,7 @@ Napi::Object DecisionObject(Napi::Env env, const chos_decision &d, std::vector<s
 	if (!fault)
 		SetPosition(env, res, d.file, d.line, d.column);
 	res.Set("fromBytecode", Napi::Boolean::New(env, d.from_bytecode));
+	res.Set("units", Napi::Number::New(env, d.units));
 	if (fault) {
 		Napi::Object e = Napi::Object::New(env);
 		e.Set("fault", Napi::String::New(env, chos_fault_name(d.fault)));

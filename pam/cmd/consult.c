@@ -14,6 +14,18 @@ static void log_to_stderr(void *userdata, int priority, const char *line)
 	fprintf(stderr, "chos: %s\n", line);
 }
 
+struct chos_policy *chos_consult_open(const struct chos_cmd_options *opts)
+{
+	/* The policy borrows its log until it is closed: this one lives as long as the process. */
+	static struct chos_log log = { .fn = log_to_stderr };
+	struct chos_policy_options popts = { .bundle_path = opts->policy, .log = &log };
+	struct chos_decision fault;
+	struct chos_policy *policy;
+
+	log.debug = opts->debug;
+	return chos_policy_open(&popts, &policy, &fault) < 0 ? NULL : policy;
+}
+
 int chos_consult_ask(const struct chos_cmd_options *opts, const char *name,
 		     struct chos_session_result *res, char *why, size_t why_len)
 {
@@ -37,6 +49,7 @@ int chos_consult_ask(const struct chos_cmd_options *opts, const char *name,
 		.on_error = CHOS_ON_ERROR_HOST,
 		.allow_root = 1,
 		.log = &log,
+		.loaded = opts->loaded,
 	};
 	memset(res, 0, sizeof(*res));
 	if (chos_session_decide(&sopts, res) < 0 || res->failed != CHOS_STAGE_NONE) {

@@ -10,6 +10,12 @@
 #include "session.h"
 #include <stddef.h>
 
+/* The policy at opts->policy opened once (chos_policy_open), for opts->loaded: every
+ * chos_consult_ask then evaluates it instead of loading it again. NULL when it cannot be opened
+ * (each question then loads it and reports why, as a login would). Close with
+ * chos_policy_close. Its console and debug lines go where chos_consult_ask's go. */
+struct chos_policy *chos_consult_open(const struct chos_cmd_options *opts);
+
 /* Asks for NAME. Returns 1 granted (res->path is the tree), 0 refused (why says why), -1 when
  * the set-up failed (catalogue, policy fault...; why says what to fix). */
 int chos_consult_ask(const struct chos_cmd_options *opts, const char *name,

@@ -7,12 +7,15 @@
 
 #include "common/paths.h"
 
+struct chos_policy;
+
 struct chos_cmd_options {
 	const char *catalogue;
 	const char *policy;
 	const char *root;
 	int debug;
-	int all; /* --all, which only `chos list` accepts */
+	int all;		    /* --all, which only `chos list` accepts */
+	struct chos_policy *loaded; /* the policy opened once for many questions, or NULL */
 };
 
 /* Parses leading options of argv (argv[0] is the subcommand name) and stops at the first

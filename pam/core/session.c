@@ -182,7 +182,8 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		goto fail;
 	}
 	have_cat = 1;
-	int r = chos_policy_decide(&popts, cat, &ctx, &d);
+	int r = opts->loaded ? chos_policy_evaluate(opts->loaded, cat, &ctx, &d)
+			     : chos_policy_decide(&popts, cat, &ctx, &d);
 	if (r < 0 || d.fault != CHOS_FAULT_NONE) {
 		res->failed = CHOS_STAGE_POLICY;
 		res->fault = d.fault != CHOS_FAULT_NONE ? d.fault : CHOS_FAULT_LOAD;

@@ -47,6 +47,9 @@ struct chos_session_options {
 	enum chos_on_error on_error;
 	int allow_root; /* switch uid 0 too */
 	const struct chos_log *log;
+	struct chos_policy *loaded; /* NULL, or the policy at `policy` already open
+					(chos_policy_open): evaluated instead of loaded again, so a
+					caller asking many times (chos list) loads it once */
 };
 
 struct chos_session_result {

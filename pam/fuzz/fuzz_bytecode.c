@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Fuzzes the bytecode loader behind its checks: the input is a whole BUNDLE.qbc file, beside a
- * fixed tiny bundle, evaluated by chos_policy_decide as a login would (bytecode preferred). So
- * every input goes through the header parse and the SHA-256 check, and reaches JS_ReadObject
- * only by passing them. The oracle is exact: whatever the file holds, the decision is the
- * source's, from bytecode only when the input is byte for byte the bundle's fresh bytecode,
- * and otherwise with one log line saying why the source was used. Anything else aborts, and
- * ASan, UBSan and LeakSanitizer report the rest.
+ * Fuzzes the bytecode loader behind its checks: the input is a whole BUNDLE.qbc file (an indexed
+ * pack: pam/core/policy/policy_pack.h), beside a fixed tiny bundle of three units (the base and
+ * two group units), evaluated by chos_policy_decide as a login in one of those groups would
+ * (bytecode preferred). So every input goes through the header, top table and index block
+ * checks and the SHA-256 of each unit the login runs, and reaches JS_ReadObject only by passing
+ * them. The oracle: whatever the file holds, the decision is the source's, with at most one log
+ * line, and from bytecode exactly when nothing was logged; the fresh file itself is used without
+ * a line. (A change confined to the other group's unit is never read by this login, so it may
+ * pass unnoticed: that is the point of the pack.) Anything else aborts, and ASan, UBSan and
+ * LeakSanitizer report the rest.
  *
  * The seed corpus (corpus/bytecode/tiny.qbc) is that fresh bytecode. With CHOS_FUZZ_WRITE_SEED
  * set to a path, the target writes it there at start-up; test/core/fuzz.test.ts checks that
@@ -21,11 +24,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The smallest bundle that decides like a site bundle does: a listed env, from the site. */
+/* The smallest bundle in units that decides like a site bundle does: a listed env, from the
+ * group file of the login's group "physics" (login_fixture.c), whose unit registers itself. */
 static const char source[] =
-	"globalThis.__chos = { decide(ctx) { const ok = /^n[0-9]+$/.test(ctx.host.name);\n"
-	"  return { layer: \"site\", file: \"index.ts\",\n"
-	"    value: ok ? { env: \"sl5\", reason: `node ${ctx.host.name}` } : null }; } };\n";
+	"globalThis.__chos = { groups: new Map(),\n"
+	"  register(group, file, body) { const m = { exports: {} }; body(m, m.exports, null);\n"
+	"    this.groups.set(group, { file, policy: m.exports.default }); },\n"
+	"  decide(ctx) { for (const g of ctx.user.groups) { const e = this.groups.get(g);\n"
+	"      if (e) return { layer: \"group\", group: g, file: e.file, value: e.policy(ctx) }; "
+	"}\n"
+	"    return { layer: \"host\", value: null }; } };\n"
+	"// chos:unit chemistry\n"
+	"__chos.register(\"chemistry\", \"policy.d/chemistry.ts\", function (module) {\n"
+	"  module.exports.default = () => ({ deny: \"chemistry is closed\" }); });\n"
+	"// chos:unit physics\n"
+	"__chos.register(\"physics\", \"policy.d/physics.ts\", function (module) {\n"
+	"  module.exports.default = (ctx) => /^n[0-9]+$/.test(ctx.host.name) ?\n"
+	"    { env: \"sl5\", reason: `node ${ctx.host.name}` } : null; });\n";
 
 static char dir[] = "/tmp/fuzz_bytecode.XXXXXX";
 static char bundle[64], qbc[64];
@@ -101,7 +116,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (chos_policy_compile_file(bundle, &size, &err) < 0)
 		abort();
 	keep_fresh();
-	if (decide(1, &expected, &lines) < 0 || expected.outcome != CHOS_OUTCOME_ENV)
+	if (decide(1, &expected, &lines) < 0 || expected.outcome != CHOS_OUTCOME_ENV ||
+	    expected.layer != CHOS_LAYER_GROUP || expected.units != 2)
 		abort();
 	return 0;
 }
@@ -118,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (d.outcome != expected.outcome || strcmp(d.env, expected.env) != 0 ||
 	    strcmp(d.reason, expected.reason) != 0 || d.layer != expected.layer)
 		abort();
-	if (d.from_bytecode != own || lines != (own ? 0u : 1u))
+	if (lines > 1 || d.from_bytecode != (lines == 0) || (own && !d.from_bytecode))
 		abort();
 	return 0;
 }

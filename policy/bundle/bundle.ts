@@ -1,14 +1,16 @@
-// Bundles a policy directory into one script QuickJS runs: an esbuild IIFE whose generated entry
-// imports the site entry, every group file and the SDK's precedence, and installs
-// `globalThis.__chos` (pam/core/policy/policy.h). The source map beside it names sources relative to
-// the policy directory ("index.ts", "policy.d/physics.ts"), so it stays right wherever the
-// bundle is installed.
-
+// Bundles a policy directory into one script QuickJS runs: the base unit (the SDK, lib/, the site
+// entry and the precedence, which installs `globalThis.__chos`: pam/core/policy/policy.h) followed
+// by one unit per group file, each starting on a line of its own (units.ts). Run whole, it is the
+// policy with every group registered; a login runs the base and its own groups' units only. The
+// source map beside it is an index map with one section per unit, naming sources relative to the
+// policy directory ("index.ts", "policy.d/physics.ts"), so it stays right wherever the bundle is
+// installed.
 import fs from "node:fs";
 import path from "node:path";
-import * as esbuild from "esbuild";
 import { type PolicyDir, readPolicyDir } from "./policy-dir";
+import { probeRuntimeHelpers } from "./runtime-helpers";
 import { SDK_SPECIFIER, sdkDir } from "./sdk-path";
+import { buildBase, buildGroups, UNIT_MARKER, type UnitOutput } from "./units";
 
 /** What a bundle build wrote. */
 export interface BundleOutput {
@@ -18,21 +20,9 @@ export interface BundleOutput {
   readonly map: string;
   /** The policy directory's layout. */
   readonly policy: PolicyDir;
-}
-
-/** The source of the generated entry. */
-function entrySource(policy: PolicyDir, sdk: string): string {
-  const lines = [
-    `import { install } from ${JSON.stringify(path.join(sdk, "precedence.ts"))};`,
-    `import site from "./index.ts";`,
-    ...policy.groups.map((g, i) => `import group${i} from ${JSON.stringify(`./${g.file}`)};`),
-    `install({ file: "index.ts", policy: site }, new Map([`,
-    ...policy.groups.map(
-      (g, i) => `  [${JSON.stringify(g.group)}, { file: ${JSON.stringify(g.file)}, policy: group${i} }],`,
-    ),
-    `]));`,
-  ];
-  return `${lines.join("\n")}\n`;
+  /** Each unit's size in the bundle, in bundle order: the base (file "index.ts"), then one per
+   *  group file. */
+  readonly units: readonly { readonly file: string; readonly bytes: number }[];
 }
 
 /** A source path as the CLI shows it: relative to the policy dir, or under the SDK specifier. */
@@ -41,10 +31,12 @@ function displayName(absolute: string, policyDir: string, sdk: string): string {
   return path.relative(policyDir, absolute).split(path.sep).join("/");
 }
 
-function formatMessages(messages: readonly esbuild.Message[]): string {
-  return messages
-    .map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ${m.text}` : m.text))
-    .join("\n");
+/** Lines of a unit's code, which ends with a newline (so the next unit starts a line). */
+function lineCount(code: string): number {
+  if (!code.endsWith("\n")) throw new Error("a unit must end with a newline");
+  let n = 0;
+  for (let i = code.indexOf("\n"); i >= 0; i = code.indexOf("\n", i + 1)) n++;
+  return n;
 }
 
 /** Bundles `dir` into `out` (and `out`.map). Throws with esbuild's errors, each at its .ts line. */
@@ -52,43 +44,36 @@ export async function bundlePolicy(dir: string, out: string): Promise<BundleOutp
   const policy = readPolicyDir(dir);
   const sdk = sdkDir();
   const outFile = path.resolve(out);
-  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
-  try {
-    result = await esbuild.build({
-      stdin: { contents: entrySource(policy, sdk), resolveDir: policy.dir, sourcefile: "<chos entry>", loader: "ts" },
-      // Messages and the bundle's comments name files relative to the policy directory.
-      absWorkingDir: policy.dir,
-      bundle: true,
-      format: "iife",
-      platform: "neutral",
-      target: "es2023",
-      alias: { [SDK_SPECIFIER]: path.join(sdk, "index.ts") },
-      sourcemap: "external",
-      sourcesContent: true,
-      outfile: outFile,
-      write: false,
-      logLevel: "silent",
-      charset: "utf8",
-    });
-  } catch (e) {
-    const failure = e as esbuild.BuildFailure;
-    if (Array.isArray(failure.errors))
-      throw new Error(`bundling ${policy.dir} failed:\n${formatMessages(failure.errors)}`);
-    throw e;
+  const helpers = await probeRuntimeHelpers();
+  const units: UnitOutput[] = [await buildBase(policy, sdk, outFile, helpers), ...(await buildGroups(policy, helpers))];
+  const sections: { offset: { line: number; column: number }; map: UnitOutput["map"] }[] = [];
+  let line = 0;
+  for (const unit of units) {
+    const map = { ...unit.map, sources: unit.map.sources.map((s) => displayName(s, policy.dir, sdk)) };
+    sections.push({ offset: { line: line + unit.mapLineOffset, column: 0 }, map });
+    line += lineCount(unit.code);
   }
-  const js = result.outputFiles.find((f) => f.path === outFile);
-  const map = result.outputFiles.find((f) => f.path === `${outFile}.map`);
-  if (!js || !map) throw new Error(`esbuild wrote no bundle for ${policy.dir}`);
-  const payload = JSON.parse(map.text) as { sources: string[] };
-  payload.sources = payload.sources.map((s) => displayName(path.resolve(path.dirname(outFile), s), policy.dir, sdk));
+  // A marker line anywhere but a unit's start (inside a template literal of the policy's own)
+  // would split the bundle there: refuse it here, by file, rather than as a compile error.
+  for (const [i, unit] of units.entries()) {
+    if (unit.code.indexOf(`\n${UNIT_MARKER}`) >= 0) {
+      const file = i === 0 ? "index.ts or lib/" : policy.groups[i - 1].file;
+      throw new Error(`${file}: a line may not start with "${UNIT_MARKER}" (it marks where a unit starts)`);
+    }
+  }
+  const js = units.map((u) => u.code).join("");
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   // 0644 whatever the umask: the PAM module refuses a group- or world-writable bundle.
   for (const [file, data] of [
-    [outFile, js.contents],
-    [`${outFile}.map`, JSON.stringify(payload)],
+    [outFile, js],
+    [`${outFile}.map`, JSON.stringify({ version: 3, sections })],
   ] as const) {
     fs.writeFileSync(file, data);
     fs.chmodSync(file, 0o644);
   }
-  return { bundle: outFile, map: `${outFile}.map`, policy };
+  const sizes = units.map((u, i) => ({
+    file: i === 0 ? "index.ts" : policy.groups[i - 1].file,
+    bytes: Buffer.byteLength(u.code),
+  }));
+  return { bundle: outFile, map: `${outFile}.map`, policy, units: sizes };
 }

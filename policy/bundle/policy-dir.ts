@@ -18,6 +18,8 @@ export interface PolicyDir {
 
 // The catalogue's name rule (pam/core/facts/catalogue.h), which POSIX group names also satisfy.
 const GROUP_NAME = /^[A-Za-z0-9._-]+$/;
+// CHOS_NAME_MAX there: the longest group a login looks up, and a unit marker may name.
+const GROUP_NAME_MAX = 64;
 
 /** Reads a policy directory's layout; throws an error that says what to fix. */
 export function readPolicyDir(dir: string): PolicyDir {
@@ -34,6 +36,11 @@ export function readPolicyDir(dir: string): PolicyDir {
       const group = name.slice(0, -3);
       if (!GROUP_NAME.test(group) || group === "." || group === "..") {
         throw new Error(`policy.d/${name}: "${group}" is not a group name (use [A-Za-z0-9._-])`);
+      }
+      if (group.length > GROUP_NAME_MAX) {
+        throw new Error(
+          `policy.d/${name}: "${group}" is longer than ${GROUP_NAME_MAX} characters, the longest name chos reads`,
+        );
       }
       return { group, file: `policy.d/${name}` };
     });

@@ -55,7 +55,7 @@ export interface WasmFault {
 
 /** The raw outcome of one evaluation, in the addon's result shape (policy/native.ts Decision):
  *  `env`, `deny` and `reason` are read from the value only when it plainly has that form. */
-export interface WasmOutcome extends Omit<Decision, "fromBytecode" | "error"> {
+export interface WasmOutcome extends Omit<Decision, "fromBytecode" | "error" | "units"> {
   readonly fromBytecode: false;
   /** An engine fault; shape and unlisted are never reported here (no validation). */
   readonly error?: WasmFault;

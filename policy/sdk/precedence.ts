@@ -60,7 +60,63 @@ export function precedence(site: PolicyFile, groups: ReadonlyMap<string, PolicyF
   return chos;
 }
 
-/** Installs the precedence as `globalThis.__chos`; called by the generated bundle entry. */
-export function install(site: PolicyFile, groups: ReadonlyMap<string, PolicyFile>): void {
-  (globalThis as { __chos?: BundleGlobal }).__chos = precedence(site, groups);
+/** A group unit's module body, as the bundler wraps esbuild's CommonJS output (policy/bundle/units.ts);
+ *  `helpers` are esbuild's runtime helpers, defined once by the base unit. */
+export type UnitBody = (
+  module: { exports: unknown },
+  exports: unknown,
+  require: (name: string) => unknown,
+  helpers: unknown,
+) => void;
+
+/** `__chos` as the base unit installs it: the precedence, plus what the group units call. */
+export interface InstalledGlobal extends BundleGlobal {
+  /** Runs one group unit's module body and registers its default export for `group`. */
+  register(group: string, file: string, body: UnitBody): void;
+  /** A shared module by the name the group units import it by ("chos-policy/sdk", "lib/a.ts"). */
+  require(name: string): unknown;
+  /** esbuild's runtime helpers, which the base unit sets after its own code (runtime-helpers.ts). */
+  helpers?: unknown;
+}
+
+/** The name a group file's import is served by: the SDK's specifier as it is, a relative path
+ *  resolved from policy.d/ ("../lib/a" is "lib/a", found as "lib/a.ts" or "lib/a/index.ts"). */
+function sharedName(specifier: string): string {
+  if (!specifier.startsWith(".")) return specifier;
+  const parts = ["policy.d"];
+  for (const part of specifier.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "." && part !== "") parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/** Installs the precedence as `globalThis.__chos`; called by the base unit's generated entry.
+ *  The group files come later, each from its own unit through `register`: all of them when the
+ *  bundle runs whole, only the user's own at a login (pam/core/policy/policy_units.c). */
+export function install(site: PolicyFile, modules: Readonly<Record<string, object>>): void {
+  const groups = new Map<string, PolicyFile>();
+  const shared = new Map<string, object>();
+  for (const [name, namespace] of Object.entries(modules)) {
+    // esbuild's CommonJS output reads a default export only from a module marked as ES.
+    Object.defineProperty(namespace, "__esModule", { value: true });
+    shared.set(name, namespace);
+  }
+  const require = (specifier: string): unknown => {
+    const name = sharedName(specifier);
+    const found = shared.get(name) ?? shared.get(`${name}.ts`) ?? shared.get(`${name}/index.ts`);
+    if (found === undefined) throw new Error(`chos-policy: no shared module "${specifier}" in this bundle`);
+    return found;
+  };
+  const chos: InstalledGlobal = Object.assign(precedence(site, groups), {
+    register(group: string, file: string, body: UnitBody): void {
+      const module = { exports: {} as { default?: unknown } };
+      chos.current = file;
+      body(module, module.exports, require, chos.helpers);
+      chos.current = undefined;
+      groups.set(group, { file, policy: module.exports.default as PolicyFile["policy"] });
+    },
+    require,
+  });
+  (globalThis as { __chos?: BundleGlobal }).__chos = chos;
 }

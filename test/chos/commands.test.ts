@@ -71,6 +71,16 @@ describe("chos list", () => {
     });
   });
 
+  test("the policy is loaded once for every environment, and alice's group unit once", () => {
+    withSite((site) => {
+      // --debug prints the core's debug lines: one per load of the base unit.
+      const r = scenario(site, asUser("alice", chosCmd(site, "list", "--debug")));
+      expect(r.stdout).toBe(`trixie\t${site.trixie}\ntiny\t${site.tiny}\n`);
+      expect(r.stderr.split("\n").filter((l) => l.endsWith(": base unit loaded from bytecode"))).toHaveLength(1);
+      expect(r.status).toBe(0);
+    });
+  });
+
   test("--all gives every refused environment the policy's reason and layer", () => {
     withSite((site) => {
       const r = scenario(site, asUser("bob", chosCmd(site, "list", "--all")));

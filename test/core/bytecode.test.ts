@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ALICE, bundleSource, native, type PolicySources, withDir, writeCatalogue, writeFile } from "./lib";
+import { HEADER_SIZE, readPack } from "./pack";
 
 const POLICIES: PolicySources[] = [
   { site: 'return ctx.host.name.startsWith("n") ? { env: "el9", reason: "compute node" } : null;' },
@@ -81,7 +82,7 @@ describe("bytecode", () => {
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
-      writeFile(`${bundle}.qbc`, "CHOSQBC3 not really");
+      writeFile(`${bundle}.qbc`, "CHOSPAK1 not really");
       expect(native.decide({ bundle, catalogue, context: ALICE, trustAnyOwner: true })).toMatchObject({
         env: "sl7",
         fromBytecode: false,
@@ -95,19 +96,37 @@ describe("bytecode", () => {
       });
     }));
 
-  test("the header holds the bundle's and the bytecode's SHA-256, and one changed bytecode byte is refused as corrupt", () =>
+  test("the pack binds each unit's source and bytecode by SHA-256, and one changed bytecode byte is refused as corrupt", () =>
     withDir((dir) => {
       const catalogue = writeCatalogue(dir);
       const bundle = writeFile(path.join(dir, "policy.js"), bundleSource({ site: 'return { env: "sl7" };' }));
       native.compile(bundle);
       const qbc = fs.readFileSync(`${bundle}.qbc`);
-      // "CHOSQBC3" | QuickJS version (16) | bundle size | bundle SHA-256 | bytecode size | bytecode SHA-256
-      expect(qbc.subarray(0, 8).toString()).toBe("CHOSQBC3");
-      expect(qbc.subarray(8, 24).toString().replace(/\0+$/, "")).toBe("2025-04-26");
-      expect(qbc.readBigUInt64LE(24)).toBe(BigInt(fs.statSync(bundle).size));
-      expect(qbc.subarray(32, 64).toString("hex")).toBe(native.sha256(fs.readFileSync(bundle)));
-      expect(qbc.readBigUInt64LE(64)).toBe(BigInt(qbc.length - 104));
-      expect(qbc.subarray(72, 104).toString("hex")).toBe(native.sha256(qbc.subarray(104)));
+      const source = fs.readFileSync(bundle);
+      const pack = readPack(qbc);
+      // A hand-written bundle has no unit markers: it is all base unit, and no group units.
+      expect(pack).toMatchObject({
+        magic: "CHOSPAK1",
+        quickjs: "2025-04-26",
+        bundleSize: source.length,
+        packSize: qbc.length,
+        groups: 0,
+        blocks: 0,
+        units: [],
+      });
+      expect(pack.buildId).toBe(native.sha256(source));
+      expect(pack.base).toMatchObject({
+        group: "",
+        sourceOffset: 0,
+        sourceLength: source.length,
+        line: 0,
+        bytecodeOffset: HEADER_SIZE,
+      });
+      expect(pack.base.sourceSha256).toBe(native.sha256(source));
+      expect(pack.base.bytecodeLength).toBe(qbc.length - HEADER_SIZE);
+      expect(pack.base.bytecodeSha256).toBe(native.sha256(qbc.subarray(HEADER_SIZE)));
+      expect(pack.topSha256).toBe(native.sha256(new Uint8Array()));
+      expect(pack.headerSha256).toBe(native.sha256(qbc.subarray(0, HEADER_SIZE - 32)));
       const corrupt = Buffer.from(qbc);
       corrupt[qbc.length - 5] ^= 0x01;
       writeFile(`${bundle}.qbc`, corrupt);
@@ -115,7 +134,7 @@ describe("bytecode", () => {
         env: "sl7",
         fromBytecode: false,
         logs: [
-          `${bundle}.qbc: corrupt (its bytecode does not match the SHA-256 in its header); using the source: run \`chos-policy build\``,
+          `${bundle}.qbc: corrupt (a unit's bytecode does not match its SHA-256); using the source: run \`chos-policy build\``,
         ],
       });
     }));

@@ -16,6 +16,7 @@ describe("decide", () => {
         decidedBy: "site",
         file: "index.ts",
         fromBytecode: false,
+        units: 1,
         logs: [],
       });
     }));
@@ -43,6 +44,7 @@ describe("decide", () => {
         reason: "",
         decidedBy: "host",
         fromBytecode: false,
+        units: 1,
         logs: [],
       });
     }));

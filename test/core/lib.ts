@@ -19,6 +19,16 @@ export function withDir<T>(fn: (dir: string) => T): T {
   }
 }
 
+/** withDir for an async body: the dir goes only once the body has settled. */
+export async function withDirAsync(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync("/var/lib/chos-test-core-");
+  try {
+    await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Writes a file with an explicit mode (the trust rule looks at it; umask must not). */
 export function writeFile(file: string, text: string | Buffer, mode = 0o644): string {
   fs.writeFileSync(file, text);

@@ -155,13 +155,27 @@ __attribute__((target("sha,ssse3"))) static void compress_shani(uint32_t state[8
 	state[2] = lanes[3], state[3] = lanes[2], state[6] = lanes[1], state[7] = lanes[0];
 }
 
-static bool have_shani(void)
+static bool detect_shani(void)
 {
 	unsigned a, b, c, d;
 
 	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3))
 		return false;
 	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+
+/* Asked once per process: CPUID traps to the hypervisor in a VM (it cost a login that hashes
+ * a dozen small regions a quarter of its time). Racing first calls store the same answer. */
+static bool have_shani(void)
+{
+	static int known; /* 0 not asked yet, 1 no, 2 yes */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (k == 0) {
+		k = detect_shani() ? 2 : 1;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 2;
 }
 #endif
 

@@ -3,8 +3,9 @@
  * steps are in the other policy*.c files, listed in policy_internal.h).
  *
  *   sandbox  fresh runtime, limits and deadline, raw context        policy_runtime.c
- *   load     trusted bundle, fresh bytecode or source                policy_load.c
- *   run      the bundle's top level, which sets globalThis.__chos
+ *   load     trusted bundle: its base unit, from the pack or source   policy_bundle.c
+ *   run      the base unit's top level, which sets globalThis.__chos
+ *   groups   the units of the login's groups, each registering itself policy_bundle.c
  *   decide   __chos.decide(ctx), ctx parsed from chos_context_to_json
  *   check    the result's shape and env                              policy_validate.c
  *   faults   exceptions classified, file and position found          policy_fault.c
@@ -22,9 +23,10 @@ struct chos_policy {
 	struct chos_sandbox sb; /* first: its address is the interrupt handler's opaque */
 	JSValue chos;		/* owned: globalThis.__chos, the `this` of decide */
 	JSValue decide;		/* owned: __chos.decide */
-	int from_bytecode;
+	struct chos_bundle bundle;
 	unsigned evaluations;
-	enum chos_fault broken; /* a limit fault: the runtime may not run policy code again */
+	enum chos_fault broken; /* a limit fault, or a group unit that failed to load: the
+				   runtime may not run policy code again */
 };
 
 /* __chos.decide and its `this`; LOAD fault when the bundle did not set them. */
@@ -54,20 +56,16 @@ static int load(struct chos_policy *p, const struct chos_policy_options *opts,
 		struct chos_decision *out)
 {
 	struct chos_error err = { 0 };
-	JSValue fn, ret;
 	int r;
 
 	r = chos_sandbox_open(&p->sb, opts, &err);
 	if (r < 0)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, r, "%s", err.message);
-	r = chos_policy_load(&p->sb, opts, &fn, out);
-	p->from_bytecode = out->from_bytecode;
+	r = chos_bundle_open(&p->sb, opts, &p->bundle, out);
+	out->from_bytecode = p->bundle.from_bytecode;
+	out->units = p->bundle.loaded;
 	if (r < 0)
 		return r;
-	ret = JS_EvalFunction(p->sb.ctx, fn); /* takes fn */
-	if (JS_IsException(ret))
-		return chos_policy_fault_from_exception(&p->sb, false, out);
-	JS_FreeValue(p->sb.ctx, ret);
 	return find_decide(p, opts, out);
 }
 
@@ -97,6 +95,7 @@ int chos_policy_open(const struct chos_policy_options *opts, struct chos_policy 
 	if (!p)
 		return chos_policy_fault(fault, CHOS_FAULT_LOAD, -ENOMEM, "out of memory");
 	p->chos = p->decide = JS_UNDEFINED;
+	p->bundle.fd = p->bundle.pack_fd = -1;
 	r = named(load(p, opts, fault), fault);
 	if (r < 0) {
 		chos_policy_close(p);
@@ -139,7 +138,8 @@ int chos_policy_evaluate(struct chos_policy *p, const struct chos_catalogue *cat
 	int r;
 
 	clear(out);
-	out->from_bytecode = p->from_bytecode;
+	out->from_bytecode = p->bundle.from_bytecode;
+	out->units = p->bundle.loaded;
 	if (p->broken != CHOS_FAULT_NONE)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, -EINVAL,
 					 "the policy runtime was discarded after a %s fault; open "
@@ -148,10 +148,19 @@ int chos_policy_evaluate(struct chos_policy *p, const struct chos_catalogue *cat
 	/* The first evaluation shares the deadline that covered loading. */
 	if (p->evaluations++ > 0)
 		chos_sandbox_rearm(&p->sb);
-	json = chos_context_to_json(ctx, cat);
-	if (!json)
-		return chos_policy_fault(out, CHOS_FAULT_LOAD, -ENOMEM, "out of memory");
-	r = named(call_decide(p, cat, json, out), out);
+	r = chos_bundle_load_groups(&p->sb, &p->bundle, ctx, out);
+	out->from_bytecode = p->bundle.from_bytecode;
+	out->units = p->bundle.loaded;
+	/* A group unit that failed to load is not retried: the runtime holds a policy loaded in
+	 * part, which no later evaluation may run. */
+	if (r < 0 && out->fault != CHOS_FAULT_NONE)
+		p->broken = out->fault;
+	json = r < 0 ? NULL : chos_context_to_json(ctx, cat);
+	if (r == 0 && !json)
+		r = chos_policy_fault(out, CHOS_FAULT_LOAD, -ENOMEM, "out of memory");
+	if (r == 0)
+		r = call_decide(p, cat, json, out);
+	r = named(r, out);
 	free(json);
 	if (limit_fault(out->fault))
 		p->broken = out->fault;
@@ -167,6 +176,7 @@ void chos_policy_close(struct chos_policy *p)
 		JS_FreeValue(p->sb.ctx, p->chos);
 	}
 	chos_sandbox_close(&p->sb);
+	chos_bundle_close(&p->bundle);
 	free(p);
 }
 

@@ -15,8 +15,14 @@
  *     current: string | undefined,   // the policy file running now ("index.ts", "policy.d/x.ts"),
  *   }                                 // read after a fault to say which file faulted
  *
+ * A bundle from `chos-policy build` is a base unit (the SDK, lib/, the site entry: it sets
+ * __chos) and one unit per group file that registers itself through __chos.register; a login
+ * runs the base and only the units of the user's own groups (policy_units.c, policy_bundle.c),
+ * so its cost does not grow with the number of group files.
+ *
  * This file's job is everything the policy must not be trusted with: loading (trust rule, fresh
- * bytecode file BUNDLE + CHOS_BYTECODE_SUFFIX preferred over source), limits, and checking `value`
+ * bytecode file BUNDLE + CHOS_BYTECODE_SUFFIX, an indexed pack of the units, preferred over
+ * source), limits, and checking `value`
  * against the Decision shape of policy/sdk/contract.ts (unknown keys rejected by name) and the
  * catalogue (every env name must be listed). A decision object made by the SDK helpers carries a
  * non-enumerable `__at` ("LINE:COLUMN" in the bundle) saying where it was made.
@@ -66,6 +72,8 @@ struct chos_policy_options {
 	size_t stack_bytes;	    /* 0: default */
 	unsigned timeout_ms;	    /* 0: default */
 	int prefer_source;	    /* ignore the bytecode file even when fresh (tests, explain) */
+	int whole_bundle;	    /* run the bundle as one script, every group file registered,
+				      not only the login's (tests comparing it with a login) */
 	const struct chos_log *log; /* where console.log from the policy and debug lines go */
 };
 
@@ -77,8 +85,10 @@ struct chos_decision {
 	char group[CHOS_NAME_MAX + 1]; /* CHOS_LAYER_GROUP: which group file */
 	char file[128];		       /* policy file that decided or faulted ("index.ts", ...) */
 	int line, column;	       /* position in the bundle (1-based; 0 when unknown),
-					       mapped to .ts by the CLI through the source map */
+					  mapped to .ts by the CLI through the source map */
 	int from_bytecode;	       /* 1 when the bytecode file was used */
+	unsigned units;		       /* units run so far: the base and the group files of
+					  the users evaluated (policy_bundle.c); 1 when whole */
 	enum chos_fault fault;
 	char fault_message[CHOS_ERROR_MAX]; /* the exception text or what was wrong */
 };
@@ -94,8 +104,9 @@ int chos_policy_decide(const struct chos_policy_options *opts, const struct chos
 /* A policy loaded once for many evaluations (the addon's warm call). chos_policy_decide is
  * chos_policy_open + chos_policy_evaluate + chos_policy_close: one code path. Evaluations share
  * the runtime, so what a policy leaves in its globals is seen by the next one; each has its own
- * deadline, memory limit and console budget. After a timeout, memory or stack fault the runtime
- * is not to be trusted: every later evaluation is a LOAD fault saying so.
+ * deadline, memory limit and console budget. After a timeout, memory or stack fault, or a fault
+ * loading a group unit, the runtime is not to be trusted: every later evaluation is a LOAD fault
+ * saying so.
  *
  * chos_policy_open loads the bundle and runs its top level under the first deadline (which
  * also covers the first evaluation, as in chos_policy_decide); on a fault it returns -errno
@@ -108,12 +119,13 @@ int chos_policy_evaluate(struct chos_policy *policy, const struct chos_catalogue
 			 const struct chos_context *ctx, struct chos_decision *out);
 void chos_policy_close(struct chos_policy *policy);
 
-/* Compiles the bundle at bundle_path to QuickJS bytecode and writes BUNDLE + CHOS_BYTECODE_SUFFIX
- * (atomically, mode 0644) with a header binding it to the QuickJS version, the bundle's size and
- * SHA-256, and the bytecode's size and SHA-256, so a stale, foreign or corrupt file is never read
- * (its mtime is not bound: copying both files keeps the bytecode fresh). The bundle is read with
- * the trust rule's mode checks only: whoever builds may own it; the full rule applies where it
- * is loaded. Reports the size written. */
+/* Compiles each unit of the bundle at bundle_path to QuickJS bytecode and writes BUNDLE +
+ * CHOS_BYTECODE_SUFFIX (atomically, mode 0644): the pack of policy_pack.h, binding each unit's
+ * bytecode to the QuickJS version and to the SHA-256 of the unit's source bytes in the bundle,
+ * so a stale, foreign or corrupt unit is never read (its mtime is not bound: copying both files
+ * keeps the bytecode fresh). A syntax error is "PATH:LINE:COLUMN: message", a bundle line. The
+ * bundle is read with the trust rule's mode checks only: whoever builds may own it; the full
+ * rule applies where it is loaded. Reports the size written. */
 int chos_policy_compile_file(const char *bundle_path, size_t *bytecode_len, struct chos_error *err);
 
 const char *chos_fault_name(enum chos_fault fault); /* "throw", "timeout", ... */
