@@ -6,6 +6,9 @@
 //      that has looked alice's groups up first, as sshd and su have by then (bench/pam-session.c).
 //   2. ssh: `ssh alice@127.0.0.1 true` against two sshd instances on loopback, one whose PAM
 //      service has pam_chos and one whose does not.
+//   3. site scale: the same PAM session with pam_chos over a generated policy of 10 group files
+//      and one of 5,000 (test/policy/lib/generated-site.ts, plus alice's physics.ts), as a ratio:
+//      a login loads only its own groups' units, so the ratio should stay near 1.
 // Rounds alternate the two variants so drift (caches, other load) hits both alike. Everything
 // runs in a private mount and PID namespace: `chos setup`'s binds, the sessions and both sshd
 // die with it. The figures are printed, never asserted: targets are in issue 3.
@@ -13,6 +16,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildPolicy, q, REPO } from "../test/chos/lib/fixture";
+import { writeGeneratedSite } from "../test/policy/lib/generated-site";
 import { freePort } from "../test/system/lib/net";
 import { acquireTestUsers } from "../test/system/lib/users";
 
@@ -22,6 +26,9 @@ const SSH_PER_ROUND = 6;
 const USER = "alice";
 const NATIVE = path.join(REPO, "dist/native");
 const PAM_SERVICES = { with: "chos-bench-with", without: "chos-bench-without" } as const;
+/** Group files of the two generated policies, and their PAM services (pam_chos + pam_unix). */
+const SCALES = [10, 5000] as const;
+const scaleService = (groups: number) => `chos-bench-groups${groups}`;
 
 type Variant = keyof typeof PAM_SERVICES;
 
@@ -50,13 +57,29 @@ function writeSite(dir: string, root: string, ports: Record<Variant, number>): v
     `%SHELLS\ntrixie:${trees.trixie}\ntiny:${trees.tiny}\ndefault:${trees.trixie}\n`,
     { mode: 0o644 },
   );
-  const chos = `session requisite ${NATIVE}/pam_chos.so catalogue=${dir}/catalogue policy=${dir}/policy.js root=${root} backend=namespace\n`;
+  const chosWith = (policy: string) =>
+    `session requisite ${NATIVE}/pam_chos.so catalogue=${dir}/catalogue policy=${policy} root=${root} backend=namespace\n`;
+  const chos = chosWith(`${dir}/policy.js`);
   const stacks: Record<Variant, string> = {
     with: `account required pam_unix.so\n${chos}session required pam_unix.so\n`,
     without: "account required pam_unix.so\nsession required pam_unix.so\n",
   };
   fs.mkdirSync(path.join(dir, "pam.d"));
   fs.mkdirSync(path.join(dir, "keys"));
+  for (const groups of SCALES) {
+    const site = path.join(dir, `site${groups}`);
+    writeGeneratedSite(site, groups);
+    fs.writeFileSync(
+      path.join(site, "policy.d", "physics.ts"),
+      `import { use } from "chos-policy/sdk";\nexport default () => use("trixie", "physics at site scale");\n`,
+    );
+    const out = path.join(dir, `policy${groups}`, "policy.js");
+    execFileSync("node", [path.join(REPO, "dist/chos-policy.js"), "build", site, "-o", out], { stdio: "ignore" });
+    fs.writeFileSync(
+      path.join(dir, "pam.d", scaleService(groups)),
+      `account required pam_unix.so\n${chosWith(out)}session required pam_unix.so\n`,
+    );
+  }
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "host_key")]);
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client")]);
   fs.copyFileSync(path.join(dir, "client.pub"), path.join(dir, "keys", USER));
@@ -87,12 +110,14 @@ function writeSite(dir: string, root: string, ports: Record<Variant, number>): v
 
 /** The part inside the namespaces: setup, the PAM rounds, then both sshd until stdin closes. */
 function innerScript(dir: string, root: string, ports: Record<Variant, number>): string {
-  const driver = (v: Variant) =>
-    `${q(`${NATIVE}/chos-bench-pam`)} ${q(`${dir}/pam.d`)} ${PAM_SERVICES[v]} ${USER} ${PAM_PER_ROUND} | sed 's/^/pam ${v} /'`;
+  const session = (service: string, label: string) =>
+    `${q(`${NATIVE}/chos-bench-pam`)} ${q(`${dir}/pam.d`)} ${service} ${USER} ${PAM_PER_ROUND} | sed 's/^/pam ${label} /'`;
+  const driver = (v: Variant) => session(PAM_SERVICES[v], v);
+  const scaled = SCALES.map((g) => session(scaleService(g), `groups${g}`)).join("; ");
   return [
     "set -euo pipefail",
     `${q(`${NATIVE}/chos`)} setup --root ${q(root)} --catalogue ${q(`${dir}/catalogue`)} --policy ${q(`${dir}/policy.js`)} --sysconfig ${q(`${dir}/sysconfig`)} --backend namespace >/dev/null`,
-    `for round in $(seq ${ROUNDS}); do ${driver("with")}; ${driver("without")}; done`,
+    `for round in $(seq ${ROUNDS}); do ${driver("with")}; ${driver("without")}; ${scaled}; done`,
     "mkdir -p /run/sshd",
     ...(["with", "without"] as const).map(
       (v) => `${q(`${dir}/${PAM_SERVICES[v]}`)} -D -f ${q(`${dir}/sshd_config.${v}`)} &`,
@@ -135,6 +160,7 @@ function sshOnce(dir: string, port: number): number {
 
 async function measure(dir: string, root: string, ports: Record<Variant, number>) {
   const pam: Record<Variant, number[]> = { with: [], without: [] };
+  const scale = new Map<number, number[]>(SCALES.map((g) => [g, []]));
   const ssh: Record<Variant, number[]> = { with: [], without: [] };
   const child = spawn(
     "unshare",
@@ -153,7 +179,9 @@ async function measure(dir: string, root: string, ports: Record<Variant, number>
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         const m = /^pam (with|without) ([\d.]+)$/.exec(line);
+        const g = /^pam groups(\d+) ([\d.]+)$/.exec(line);
         if (m) pam[m[1] as Variant].push(Number(m[2]));
+        else if (g) scale.get(Number(g[1]))?.push(Number(g[2]));
         else if (line === "READY") resolve();
       }
     });
@@ -173,10 +201,13 @@ async function measure(dir: string, root: string, ports: Record<Variant, number>
       `PAM sessions failed: ${pam.with.length} with, ${pam.without.length} without of ${ROUNDS * PAM_PER_ROUND}`,
     );
   }
-  return { pam, ssh };
+  for (const [groups, samples] of scale) {
+    if (samples.length !== ROUNDS * PAM_PER_ROUND) throw new Error(`PAM sessions with ${groups} groups failed`);
+  }
+  return { pam, ssh, scale };
 }
 
-function report(pam: Record<Variant, number[]>, ssh: Record<Variant, number[]>): void {
+function report(pam: Record<Variant, number[]>, ssh: Record<Variant, number[]>, scale: Map<number, number[]>): void {
   const p = { with: stats(pam.with), without: stats(pam.without) };
   const s = { with: stats(ssh.with), without: stats(ssh.without) };
   const f = (n: number, d = 0) => n.toFixed(d).padStart(10);
@@ -197,6 +228,15 @@ function report(pam: Record<Variant, number[]>, ssh: Record<Variant, number[]>):
   console.log(`${"without pam_chos".padEnd(18)}${f(s.without.median, 1)}`);
   console.log(`${"with pam_chos".padEnd(18)}${f(s.with.median, 1)}`);
   console.log(`${"ratio".padEnd(18)}${f(s.with.median / s.without.median, 3)}   (target: within 5%)`);
+  console.log("");
+  const [small, large] = SCALES.map((g) => stats(scale.get(g) ?? []));
+  console.log(`site scale: the PAM session with pam_chos, ${USER} in physics, policies of generated group files`);
+  console.log(`${"".padEnd(18)}${"median µs".padStart(10)}${"p99 µs".padStart(10)}`);
+  console.log(`${`${SCALES[0]} group files`.padEnd(18)}${f(small.median)}${f(small.p99)}`);
+  console.log(`${`${SCALES[1]} group files`.padEnd(18)}${f(large.median)}${f(large.p99)}`);
+  console.log(
+    `${"ratio".padEnd(18)}${f(large.median / small.median, 2)}${f(large.p99 / small.p99, 2)}   (goal: <= 1.15)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -215,8 +255,8 @@ async function main(): Promise<void> {
   try {
     const ports = { with: await freePort(), without: await freePort() };
     writeSite(dir, root, ports);
-    const { pam, ssh } = await measure(dir, root, ports);
-    report(pam, ssh);
+    const { pam, ssh, scale } = await measure(dir, root, ports);
+    report(pam, ssh, scale);
   } finally {
     for (const service of Object.values(PAM_SERVICES)) fs.rmSync(`/etc/pam.d/${service}`, { force: true });
     execFileSync("rm", ["-rf", "--one-file-system", dir, rootDir]);

@@ -82,31 +82,24 @@ export class TestSshd {
     throw new Error(`sshd did not start on port ${port}: ${stderr}`);
   }
 
+  /** What ssh and sftp share: no user config, the user's generated key only, no prompts, no
+   *  host key checks (the server's keys are made per run), errors only. */
+  private clientOptions(user: string): string[] {
+    const options = [
+      "IdentitiesOnly=yes",
+      "BatchMode=yes",
+      "StrictHostKeyChecking=no",
+      "UserKnownHostsFile=/dev/null",
+      "LogLevel=ERROR",
+    ];
+    return ["-F", "/dev/null", "-i", path.join(this.dir, `id_${user}`), ...options.flatMap((o) => ["-o", o])];
+  }
+
   /** ssh user@127.0.0.1 command..., with the user's generated key. */
   ssh(user: string, command: readonly string[], opts: SshOptions = {}): RunResult {
     const r = spawnSync(
       "ssh",
-      [
-        "-F",
-        "/dev/null",
-        "-i",
-        path.join(this.dir, `id_${user}`),
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "LogLevel=ERROR",
-        "-p",
-        String(this.port),
-        ...(opts.args ?? []),
-        `${user}@127.0.0.1`,
-        ...command,
-      ],
+      [...this.clientOptions(user), "-p", String(this.port), ...(opts.args ?? []), `${user}@127.0.0.1`, ...command],
       { encoding: "utf8", env: { ...process.env, ...opts.env }, input: opts.input, timeout: 30_000 },
     );
     if (r.error) throw r.error;
@@ -117,27 +110,7 @@ export class TestSshd {
   sftp(user: string, batch: string): RunResult {
     const r = spawnSync(
       "sftp",
-      [
-        "-F",
-        "/dev/null",
-        "-i",
-        path.join(this.dir, `id_${user}`),
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "LogLevel=ERROR",
-        "-P",
-        String(this.port),
-        "-b",
-        "-",
-        `${user}@127.0.0.1`,
-      ],
+      [...this.clientOptions(user), "-P", String(this.port), "-b", "-", `${user}@127.0.0.1`],
       { encoding: "utf8", input: batch, timeout: 30_000 },
     );
     if (r.error) throw r.error;
