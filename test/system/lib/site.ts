@@ -33,7 +33,7 @@ export function writeConfig(file: string, text: string, mode = 0o644): void {
   fs.chownSync(file, 0, 0);
 }
 
-/** Builds the example site policy with the ts helper's CLI into out (+ .qbc). */
+/** Builds the example site policy with the chos-policy CLI (dist/chos-policy.js) into out (+ .qbc). */
 export function buildExamplePolicy(out: string): void {
   execFileSync(process.execPath, [POLICY_CLI, "build", EXAMPLE_POLICY, "-o", out], {
     stdio: ["ignore", "ignore", "inherit"],
