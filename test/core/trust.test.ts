@@ -169,10 +169,10 @@ describe("trust rule: the directories above", () => {
 describe("trust rule: symbolic links", () => {
   test("a link in a trusted directory is followed, relative or absolute, to a trusted file", () =>
     withDir((dir) => {
-      const target = writeCatalogue(mkdir(dir, "shared"));
+      const target = writeCatalogue(mkdir(dir, "site"));
       fs.symlinkSync(target, path.join(dir, "absolute"));
-      fs.symlinkSync("shared/chos", path.join(dir, "relative"));
-      fs.symlinkSync("../shared", path.join(mkdir(dir, "etc"), "up"));
+      fs.symlinkSync("site/chos", path.join(dir, "relative"));
+      fs.symlinkSync("../site", path.join(mkdir(dir, "etc"), "up"));
       for (const link of ["absolute", "relative", "etc/up/chos"])
         expect(native.parseCatalogue(path.join(dir, link), { trustAnyOwner: true })).toHaveLength(3);
     }));
