@@ -31,13 +31,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
 static void log_unusable(struct chos_sandbox *sb, const struct chos_bundle *b, const char *why)
 {
 	if (strcmp(why, "stale") == 0)
@@ -122,7 +115,7 @@ static int run_source(struct chos_sandbox *sb, struct chos_bundle *b, const char
 	if (!cc)
 		return chos_policy_fault(out, CHOS_FAULT_LOAD, -ENOMEM,
 					 "%s: no memory left to compile it", b->path);
-	bytes = chos_unit_compile(cc, text, len, line, base_name(b->path), &size);
+	bytes = chos_unit_compile(cc, text, len, line, b->path, &size);
 	if (!bytes) {
 		JS_Throw(sb->ctx, JS_GetException(cc));
 		JS_FreeContext(cc);

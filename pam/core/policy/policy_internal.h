@@ -72,9 +72,10 @@ struct chos_units {
 int chos_units_split(const char *src, size_t len, struct chos_units *out);
 void chos_units_free(struct chos_units *u);
 /* chos_policy_compile_text for a unit's text, numbering its lines from line + 1 as in the
- * bundle. */
+ * bundle, and naming it by the bundle's base name (so the build's bytecode and a login's
+ * compiled source report the same file). */
 uint8_t *chos_unit_compile(JSContext *cc, const char *text, size_t len, unsigned line,
-			   const char *name, size_t *size);
+			   const char *bundle_path, size_t *size);
 
 /* policy_pack.c */
 struct chos_pack {

@@ -46,13 +46,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
 JSContext *chos_compiler_context(JSRuntime *rt)
 {
 	JSContext *ctx = JS_NewContextRaw(rt);
@@ -136,8 +129,8 @@ static int compile_units(JSContext *ctx, const char *bundle_path, const char *sr
 {
 	for (size_t i = 0; i < units->count; i++) {
 		const struct chos_unit *u = &units->v[i];
-		code[i] = chos_unit_compile(ctx, src + u->offset, u->length, u->line,
-					    base_name(bundle_path), &size[i]);
+		code[i] = chos_unit_compile(ctx, src + u->offset, u->length, u->line, bundle_path,
+					    &size[i]);
 		if (!code[i])
 			return compile_error(ctx, bundle_path, err);
 	}

@@ -95,8 +95,10 @@ void chos_units_free(struct chos_units *u)
 }
 
 uint8_t *chos_unit_compile(JSContext *cc, const char *text, size_t len, unsigned line,
-			   const char *name, size_t *size)
+			   const char *bundle_path, size_t *size)
 {
+	const char *slash = strrchr(bundle_path, '/');
+	const char *name = slash ? slash + 1 : bundle_path;
 	char *padded = malloc((size_t)line + len + 1);
 	uint8_t *bytes;
 
