@@ -3,6 +3,8 @@
 // pamtester, then 60 s against `runuser -l`, both dumpable at session open; alice's racer
 // (test/vm/progs/racer.c) tries /proc/PID/mem read-write on every task of each
 // login (and SIGSTOP only against pamtester: runuser's child is the user's own before its exec).
+// Every login lands in tiny, except at most one in ten that the policy's CPU deadline sent to the
+// host because the busy host stalled the emulated CPU (counted as "slowed", with its log line).
 // Sequence: test/vm/suites/reader-race.sh.
 import { checkOutput, describeEachKernel, expectCheck, runVmWithExamplePolicy } from "./lib/vm";
 

@@ -64,3 +64,16 @@ chos_vm_site_conf() {
   echo 'BINDMOUNT=/os' >"$conf/sysconfig" &&
   chmod 0644 "$conf"/chos "$conf"/policy.js* "$conf"/sysconfig
 }
+
+# Starts logsink (the VM runs no syslog daemon) so what pam_chos and chos log lands in $1, one
+# line per message; returns once /dev/log accepts messages.
+chos_vm_syslog() {
+  local i
+  /mnt/chos/bin/logsink "$1" &
+  for ((i = 0; i < 100; i++)); do
+    [[ -S /dev/log ]] && return 0
+    sleep 0.05
+  done
+  echo "logsink did not bind /dev/log" >&2
+  return 1
+}
