@@ -4,6 +4,7 @@
 // implementations: the portable one, and the one a login uses (the SHA extensions where the
 // processor has them).
 import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import { native } from "./lib";
 
 function node(data: Uint8Array): string {
@@ -75,4 +76,11 @@ describe.each(IMPLEMENTATIONS)("sha256, $name", ({ portable }) => {
       });
     }
   });
+});
+
+test("the SHA extensions are used exactly when the kernel reports sha_ni and ssse3 for this CPU", () => {
+  const flags = new Set(
+    (/^flags\s*:(.*)$/m.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "").trim().split(/\s+/),
+  );
+  expect(native.sha256Accelerated()).toBe(flags.has("sha_ni") && flags.has("ssse3"));
 });

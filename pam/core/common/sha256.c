@@ -8,13 +8,15 @@
  * from their definitions in Intel's SDM (about 1.4 GB/s): every login hashes its bundle and
  * bytecode, about 100 KB for a 50 KB bundle, and the portable code alone would add about
  * 0.3 ms to a cold load from bytecode that is meant to stay under 0.5 ms. Which one runs is
- * chosen per hash, by CPUID (twice per login); both are tested against Node's crypto
+ * chosen per hash from what glibc's loader learnt by CPUID at process start (sys/platform/
+ * x86.h): CPUID itself traps to the hypervisor in a VM, and every login is a fresh process, so
+ * asking it again cost each login about 16 µs. Both are tested against Node's crypto
  * (chos_sha256_portable forces the portable one). */
 #include "common/sha256.h"
 #include <string.h>
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
+#include <sys/platform/x86.h>
 #endif
 
 /* 4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
@@ -155,27 +157,11 @@ __attribute__((target("sha,ssse3"))) static void compress_shani(uint32_t state[8
 	state[2] = lanes[3], state[3] = lanes[2], state[6] = lanes[1], state[7] = lanes[0];
 }
 
-static bool detect_shani(void)
-{
-	unsigned a, b, c, d;
-
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3))
-		return false;
-	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
-}
-
-/* Asked once per process: CPUID traps to the hypervisor in a VM (it cost a login that hashes
- * a dozen small regions a quarter of its time). Racing first calls store the same answer. */
+/* The instructions compress_shani uses: SHA256RNDS2/MSG1/MSG2 and SSSE3's PALIGNR and
+ * PSHUFB. "Active" means the processor has them and the kernel lets them run. */
 static bool have_shani(void)
 {
-	static int known; /* 0 not asked yet, 1 no, 2 yes */
-	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-
-	if (k == 0) {
-		k = detect_shani() ? 2 : 1;
-		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
-	}
-	return k == 2;
+	return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSSE3);
 }
 #endif
 
