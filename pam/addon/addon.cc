@@ -342,13 +342,9 @@ Napi::Value Sha256(const Napi::CallbackInfo &info)
 	bool portable = info[1].IsObject() && Flag(info[1].As<Napi::Object>(), "portable");
 	uint8_t digest[CHOS_SHA256_BYTES];
 	(portable ? chos_sha256_portable : chos_sha256)(data.Data(), data.ByteLength(), digest);
-	static const char hex[] = "0123456789abcdef";
-	std::string text;
-	for (uint8_t b : digest) {
-		text += hex[b >> 4];
-		text += hex[b & 15];
-	}
-	return Napi::String::New(env, text);
+	char hex[CHOS_SHA256_HEX + 1];
+	chos_sha256_hex(digest, hex);
+	return Napi::String::New(env, hex);
 }
 
 Napi::Value Sha256Accelerated(const Napi::CallbackInfo &info)

@@ -14,6 +14,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{"setup", chos_cmd_setup},
+	{"image", chos_cmd_image},
 	{"list", chos_cmd_list},
 	{"current", chos_cmd_current},
 	{"run", chos_cmd_run},
@@ -28,6 +29,8 @@ static void usage(FILE *out)
 	      "       chos current               the environment you are in\n"
 	      "       chos run ENV -- CMD [ARG...] run a command in ENV\n"
 	      "       chos setup [--root DIR] [--check]   lay out the root (admin)\n"
+	      "       chos image build DIR -o FILE.sqfs   an OS image of a tree (admin)\n"
+	      "       chos image check FILE [--sha256 HEX] verify an OS image\n"
 	      "Options of list, current, run, shell: --catalogue FILE --policy FILE --root DIR"
 	      " --debug\n",
 	      out);

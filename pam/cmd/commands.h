@@ -6,6 +6,7 @@
 #pragma once
 
 int chos_cmd_setup(int argc, char **argv);   /* pam/cmd/setup.c: lay out the root (admin) */
+int chos_cmd_image(int argc, char **argv);   /* pam/cmd/image.c: build or check an OS image */
 int chos_cmd_list(int argc, char **argv);    /* the environments this user may use */
 int chos_cmd_current(int argc, char **argv); /* the environment this process is in */
 int chos_cmd_run(int argc, char **argv);     /* run ENV -- CMD...: a command in ENV */

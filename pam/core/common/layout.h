@@ -19,7 +19,9 @@
  *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
  *
  * The host's identity files (CHOS_HOST_FILES) are bound by `chos setup` over each tree's copy,
- * so users and names resolve the same in every tree. */
+ * so users and names resolve the same in every tree, and read-only the site's chos
+ * configuration: the catalogue at CHOS_SERVED_CATALOGUE, the policy's directory at
+ * CHOS_SERVED_POLICY_DIR. */
 #pragma once
 
 #define CHOS_LINK_NAME ".chos-link"
@@ -27,6 +29,8 @@
 #define CHOS_KMOD_MOUNT_NAME ".chosfs"
 #define CHOS_KMOD_LINK_TARGET CHOS_KMOD_MOUNT_NAME "/link"
 #define CHOS_KMOD_DIR "/proc/chos"
+#define CHOS_SERVED_CATALOGUE "etc/chos"
+#define CHOS_SERVED_POLICY_DIR "etc/chos.d"
 
 /* NULL-terminated lists, defined once in layout.c. */
 extern const char

@@ -215,3 +215,14 @@ bool chos_sha256_accelerated(void)
 	return false;
 #endif
 }
+
+void chos_sha256_hex(const uint8_t digest[CHOS_SHA256_BYTES], char hex[CHOS_SHA256_HEX + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < CHOS_SHA256_BYTES; i++) {
+		hex[2 * i] = digits[digest[i] >> 4];
+		hex[2 * i + 1] = digits[digest[i] & 15];
+	}
+	hex[CHOS_SHA256_HEX] = '\0';
+}

@@ -410,10 +410,10 @@ static struct served *served_list(struct setup_run *r, const char *policy_dir)
 	for (; i < n; i++)
 		list[i] = (struct served){ CHOS_HOST_FILES[i], NULL, 0 };
 	list[i++] =
-		(struct served){ "etc/chos",
+		(struct served){ CHOS_SERVED_CATALOGUE,
 				 r->o->catalogue ? r->o->catalogue : CHOS_CATALOGUE_DEFAULT, 1 };
 	if (policy_dir)
-		list[i++] = (struct served){ "etc/chos.d", policy_dir, 1 };
+		list[i++] = (struct served){ CHOS_SERVED_POLICY_DIR, policy_dir, 1 };
 	return list;
 }
 
