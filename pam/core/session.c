@@ -134,7 +134,9 @@ static int gather(const struct chos_session_options *opts, struct chos_context *
 	ctx->service = strdup(opts->service ? opts->service : "chos");
 	ctx->remote_host = opts->remote_host ? strdup(opts->remote_host) : NULL;
 	ctx->tty = opts->tty ? strdup(opts->tty) : NULL;
-	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty))
+	ctx->job = opts->job ? chos_job_copy(opts->job) : NULL;
+	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty) ||
+	    (opts->job && !ctx->job))
 		return chos_fail(&res->error, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -231,6 +233,8 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 	if (r < 0)
 		return r;
 	res->backend = chos_backend_for_root(opts->backend, root);
+	if (opts->view)
+		return chos_view_prepare(opts->view, res->backend, root, res->path, &res->error);
 	if (res->backend == CHOS_BACKEND_KMOD)
 		return chos_kmod_apply(root, res->path, home, &res->error);
 	return chos_namespace_apply(root, res->path, home, &res->error);
