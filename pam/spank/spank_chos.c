@@ -11,7 +11,7 @@
  *                                decides with service "slurm" and the job's facts, and builds
  *                                the tree's view once (view.h: a helper, since slurmstepd is
  *                                multi-threaded and unshare(CLONE_NEWNS) is refused there).
- *                                A denial fails the step with the policy's reason
+ *                                A denial fails every task with the policy's reason
  *   slurm_spank_task_init_privileged  each task's child, root, single-threaded, before setuid,
  *                                chdir and exec: setns into the step's view. No mount per task
  *   slurm_spank_exit             drops the view's handle; the tasks keep the namespace
@@ -23,21 +23,41 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include "session_args.h"
 #include "step_facts.h"
 
 SPANK_PLUGIN(chos, 1);
+
+/* --chos's value as slurmstepd hands it to the callback: longer than a name and its NUL is
+ * cut at CHOS_NAME_MAX + 1 bytes, which the core's name check then refuses, as at login. */
+static char option_value[CHOS_NAME_MAX + 2];
+static int option_given;
+
+static int take_option(int val, const char *optarg, int remote)
+{
+	(void)val;
+	if (remote && optarg) {
+		snprintf(option_value, sizeof(option_value), "%s", optarg);
+		option_given = 1;
+	}
+	return 0;
+}
 
 static struct spank_option chos_option = {
 	.name = "chos",
 	.arginfo = "ENV",
 	.usage = "Run in the OS environment ENV, if the site's policy allows it (chos list)",
 	.has_arg = 1,
+	.cb = take_option,
 };
 
 /* The step's state from init_post_opt to the tasks: slurmstepd runs one step per process. */
 static struct chos_view step_view = { .mntns = -1 };
 static char step_home[STEP_PATH_MAX];
+/* A denied step: the policy's reason, said by every task on the job's stderr before it fails. */
+static int step_denied;
+static char step_reason[CHOS_REASON_MAX + 1];
 
 /* The core's lines (rejected requests, console.log, debug) go where the outcome line goes. */
 static void log_line(void *userdata, int priority, const char *line)
@@ -109,7 +129,6 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	struct chos_log log = { .fn = log_line };
 	struct chos_session_result res;
 	struct step_facts f;
-	char *option = NULL;
 
 	if (spank_context() != S_CTX_REMOTE || step_facts_is_extern(sp))
 		return 0;
@@ -120,8 +139,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 		log_line(NULL, LOG_ERR, err.message);
 		return -1;
 	}
-	if (spank_option_getopt(sp, &chos_option, &option) == ESPANK_SUCCESS && option)
-		a.session.request.option = option;
+	if (option_given)
+		a.session.request.option = option_value;
 	a.session.request.process_env = f.has_chos_env ? f.chos_env : NULL;
 	a.session.request.skip_file = 1;
 	a.session.request.log = &log;
@@ -136,9 +155,11 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	}
 	log_outcome(&res, &f, &log);
 	if (res.outcome == CHOS_OUTCOME_DENY) {
-		/* slurm_error reaches the job's stderr (srun's terminal, sbatch's output file). */
-		slurm_error("chos: %s", res.reason);
-		return -1;
+		/* Failing here would give srun only "Plugin initialization failed" (and exit 0);
+		 * the tasks say why on the job's own stderr instead, and fail before any exec. */
+		step_denied = 1;
+		snprintf(step_reason, sizeof(step_reason), "%s", res.reason);
+		return 0;
 	}
 	snprintf(step_home, sizeof(step_home), "%s", f.home);
 	export_env(sp, &res);
@@ -150,6 +171,11 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 	struct chos_error err = { 0 };
 
 	(void)sp, (void)ac, (void)av;
+	if (step_denied) {
+		/* fd 2 is the task's stderr here: srun's terminal, sbatch's output file. */
+		dprintf(STDERR_FILENO, "chos: step refused: %s\n", step_reason);
+		return -1;
+	}
 	if (step_view.mntns < 0)
 		return 0;
 	if (chos_view_enter(&step_view, step_home, &err) < 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <slurm/slurm.h>
 #include <sys/utsname.h>
+#include <syslog.h>
 
 /* getpwuid_r's buffer: NSS entries are a few hundred bytes; a larger one is refused. */
 #define STEP_PW_BUF 16384
@@ -96,6 +97,12 @@ int step_facts_read(spank_t sp, struct step_facts *f, struct chos_error *err)
 		snprintf(f->node, sizeof(f->node), "%s", u.nodename);
 		f->job.node = f->node;
 	}
-	f->has_chos_env = job_env(sp, "CHOS", f->chos_env, sizeof(f->chos_env)) != NULL;
+	r = (int)spank_getenv(sp, "CHOS", f->chos_env, (int)sizeof(f->chos_env));
+	f->has_chos_env = r == ESPANK_SUCCESS;
+	/* Too long to be a name: refused, and said, as the core says of a bad one. */
+	if (r == ESPANK_NOSPACE)
+		syslog(LOG_AUTHPRIV | LOG_WARNING,
+		       "spank_chos: user \"%s\": request $CHOS ignored: longer than %zu bytes",
+		       f->user, sizeof(f->chos_env) - 1);
 	return 0;
 }

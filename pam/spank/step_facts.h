@@ -20,7 +20,7 @@ struct step_facts {
 	char step[STEP_ID_MAX];
 	char partition[STEP_NAME_MAX], account[STEP_NAME_MAX];
 	char node[STEP_NAME_MAX], submit_host[STEP_NAME_MAX];
-	char chos_env[STEP_NAME_MAX]; /* the job's $CHOS */
+	char chos_env[STEP_PATH_MAX]; /* the job's $CHOS (a longer one is refused, logged) */
 	int has_chos_env;
 	struct chos_job job; /* points into the fields above */
 };
