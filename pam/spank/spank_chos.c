@@ -70,12 +70,21 @@ static void log_line(void *userdata, int priority, const char *line)
 		slurm_info("spank_chos: %s", line);
 }
 
+/* Refuses the step: every task says why on the job's stderr and fails before it execs. */
+static void refuse_step(const char *reason)
+{
+	step_denied = 1;
+	snprintf(step_reason, sizeof(step_reason), "%s", reason);
+}
+
 static int parse(int ac, char **av, struct chos_session_args *a)
 {
 	struct chos_error err = { 0 };
+	char line[CHOS_ERROR_MAX + 64]; /* the message and the words around it */
 
 	if (chos_session_parse_args(ac, (const char *const *)av, a, &err) < 0) {
-		log_line(NULL, LOG_ERR, err.message);
+		snprintf(line, sizeof(line), "%s: step refused; see plugstack.conf", err.message);
+		log_line(NULL, LOG_ERR, line);
 		return -1;
 	}
 	return 0;
@@ -92,7 +101,14 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 		slurm_error("spank_chos: could not register --chos");
 		return -1;
 	}
-	return where == S_CTX_REMOTE ? parse(ac, av, &a) : 0;
+	/* A typo must not weaken the set-up: srun, sbatch and salloc refuse to submit, and a
+	 * step that still gets here (a node's plugstack differs) runs no task. */
+	if (parse(ac, av, &a) == 0)
+		return 0;
+	if (where != S_CTX_REMOTE)
+		return -1;
+	refuse_step("spank_chos's arguments are wrong (see the node's log)");
+	return 0;
 }
 
 /* The one outcome line: pam_chos's fields (chos_session_describe) plus the job and step. */
@@ -130,7 +146,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	struct chos_session_result res;
 	struct step_facts f;
 
-	if (spank_context() != S_CTX_REMOTE || step_facts_is_extern(sp))
+	if (spank_context() != S_CTX_REMOTE || step_facts_is_extern(sp) || step_denied)
 		return 0;
 	if (parse(ac, av, &a) < 0)
 		return -1;
@@ -157,8 +173,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (res.outcome == CHOS_OUTCOME_DENY) {
 		/* Failing here would give srun only "Plugin initialization failed" (and exit 0);
 		 * the tasks say why on the job's own stderr instead, and fail before any exec. */
-		step_denied = 1;
-		snprintf(step_reason, sizeof(step_reason), "%s", res.reason);
+		refuse_step(res.reason);
 		return 0;
 	}
 	snprintf(step_home, sizeof(step_home), "%s", f.home);
