@@ -104,12 +104,12 @@ void ReadJob(Napi::Env env, const Napi::Value &v, chos_context *ctx)
 	if (!ctx->job)
 		throw Napi::Error::New(env, "out of memory");
 	ctx->job->id = Id(env, Field(j, "id"), "context.job.id");
-	ctx->job->step = Dup(env, String(env, Field(j, "step"), "context.job.step"),
-			     "context.job.step");
+	ctx->job->step =
+		Dup(env, String(env, Field(j, "step"), "context.job.step"), "context.job.step");
 	ctx->job->partition = DupOrNull(env, Field(j, "partition"), "context.job.partition");
 	ctx->job->account = DupOrNull(env, Field(j, "account"), "context.job.account");
-	ctx->job->node = Dup(env, String(env, Field(j, "node"), "context.job.node"),
-			     "context.job.node");
+	ctx->job->node =
+		Dup(env, String(env, Field(j, "node"), "context.job.node"), "context.job.node");
 	ctx->job->submit_host = DupOrNull(env, Field(j, "submitHost"), "context.job.submitHost");
 }
 

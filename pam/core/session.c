@@ -3,7 +3,9 @@
  * every failure on the way goes through fallback(), the single place on_error is applied.
  * chos_session_open then checks the chosen tree against the trust rule and enters it with the
  * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
- * its `default` is tried once. The result carries the backend as its enum (the log line names
+ * its `default` is tried once. With opts->view (a Slurm step) the same apply step builds the
+ * tree's view in a helper instead (view.h), for the step's tasks to enter; a failure there
+ * falls back exactly as a failed entry does. The result carries the backend as its enum (the log line names
  * it) and the layer as printed (chos_decision_layer: "group:NAME" for a group file). */
 #include "session.h"
 #include "common/layout.h"

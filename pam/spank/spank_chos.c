@@ -123,7 +123,7 @@ static void log_outcome(const struct chos_session_result *res, const struct step
 	n = strlen(line);
 	snprintf(line + n, sizeof(line) - n, " job=%lu step=%s", f->job.id, f->step);
 	log->fn(log->userdata,
-		res->failed != CHOS_STAGE_NONE	   ? LOG_ERR
+		res->failed != CHOS_STAGE_NONE	    ? LOG_ERR
 		: res->outcome == CHOS_OUTCOME_DENY ? LOG_NOTICE
 						    : LOG_INFO,
 		line);

@@ -14,11 +14,11 @@ import os from "node:os";
 import path from "node:path";
 import { bundlePolicy } from "../bundle/bundle";
 import { BundleMap } from "../bundle/sourcemap";
+import type { SlurmJob } from "../sdk/contract";
 import { parseArgs, positionals } from "./args";
 import { CONTEXT_OPTIONS, type ContextInput, contextFromArgs } from "./context";
 import { defaultCatalogue, type NativeDecision, native, showPosition, type TsPosition, tsPosition } from "./engine";
 import type { Output } from "./io";
-import type { SlurmJob } from "../sdk/contract";
 
 export const EXPLAIN_USAGE = [
   "explain DIR|BUNDLE --user NAME [--catalogue FILE] [--uid N] [--gid N] [--groups a,b] [--home H]\n" +

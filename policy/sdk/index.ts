@@ -16,4 +16,14 @@ export type {
   UseDecision,
 } from "./contract";
 export { requestSourceName } from "./contract";
-export { deny, honourRequest, hostMatches, hostPattern, inGroup, inPartition, listed, requestedEnv, use } from "./helpers";
+export {
+  deny,
+  honourRequest,
+  hostMatches,
+  hostPattern,
+  inGroup,
+  inPartition,
+  listed,
+  requestedEnv,
+  use,
+} from "./helpers";

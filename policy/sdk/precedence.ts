@@ -8,7 +8,13 @@
 //   5. else the host (no switch).
 // Only null and undefined mean "no opinion": anything else a policy returns is that layer's
 // decision, and the C sandbox checks its shape and that its environment is listed.
-import { type BundleGlobal, type LoginContext, type PolicyFunction, type PrecedenceResult, requestSourceName } from "./contract";
+import {
+  type BundleGlobal,
+  type LoginContext,
+  type PolicyFunction,
+  type PrecedenceResult,
+  requestSourceName,
+} from "./contract";
 
 /** One policy file as the bundle entry registers it. */
 export interface PolicyFile {

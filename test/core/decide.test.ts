@@ -88,7 +88,11 @@ describe("decide", () => {
     withDir((dir) => {
       const job = { id: 42, step: "batch", partition: "gpu", account: null, node: "n1", submitHost: 'lo"gin' };
       const context = { ...ALICE, service: "slurm", job, requested: { env: "el9", from: "option" as const } };
-      const d = decide(dir, { site: "return { env: \"sl7\", reason: JSON.stringify([ctx.job, ctx.requested]) };" }, { context });
+      const d = decide(
+        dir,
+        { site: 'return { env: "sl7", reason: JSON.stringify([ctx.job, ctx.requested]) };' },
+        { context },
+      );
       expect(JSON.parse(d.reason)).toEqual([job, { env: "el9", from: "option" }]);
       // A login has no job key at all, as the contract's `job?`.
       const login = decide(dir, { site: 'return { env: "sl7", reason: String("job" in ctx) };' });

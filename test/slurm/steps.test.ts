@@ -141,7 +141,9 @@ describe("a denial fails the step with the policy's reason", () => {
     expect(r.stderr.split("\n").filter((l) => l === REASON)).toHaveLength(2);
     const logged = await stepLines(mark, 2);
     for (const l of logged) {
-      expect(l).toMatch(/user="carol" env=\(denied\) requested=- reason="the legacy tree has no GPU drivers: use the batch partition" layer=group:legacy backend=none us=\d+ job=\d+ step=0$/);
+      expect(l).toMatch(
+        /user="carol" env=\(denied\) requested=- reason="the legacy tree has no GPU drivers: use the batch partition" layer=group:legacy backend=none us=\d+ job=\d+ step=0$/,
+      );
     }
     expect(await site.ns.syslogSince(mark)).toContain("authpriv.notice");
   });
@@ -186,7 +188,9 @@ describe("a policy fault follows on_error", () => {
     expect(r.stdout).toBe(`${where}\n`);
     const [line] = await stepLines(mark, 1);
     expect(line).toContain(fields);
-    expect(line).toMatch(/failed=policy fault=throw on_error=\w+ error="policy throw: .*broken policy.*" job=\d+ step=0$/);
+    expect(line).toMatch(
+      /failed=policy fault=throw on_error=\w+ error="policy throw: .*broken policy.*" job=\d+ step=0$/,
+    );
   });
 
   test("on_error=deny: the step fails with on_error=deny as the reason", () => {

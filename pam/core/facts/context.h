@@ -18,12 +18,12 @@ enum chos_request_source {
  * slurmstepd; partition, account and the submit host from the job's environment, which the
  * submitting user can change: a policy must not trust them more than the request. */
 struct chos_job {
-	unsigned long id;	 /* job id */
-	char *step;		 /* "0", "1"..., or "batch", "extern", "interactive" */
-	char *partition;	 /* NULL when not known */
-	char *account;		 /* NULL when not known */
-	char *node;		 /* the Slurm node's name (slurmd -N) */
-	char *submit_host;	 /* NULL when not known */
+	unsigned long id;  /* job id */
+	char *step;	   /* "0", "1"..., or "batch", "extern", "interactive" */
+	char *partition;   /* NULL when not known */
+	char *account;	   /* NULL when not known */
+	char *node;	   /* the Slurm node's name (slurmd -N) */
+	char *submit_host; /* NULL when not known */
 };
 
 struct chos_context {

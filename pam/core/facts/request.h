@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The user's request: which environment the user asks for. A Slurm job's `--chos=ENV`, else
- * `$CHOS` from the PAM environment, else from the process environment (sshd's AcceptEnv, `CHOS=x su ...`), else the first line of
- * ~/.chos (the seed's file; its name is the module's user_conf_file=).
+ * `$CHOS` from the PAM environment, else from the process environment (sshd's AcceptEnv,
+ * `CHOS=x su ...`, a job's), else the first line of ~/.chos (the seed's file; its name is the
+ * module's user_conf_file=), which a Slurm step does not read (skip_file).
  *
  * The file lives in a directory the user controls, so it is read by a child task (request.c
  * says how it is made and why the user can never touch it) that has the user's groups and

@@ -144,7 +144,12 @@ export class SlurmCluster {
     for (const n of this.nodes) this.daemon(["slurmd", "-D", "-f", this.conf, "-N", n]);
     await this.waitFor(() => {
       const r = this.run("root", ["sinfo", "-h", "-N", "-o", "%N %t", "-p", "batch"]);
-      return r.stdout.trim().split("\n").filter((l) => / idle$/.test(l)).length === this.nodes.length;
+      return (
+        r.stdout
+          .trim()
+          .split("\n")
+          .filter((l) => / idle$/.test(l)).length === this.nodes.length
+      );
     }, "slurmd");
   }
 
