@@ -5,8 +5,9 @@
  * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
  * its `default` is tried once. With opts->view (a Slurm step) the same apply step builds the
  * tree's view in a helper instead (view.h), for the step's tasks to enter; a failure there
- * falls back exactly as a failed entry does. The result carries the backend as its enum (the log line names
- * it) and the layer as printed (chos_decision_layer: "group:NAME" for a group file). */
+ * falls back exactly as a failed entry does. The result carries the backend as its enum (the
+ * log line names it) and the layer as printed (chos_decision_layer: "group:NAME" for a group
+ * file). */
 #include "session.h"
 #include "common/layout.h"
 #include "common/log.h"
