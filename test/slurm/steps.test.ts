@@ -193,6 +193,24 @@ describe("a policy fault follows on_error", () => {
     );
   });
 
+  test("a tree that cannot be entered (the view's helper fails) follows on_error=default", async () => {
+    const broken = path.join(site.dir, "chos-broken");
+    writeConfig(broken, `%SHELLS\ntrixie:${site.dir}/no-such-tree\ndefault:${site.trees.trixie}\n`);
+    cluster.setSpankArgs([`catalogue=${broken}`, `policy=${site.policy}`, `root=${site.root}`, "on_error=default"]);
+    try {
+      const mark = site.ns.syslogMark();
+      const r = cluster.run("alice", ["srun", "sh", "-c", TREE]);
+      expect(r.stdout).toBe(`default ${PRETTY.trixie}\n`);
+      const [line] = await stepLines(mark, 1);
+      expect(line).toContain('env=default requested=- reason="on_error=default" layer=default backend=namespace');
+      expect(line).toContain(
+        `failed=apply on_error=default error="namespace backend: tree ${site.dir}/no-such-tree: No such file or directory; create it or fix the catalogue"`,
+      );
+    } finally {
+      fs.rmSync(broken, { force: true });
+    }
+  });
+
   test("on_error=deny: the step fails with on_error=deny as the reason", () => {
     cluster.setSpankArgs(args(throwing, "deny"));
     const r = cluster.run("alice", ["srun", "sh", "-c", "echo ran"]);
