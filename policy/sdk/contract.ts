@@ -42,8 +42,9 @@ export interface LoginRequest {
 }
 
 /** A Slurm job step being started on a compute node (service "slurm", spank_chos). The ids
- *  and the node are slurmstepd's; partition, account and submit host are what the job's
- *  environment reports, which its owner can change: never grant more on them than a request. */
+ *  are slurmstepd's; partition, account, submit host and the node's name are what the job's
+ *  environment reports, which its owner can change: never grant more on them than a request
+ *  (`host.name` is the node's own). */
 export interface SlurmJob {
   /** Job id. */
   readonly id: number;
@@ -53,7 +54,7 @@ export interface SlurmJob {
   readonly partition: string | null;
   /** Account the job is charged to, as reported by the job; null when it does not say. */
   readonly account: string | null;
-  /** The Slurm node name of this node (`slurmd -N`; usually the short host name). */
+  /** This node's Slurm name (`slurmd -N`; usually the short host name), as reported. */
   readonly node: string;
   /** Host the job was submitted from, as reported by the job; null when it does not say. */
   readonly submitHost: string | null;

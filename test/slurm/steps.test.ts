@@ -83,6 +83,39 @@ describe("steps land in the policy's tree on every node", () => {
   });
 });
 
+describe("the policy sees service slurm and the job's facts", () => {
+  test("id, step, partition, account, node and submit host, per node, and --chos as an option", async () => {
+    const facts = path.join(path.dirname(site.policy), "facts.js");
+    const show = "[j.id, j.step, j.partition, j.account, j.node, j.submitHost, ctx.service, ctx.requested.from]";
+    writeConfig(
+      facts,
+      rawBundle(`const j = ctx.job; return { layer: "site", value: { env: "tiny", reason: ${show}.join("|") } };`),
+    );
+    cluster.setSpankArgs([`catalogue=${site.catalogue}`, `policy=${facts}`, `root=${site.root}`]);
+    try {
+      const mark = site.ns.syslogMark();
+      const r = cluster.run("alice", ["srun", "-N2", "-p", "gpu", "-A", "proj7", "--chos=tiny", "true"]);
+      expect(r.status).toBe(0);
+      const logged = await stepLines(mark, 2);
+      const job = /job=(\d+) step=0$/.exec(logged[0])?.[1];
+      const host = site.ns.run(["hostname", "-s"]).stdout.trim();
+      const reasons = logged.map((l) => /reason="([^"]*)"/.exec(l)?.[1]).sort();
+      expect(reasons).toEqual(
+        ["n1", "n2"].map((node) => [job, "0", "gpu", "proj7", node, host, "slurm", "option"].join("|")),
+      );
+      // The batch step: the first node of the allocation; no account asked for (null).
+      const batchMark = site.ns.syslogMark();
+      const b = await runBatch(cluster, "alice", ["-w", "n2", "--chos=tiny"], "true");
+      const [batch] = await stepLines(batchMark, 1);
+      expect(/reason="([^"]*)"/.exec(batch)?.[1]).toBe(
+        [b.id, "batch", "batch", "", "n2", host, "slurm", "option"].join("|"),
+      );
+    } finally {
+      fs.rmSync(facts, { force: true });
+    }
+  });
+});
+
 describe("--chos and $CHOS are requests the policy judges", () => {
   test("--chos honoured: physics may ask for tiny", async () => {
     const mark = site.ns.syslogMark();

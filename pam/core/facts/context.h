@@ -15,8 +15,9 @@ enum chos_request_source {
 };
 
 /* A Slurm job step's facts (the SDK's SlurmJob), set by spank_chos only. The ids come from
- * slurmstepd; partition, account and the submit host from the job's environment, which the
- * submitting user can change: a policy must not trust them more than the request. */
+ * slurmstepd; partition, account, the submit host and the node's name from the job's
+ * environment, which the submitting user can change: a policy must not trust them more than
+ * the request. */
 struct chos_job {
 	unsigned long id;  /* job id */
 	char *step;	   /* "0", "1"..., or "batch", "extern", "interactive" */
