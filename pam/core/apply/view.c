@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * A view prepared once, entered by many (view.h). The helper is a plain fork of the caller: it
  * makes the view with the backend's own steps (namespace.c, kmod_backend.c, through pivot.c),
- * sends the outcome (the code and the error's text) over a socket pair, and waits there until
- * the caller has opened /proc/HELPER/ns/mnt: the namespace must still have a member when it is
- * opened. It then exits on the socket's EOF, so it dies with the caller too. */
+ * opens its own mount namespace (/proc/self/ns/mnt) and sends the outcome (the code and the
+ * error's text) with that descriptor (SCM_RIGHTS) over a socket pair, then exits: the
+ * descriptor keeps the namespace alive. Never /proc/HELPER_PID from the caller: slurmstepd may
+ * run in a PID namespace whose pids are not the ones /proc shows, and that path would name
+ * another process's namespace; /proc/self is always the process that opens it. */
 #include "apply/view.h"
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
@@ -44,25 +46,63 @@ static int build(enum chos_backend backend, const char *root, const char *tree,
 	return chos_kmod_enter(root, NULL, err);
 }
 
+/* The helper's report: the code and error, and its namespace's descriptor when it worked. */
+static void send_report(int sock, const struct helper_report *rep, int nsfd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)rep, .iov_len = sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+
+	if (nsfd >= 0) {
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &nsfd, sizeof(int));
+	}
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
 static void helper(int sock, enum chos_backend backend, const char *root, const char *tree)
 {
 	struct helper_report rep = { 0 };
-	char eof;
+	int nsfd = -1;
 
 	rep.code = build(backend, root, tree, &rep.err);
-	if (send(sock, &rep, sizeof(rep), MSG_NOSIGNAL) == (ssize_t)sizeof(rep))
-		while (read(sock, &eof, 1) < 0 && errno == EINTR)
-			; /* until the caller has the namespace and closes its end */
+	if (rep.code == 0) {
+		nsfd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			rep.code = chos_fail(&rep.err, -errno, "view: open /proc/self/ns/mnt: %s",
+					     strerror(errno));
+	}
+	send_report(sock, &rep, nsfd);
 	_exit(0);
 }
 
-static ssize_t recv_retry(int fd, void *buf, size_t len)
+/* The helper's report and, when it sent one, the descriptor (*nsfd, else -1). */
+static ssize_t recv_report(int sock, struct helper_report *rep, int *nsfd)
 {
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg;
 	ssize_t n;
 
+	*nsfd = -1;
 	do
-		n = recv(fd, buf, len, 0);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	for (cmsg = CMSG_FIRSTHDR(&msg); n >= 0 && cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+		    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(nsfd, CMSG_DATA(cmsg), sizeof(int));
 	return n;
 }
 
@@ -70,8 +110,7 @@ int chos_view_prepare(struct chos_view *view, enum chos_backend backend, const c
 		      const char *tree, struct chos_error *err)
 {
 	struct helper_report rep = { 0 };
-	char ns[64]; /* "/proc/" and a pid */
-	int sv[2], r = 0;
+	int sv[2], nsfd = -1, r = 0;
 	pid_t pid;
 
 	if (backend != CHOS_BACKEND_NAMESPACE && backend != CHOS_BACKEND_KMOD)
@@ -92,16 +131,16 @@ int chos_view_prepare(struct chos_view *view, enum chos_backend backend, const c
 		helper(sv[1], backend, root, tree);
 	}
 	close(sv[1]);
-	if (recv_retry(sv[0], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+	if (recv_report(sv[0], &rep, &nsfd) != (ssize_t)sizeof(rep))
 		r = chos_fail(err, -EIO, "view: the helper for %s ended without a report", tree);
 	else if (rep.code < 0)
 		r = chos_fail(err, rep.code, "%s", rep.err.message);
-	if (r == 0) {
-		snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
-		view->mntns = open(ns, O_RDONLY | O_CLOEXEC);
-		if (view->mntns < 0)
-			r = chos_fail(err, -errno, "view: open %s: %s", ns, strerror(errno));
-	}
+	else if (nsfd < 0)
+		r = chos_fail(err, -EIO, "view: the helper for %s sent no namespace", tree);
+	if (r == 0)
+		view->mntns = nsfd, nsfd = -1;
+	if (nsfd >= 0)
+		close(nsfd);
 	close(sv[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;

@@ -28,6 +28,9 @@ export interface ClusterOptions {
   readonly nodes?: readonly string[];
   /** spank_chos's plugstack arguments; null: no plugstack line (the bench's baseline). */
   readonly spankArgs?: readonly string[] | null;
+  /** Each slurmd in a PID namespace of its own (as in a container), whose pids /proc does not
+   *  show: slurmstepd's children must still find their own namespaces. */
+  readonly slurmdPidNamespace?: boolean;
 }
 
 export class SlurmCluster {
@@ -38,6 +41,7 @@ export class SlurmCluster {
     /** The cluster's directory: slurm.conf, plugstack.conf, spools, logs, munge. */
     readonly dir: string,
     readonly nodes: readonly string[],
+    private readonly slurmdPidNamespace: boolean,
   ) {}
 
   get conf(): string {
@@ -54,7 +58,7 @@ export class SlurmCluster {
   static async start(site: TestSite, opts: ClusterOptions = {}): Promise<SlurmCluster> {
     const dir = fs.mkdtempSync("/tmp/chos-slurm-");
     fs.chmodSync(dir, 0o755);
-    const cluster = new SlurmCluster(site, dir, opts.nodes ?? ["n1", "n2"]);
+    const cluster = new SlurmCluster(site, dir, opts.nodes ?? ["n1", "n2"], opts.slurmdPidNamespace ?? false);
     try {
       await cluster.configure(opts.spankArgs === undefined ? site.moduleArgs() : opts.spankArgs);
       await cluster.startDaemons();
@@ -141,7 +145,8 @@ export class SlurmCluster {
     await this.waitFor(() => fs.existsSync(`${m}/sock`), "munged");
     this.daemon(["slurmctld", "-D", "-i", "-f", this.conf]);
     await this.waitFor(() => this.run("root", ["sinfo", "-h"]).status === 0, "slurmctld");
-    for (const n of this.nodes) this.daemon(["slurmd", "-D", "-f", this.conf, "-N", n]);
+    const pidns = this.slurmdPidNamespace ? ["unshare", "--pid", "--fork", "--kill-child"] : [];
+    for (const n of this.nodes) this.daemon([...pidns, "slurmd", "-D", "-f", this.conf, "-N", n]);
     await this.waitFor(() => {
       const r = this.run("root", ["sinfo", "-h", "-N", "-o", "%N %t", "-p", "batch"]);
       return (
