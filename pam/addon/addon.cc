@@ -10,6 +10,7 @@
 // loaded at all (a handle without a policy has nothing to evaluate).
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -83,6 +84,35 @@ Napi::Object ObjectField(Napi::Env env, const Napi::Object &obj, const char *nam
 	return v.As<Napi::Object>();
 }
 
+// context.job (the SDK's SlurmJob), when present, -> a chos_job the context owns.
+void ReadJob(Napi::Env env, const Napi::Value &v, chos_context *ctx)
+{
+	if (v.IsUndefined())
+		return;
+	if (!v.IsObject())
+		throw Napi::TypeError::New(env, "context.job must be an object when present");
+	Napi::Object j = v.As<Napi::Object>();
+	static const char *const keys[] = { "id",      "step", "partition",
+					    "account", "node", "submitHost" };
+	Napi::Array names = j.GetPropertyNames();
+	for (uint32_t i = 0; i < names.Length(); i++) {
+		std::string key = names.Get(i).As<Napi::String>().Utf8Value();
+		if (std::find(std::begin(keys), std::end(keys), key) == std::end(keys))
+			throw Napi::TypeError::New(env, "context.job: unknown key \"" + key + "\"");
+	}
+	ctx->job = static_cast<chos_job *>(calloc(1, sizeof(chos_job)));
+	if (!ctx->job)
+		throw Napi::Error::New(env, "out of memory");
+	ctx->job->id = Id(env, Field(j, "id"), "context.job.id");
+	ctx->job->step =
+		Dup(env, String(env, Field(j, "step"), "context.job.step"), "context.job.step");
+	ctx->job->partition = DupOrNull(env, Field(j, "partition"), "context.job.partition");
+	ctx->job->account = DupOrNull(env, Field(j, "account"), "context.job.account");
+	ctx->job->node =
+		Dup(env, String(env, Field(j, "node"), "context.job.node"), "context.job.node");
+	ctx->job->submit_host = DupOrNull(env, Field(j, "submitHost"), "context.job.submitHost");
+}
+
 // context (a LoginContext without `environments`) -> chos_context.
 void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 {
@@ -114,6 +144,7 @@ void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 		Dup(env, String(env, Field(c, "service"), "context.service"), "context.service");
 	ctx->remote_host = DupOrNull(env, Field(c, "remoteHost"), "context.remoteHost");
 	ctx->tty = DupOrNull(env, Field(c, "tty"), "context.tty");
+	ReadJob(env, Field(c, "job"), ctx);
 	Napi::Value req = Field(c, "requested");
 	if (req.IsNull() || req.IsUndefined())
 		return;
@@ -125,11 +156,15 @@ void ReadContext(Napi::Env env, const Napi::Object &c, chos_context *ctx)
 		throw Napi::TypeError::New(env,
 					   "context.requested.env is not a valid environment name");
 	std::string from = String(env, Field(r, "from"), "context.requested.from");
-	if (from != "env" && from != "file")
-		throw Napi::TypeError::New(env,
-					   "context.requested.from must be \"env\" or \"file\"");
+	chos_request_source source = CHOS_REQUEST_NONE;
+	for (auto s : { CHOS_REQUEST_ENV, CHOS_REQUEST_FILE, CHOS_REQUEST_OPTION })
+		if (from == chos_request_source_name(s))
+			source = s;
+	if (source == CHOS_REQUEST_NONE)
+		throw Napi::TypeError::New(
+			env, "context.requested.from must be \"env\", \"file\" or \"option\"");
 	ctx->requested = Dup(env, name, "context.requested.env");
-	ctx->requested_from = from == "env" ? CHOS_REQUEST_ENV : CHOS_REQUEST_FILE;
+	ctx->requested_from = source;
 }
 
 // An optional positive integer option (a limit); 0, the core's default, when absent.

@@ -3,8 +3,11 @@
  * every failure on the way goes through fallback(), the single place on_error is applied.
  * chos_session_open then checks the chosen tree against the trust rule and enters it with the
  * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
- * its `default` is tried once. The result carries the backend as its enum (the log line names
- * it) and the layer as printed (chos_decision_layer: "group:NAME" for a group file). */
+ * its `default` is tried once. With opts->view (a Slurm step) the same apply step builds the
+ * tree's view in a helper instead (view.h), for the step's tasks to enter; a failure there
+ * falls back exactly as a failed entry does. The result carries the backend as its enum (the
+ * log line names it) and the layer as printed (chos_decision_layer: "group:NAME" for a group
+ * file). */
 #include "session.h"
 #include "common/layout.h"
 #include "common/log.h"
@@ -134,7 +137,9 @@ static int gather(const struct chos_session_options *opts, struct chos_context *
 	ctx->service = strdup(opts->service ? opts->service : "chos");
 	ctx->remote_host = opts->remote_host ? strdup(opts->remote_host) : NULL;
 	ctx->tty = opts->tty ? strdup(opts->tty) : NULL;
-	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty))
+	ctx->job = opts->job ? chos_job_copy(opts->job) : NULL;
+	if (!ctx->service || (opts->remote_host && !ctx->remote_host) || (opts->tty && !ctx->tty) ||
+	    (opts->job && !ctx->job))
 		return chos_fail(&res->error, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -231,6 +236,8 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 	if (r < 0)
 		return r;
 	res->backend = chos_backend_for_root(opts->backend, root);
+	if (opts->view)
+		return chos_view_prepare(opts->view, res->backend, root, res->path, &res->error);
 	if (res->backend == CHOS_BACKEND_KMOD)
 		return chos_kmod_apply(root, res->path, home, &res->error);
 	return chos_namespace_apply(root, res->path, home, &res->error);

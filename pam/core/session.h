@@ -14,6 +14,7 @@
 #pragma once
 #include <stddef.h>
 #include "apply/backend.h"
+#include "apply/view.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -50,6 +51,10 @@ struct chos_session_options {
 	struct chos_policy *loaded; /* NULL, or the policy at `policy` already open
 					(chos_policy_open): evaluated instead of loaded again, so a
 					caller asking many times (chos list) loads it once */
+	const struct chos_job *job; /* a Slurm step's facts (spank_chos), or NULL */
+	struct chos_view *view;	    /* NULL: the caller enters the tree itself. Else (a Slurm
+				       step) the tree's view is built in a helper and kept here
+				       for its tasks to enter (view.h); the caller stays put */
 };
 
 struct chos_session_result {
@@ -70,7 +75,8 @@ struct chos_session_result {
 /* Decides without applying (outcome ENV means "would enter env"). Returns 0, or -EINVAL for
  * options without a user; every failure of the set-up is in the result, not the return. */
 int chos_session_decide(const struct chos_session_options *opts, struct chos_session_result *res);
-/* Decides and applies. When applying fails, on_error decides again (and is recorded). */
+/* Decides and applies (or, with opts->view, prepares the view). When applying fails, on_error
+ * decides again (and is recorded). */
 int chos_session_open(const struct chos_session_options *opts, struct chos_session_result *res);
 /* The one log line of a session: user="..." env=... requested=... reason="..." layer=...
  * backend=... us=N, and failed=... fault=... on_error=... error="..." when something failed. */

@@ -6,16 +6,19 @@
 //   "users": { "alice": { "uid": 2001, "gid": 2001, "groups": ["physics"], "home"?, "shell"? } },
 //   "cases": [
 //     { "name": "physics gets trixie", "user": "alice", "host"?, "service"?, "remoteHost"?, "tty"?,
-//       "requested"?: "tiny" | { "env": "tiny", "from": "env" | "file" },
+//       "requested"?: "tiny" | { "env": "tiny", "from": "env" | "file" | "option" },
+//       "job"?: { "id"?: 1, "step"?: "0", "partition"?: "gpu", "account"?, "node"?, "submitHost"? },
 //       "expect": { "env"?: "trixie" | null, "deny"?: "why", "decidedBy"?: "group:physics",
 //                   "fault"?: "throw" } }
 //   ]
 // }
 // A case's user is a name from "users" (home defaults to /home/NAME, shell to /bin/sh); an
-// expectation names at least one of env, deny, fault; decidedBy is checked when given.
+// expectation names at least one of env, deny, fault; decidedBy is checked when given. A case
+// with a job is a Slurm step: its service defaults to "slurm", the job's id to 1, its step to
+// "0", its node to the case's host, and the rest to null.
 import fs from "node:fs";
 import path from "node:path";
-import { FAULT_NAMES, type FaultName, type LoginRequest } from "../sdk/contract";
+import { FAULT_NAMES, type FaultName, type LoginRequest, type RequestSource, type SlurmJob } from "../sdk/contract";
 import type { ContextInput } from "./context";
 
 /** What a case expects; only the fields given are checked. */
@@ -76,8 +79,24 @@ function request(value: unknown, where: string): LoginRequest | null {
   if (typeof value === "string") return { env: value, from: "env" };
   const r = object(value, where, ["env", "from"]);
   const from = string(r.from, `${where}.from`);
-  if (from !== "env" && from !== "file") throw new CasesError(`${where}.from: expected "env" or "file"`);
-  return { env: string(r.env, `${where}.env`), from };
+  if (!REQUEST_SOURCES.includes(from as RequestSource)) {
+    throw new CasesError(`${where}.from: expected "env", "file" or "option"`);
+  }
+  return { env: string(r.env, `${where}.env`), from: from as RequestSource };
+}
+
+const REQUEST_SOURCES: readonly RequestSource[] = ["env", "file", "option"];
+
+function job(value: unknown, where: string, host: string): SlurmJob {
+  const j = object(value, where, ["id", "step", "partition", "account", "node", "submitHost"]);
+  return {
+    id: j.id === undefined ? 1 : integer(j.id, `${where}.id`),
+    step: j.step === undefined ? "0" : string(j.step, `${where}.step`),
+    partition: nullableString(j.partition ?? null, `${where}.partition`),
+    account: nullableString(j.account ?? null, `${where}.account`),
+    node: j.node === undefined ? host : string(j.node, `${where}.node`),
+    submitHost: nullableString(j.submitHost ?? null, `${where}.submitHost`),
+  };
 }
 
 function expectation(value: unknown, where: string): Expectation {
@@ -111,12 +130,14 @@ export function parseCases(text: string, file: string): CasesFile {
     if (!Array.isArray(top.cases) || top.cases.length === 0) throw new CasesError(`cases: expected a non-empty array`);
     const cases = top.cases.map((raw, i): Case => {
       const where = `cases[${i}]`;
-      const c = object(raw, where, ["name", "user", ...CONTEXT_KEYS, "requested", "expect"]);
+      const c = object(raw, where, ["name", "user", ...CONTEXT_KEYS, "requested", "job", "expect"]);
       const name = string(c.name, `${where}.name`);
       const userName = string(c.user, `${where}.user`);
       if (!(userName in users)) throw new CasesError(`${where}.user: "${userName}" is not in "users"`);
       const u = object(users[userName], `users.${userName}`, ["uid", "gid", "groups", "home", "shell"]);
       const pick = (key: (typeof CONTEXT_KEYS)[number]): unknown => (key in c ? c[key] : defaults[key]);
+      const host = string(pick("host") ?? "localhost", `${where}.host`);
+      const service = c.job === undefined ? "sshd" : "slurm";
       return {
         name,
         context: {
@@ -128,11 +149,12 @@ export function parseCases(text: string, file: string): CasesFile {
             shell: u.shell === undefined ? "/bin/sh" : string(u.shell, `users.${userName}.shell`),
             groups: strings(u.groups, `users.${userName}.groups`),
           },
-          host: { name: string(pick("host") ?? "localhost", `${where}.host`) },
-          service: string(pick("service") ?? "sshd", `${where}.service`),
+          host: { name: host },
+          service: string((c.job === undefined ? pick("service") : c.service) ?? service, `${where}.service`),
           remoteHost: nullableString(pick("remoteHost") ?? null, `${where}.remoteHost`),
           tty: nullableString(pick("tty") ?? null, `${where}.tty`),
           requested: request(c.requested ?? null, `${where}.requested`),
+          ...(c.job === undefined ? {} : { job: job(c.job, `${where}.job`, host) }),
         },
         expect: expectation(c.expect, `${where}.expect`),
       };

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { bundlePolicy } from "../bundle/bundle";
 import { BundleMap } from "../bundle/sourcemap";
+import type { SlurmJob } from "../sdk/contract";
 import { parseArgs, positionals } from "./args";
 import { CONTEXT_OPTIONS, type ContextInput, contextFromArgs } from "./context";
 import { defaultCatalogue, type NativeDecision, native, showPosition, type TsPosition, tsPosition } from "./engine";
@@ -21,7 +22,9 @@ import type { Output } from "./io";
 
 export const EXPLAIN_USAGE = [
   "explain DIR|BUNDLE --user NAME [--catalogue FILE] [--uid N] [--gid N] [--groups a,b] [--home H]\n" +
-    "        [--shell S] [--host H] [--service S] [--requested ENV] [--json] [--trust-any-owner]",
+    "        [--shell S] [--host H] [--service S] [--requested ENV] [--json] [--trust-any-owner]\n" +
+    "        [--service slurm [--job-id N] [--step S] [--partition P] [--account A] [--node N]\n" +
+    "         [--submit-host H]]",
   "where NAME lands and why (facts from NSS, flags override); a policy fault exits 1",
 ];
 
@@ -30,6 +33,8 @@ export interface Explanation {
   readonly user: string;
   readonly host: string;
   readonly service: string;
+  /** The Slurm step's facts, for --service slurm. */
+  readonly job?: SlurmJob;
   readonly env: string | null;
   readonly deny?: string;
   readonly reason: string;
@@ -54,6 +59,7 @@ function explanation(ctx: ContextInput, d: NativeDecision, map: BundleMap | unde
     user: ctx.user.name,
     host: ctx.host.name,
     service: ctx.service,
+    ...(ctx.job !== undefined ? { job: ctx.job } : {}),
     env: d.env,
     ...(d.deny !== undefined ? { deny: d.deny } : {}),
     reason: d.reason,
@@ -79,7 +85,8 @@ function printText(e: Explanation, io: Output): void {
     return;
   }
   const outcome = e.deny !== undefined ? "denied" : (e.env ?? "host (no switch)");
-  io.out(`${e.user} on ${e.host} (${e.service}): ${outcome}`);
+  const step = e.job === undefined ? "" : `, job ${e.job.id} step ${e.job.step} in ${e.job.partition ?? "?"}`;
+  io.out(`${e.user} on ${e.host} (${e.service}${step}): ${outcome}`);
   io.out(`  reason     ${e.deny ?? (e.reason || "(none given)")}`);
   io.out(`  decidedBy  ${e.decidedBy}`);
   if (e.file !== null) io.out(`  source     ${showPosition({ file: e.file, line: e.line })}`);

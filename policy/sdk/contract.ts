@@ -24,8 +24,14 @@ export interface LoginHost {
   readonly name: string;
 }
 
-/** Where the user's own request came from: `$CHOS`, else the file `~/.chos`. */
-export type RequestSource = "env" | "file";
+/** Where the user's own request came from: `$CHOS`, the file `~/.chos`, or a Slurm job's
+ *  `--chos=ENV` option (srun, sbatch, salloc). */
+export type RequestSource = "env" | "file" | "option";
+
+/** How a request's source is named in reasons: `$CHOS`, `~/.chos`, `--chos`. */
+export function requestSourceName(from: RequestSource): string {
+  return from === "env" ? "$CHOS" : from === "file" ? "~/.chos" : "--chos";
+}
 
 /** The environment the user asked for. */
 export interface LoginRequest {
@@ -35,20 +41,41 @@ export interface LoginRequest {
   readonly from: RequestSource;
 }
 
+/** A Slurm job step being started on a compute node (service "slurm", spank_chos). The ids
+ *  are slurmstepd's; partition, account, submit host and the node's name are what the job's
+ *  environment reports, which its owner can change: never grant more on them than a request
+ *  (`host.name` is the node's own). */
+export interface SlurmJob {
+  /** Job id. */
+  readonly id: number;
+  /** Step id: "0", "1", ..., or "batch" (the batch script), "interactive". */
+  readonly step: string;
+  /** Partition the job runs in, as reported by the job; null when it does not say. */
+  readonly partition: string | null;
+  /** Account the job is charged to, as reported by the job; null when it does not say. */
+  readonly account: string | null;
+  /** This node's Slurm name (`slurmd -N`; usually the short host name), as reported. */
+  readonly node: string;
+  /** Host the job was submitted from, as reported by the job; null when it does not say. */
+  readonly submitHost: string | null;
+}
+
 /** Every fact a policy may base its decision on. */
 export interface LoginContext {
   /** The user logging in. */
   readonly user: LoginUser;
   /** The host being logged in to. */
   readonly host: LoginHost;
-  /** PAM service: "sshd", "su", "login", "chos", ... */
+  /** PAM service: "sshd", "su", "login", "chos", ...; "slurm" for a Slurm job step. */
   readonly service: string;
   /** Remote host reported by PAM, or null for a local login. */
   readonly remoteHost: string | null;
   /** Terminal, or null when there is none. */
   readonly tty: string | null;
-  /** The user's request ($CHOS, else ~/.chos), or null. */
+  /** The user's request (a job's --chos, else $CHOS, else ~/.chos at a login), or null. */
   readonly requested: LoginRequest | null;
+  /** The job step, present for service "slurm" only. */
+  readonly job?: SlurmJob;
   /** Environment names listed in the catalogue (/etc/chos %SHELLS), in file order. */
   readonly environments: readonly string[];
 }

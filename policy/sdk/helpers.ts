@@ -1,7 +1,7 @@
 // Helpers admins import from "chos-policy/sdk". Decisions made by use() and deny() remember
 // where they were made (a non-enumerable `__at`, "LINE:COLUMN" in the bundle) so that
 // `chos-policy explain` and the syslog line can name the .ts line that decided.
-import type { DenyDecision, LoginContext, UseDecision } from "./contract";
+import { type DenyDecision, type LoginContext, requestSourceName, type UseDecision } from "./contract";
 
 /** Position of the caller `depth` frames above this function, as "LINE:COLUMN", if known. */
 function callSite(depth: number): string | undefined {
@@ -56,6 +56,12 @@ export function hostMatches(ctx: LoginContext, ...patterns: readonly (string | R
   return patterns.some((p) => (typeof p === "string" ? hostPattern(p) : p).test(ctx.host.name));
 }
 
+/** True for a Slurm job step whose partition is one of `partitions` (as the job reports it). */
+export function inPartition(ctx: LoginContext, ...partitions: readonly string[]): boolean {
+  const partition = ctx.job?.partition;
+  return partition !== undefined && partition !== null && partitions.includes(partition);
+}
+
 /** True when `env` is listed in the catalogue. */
 export function listed(ctx: LoginContext, env: string): boolean {
   return ctx.environments.includes(env);
@@ -72,6 +78,6 @@ export function requestedEnv(ctx: LoginContext, allowed?: readonly string[]): st
 export function honourRequest(ctx: LoginContext, allowed?: readonly string[]): UseDecision | null {
   const env = requestedEnv(ctx, allowed);
   if (env === null) return null;
-  const from = ctx.requested?.from === "env" ? "$CHOS" : "~/.chos";
+  const from = requestSourceName(ctx.requested?.from ?? "env");
   return stamped({ env, reason: `requested in ${from}` }, callSite(2));
 }

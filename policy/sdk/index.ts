@@ -12,6 +12,18 @@ export type {
   LoginUser,
   PolicyFunction,
   RequestSource,
+  SlurmJob,
   UseDecision,
 } from "./contract";
-export { deny, honourRequest, hostMatches, hostPattern, inGroup, listed, requestedEnv, use } from "./helpers";
+export { requestSourceName } from "./contract";
+export {
+  deny,
+  honourRequest,
+  hostMatches,
+  hostPattern,
+  inGroup,
+  inPartition,
+  listed,
+  requestedEnv,
+  use,
+} from "./helpers";

@@ -8,7 +8,13 @@
 //   5. else the host (no switch).
 // Only null and undefined mean "no opinion": anything else a policy returns is that layer's
 // decision, and the C sandbox checks its shape and that its environment is listed.
-import type { BundleGlobal, LoginContext, PolicyFunction, PrecedenceResult } from "./contract";
+import {
+  type BundleGlobal,
+  type LoginContext,
+  type PolicyFunction,
+  type PrecedenceResult,
+  requestSourceName,
+} from "./contract";
 
 /** One policy file as the bundle entry registers it. */
 export interface PolicyFile {
@@ -48,7 +54,7 @@ export function precedence(site: PolicyFile, groups: ReadonlyMap<string, PolicyF
       chos.current = undefined;
       const requested = ctx.requested;
       if (requested !== null && ctx.environments.includes(requested.env)) {
-        const from = requested.from === "env" ? "$CHOS" : "~/.chos";
+        const from = requestSourceName(requested.from);
         return { layer: "request", value: { env: requested.env, reason: `requested in ${from}` } };
       }
       if (ctx.environments.includes("default")) {

@@ -1,6 +1,7 @@
 // README command 1, end to end: `scripts/demo --no-build` (CI has just built everything, and
 // `npm ci` would pull node_modules from under jest) must print the table of logins the example
-// policy implies, and leave nothing behind: no users, PAM service, sshd, /dev/log or mounts.
+// policy implies (the ssh logins and the batch job), and leave nothing behind: no users, PAM
+// service, sshd, Slurm daemon, /dev/log or mounts.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -31,6 +32,7 @@ test("the demo prints who landed where and why, then removes everything it made"
     ["dave", "~/.chos=tiny", "tiny", "group:admins: requested in ~/.chos", TINY],
     ["erin", "~/.chos=tiny", "tiny", "request: requested in ~/.chos", TINY],
     ["erin", "-", "default", "default: the catalogue's default", TRIXIE],
+    ["alice", "sbatch --chos=tiny", "tiny", "group:physics: requested in --chos", TINY],
   ]);
   expect(r.status).toBe(0);
 
@@ -38,6 +40,7 @@ test("the demo prints who landed where and why, then removes everything it made"
   expect(fs.existsSync("/run/chos-demo")).toBe(false);
   expect(fs.existsSync("/etc/pam.d/chos-demo-sshd")).toBe(false);
   expect(spawnSync("pgrep", ["-f", "chos-demo-sshd"]).status).toBe(1);
+  expect(spawnSync("pgrep", ["-f", "/run/chos-demo/slurm"]).status).toBe(1);
   expect(["alice", "bob", "carol", "dave", "erin"].filter((u) => exists("passwd", u))).toEqual(usersBefore);
   expect(fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").length).toBe(mountsBefore);
 }, 900_000); // the first run on a machine builds the trixie tree

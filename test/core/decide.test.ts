@@ -84,6 +84,32 @@ describe("decide", () => {
       expect(d.reason).toBe(`${name}|${name}`);
     }));
 
+  test("a Slurm step's job facts and a --chos request reach the policy as the contract says", () =>
+    withDir((dir) => {
+      const job = { id: 42, step: "batch", partition: "gpu", account: null, node: "n1", submitHost: 'lo"gin' };
+      const context = { ...ALICE, service: "slurm", job, requested: { env: "el9", from: "option" as const } };
+      const d = decide(
+        dir,
+        { site: 'return { env: "sl7", reason: JSON.stringify([ctx.job, ctx.requested]) };' },
+        { context },
+      );
+      expect(JSON.parse(d.reason)).toEqual([job, { env: "el9", from: "option" }]);
+      // A login has no job key at all, as the contract's `job?`.
+      const login = decide(dir, { site: 'return { env: "sl7", reason: String("job" in ctx) };' });
+      expect(login.reason).toBe("false");
+    }));
+
+  test("bad job input is a TypeError naming the field or the key", () =>
+    withDir((dir) => {
+      const job = { id: 1, step: "0", partition: null, account: null, node: "n1", submitHost: null };
+      const bad = (j: unknown) => () =>
+        decide(dir, { site: "return null;" }, { context: { ...ALICE, job: j as typeof job } });
+      expect(bad({ ...job, queue: "x" })).toThrow('context.job: unknown key "queue"');
+      expect(bad({ ...job, id: -1 })).toThrow("context.job.id must be an integer from 0 to 2^32-1");
+      expect(bad({ ...job, node: null })).toThrow("context.job.node must be a string");
+      expect(bad("n1")).toThrow("context.job must be an object when present");
+    }));
+
   test("bad context input is a TypeError naming the field", () =>
     withDir((dir) => {
       expect(() =>

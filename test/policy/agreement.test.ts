@@ -26,7 +26,7 @@ describe("native vs WASM agreement", () => {
   test("both engines agree on every case of the example policy", async () => {
     const report = await runCases(EXAMPLE, path.join(EXAMPLE, "cases.json"));
     expect(report.results.filter((r) => r.status !== "PASS")).toEqual([]);
-    expect(report.total).toBe(11);
+    expect(report.total).toBe(14);
   });
 
   test("for valid decisions the two results are identical, field for field", () =>

@@ -59,12 +59,22 @@ describe("cases file", () => {
     [
       "an unknown case key",
       cases({ cases: [{ ...CASE, hots: "x" }] }),
-      'f.json: cases[0]: unknown key "hots" (allowed: name, user, host, service, remoteHost, tty, requested, expect)',
+      'f.json: cases[0]: unknown key "hots" (allowed: name, user, host, service, remoteHost, tty, requested, job, expect)',
     ],
     [
       "a bad request source",
       cases({ cases: [{ ...CASE, requested: { env: "x", from: "argv" } }] }),
-      'f.json: cases[0].requested.from: expected "env" or "file"',
+      'f.json: cases[0].requested.from: expected "env", "file" or "option"',
+    ],
+    [
+      "an unknown job key",
+      cases({ cases: [{ ...CASE, job: { partition: "gpu", queue: "x" } }] }),
+      'f.json: cases[0].job: unknown key "queue" (allowed: id, step, partition, account, node, submitHost)',
+    ],
+    [
+      "a job id that is not an integer",
+      cases({ cases: [{ ...CASE, job: { id: "7" } }] }),
+      "f.json: cases[0].job.id: expected an integer >= 0",
     ],
     [
       "an empty expectation",
@@ -78,6 +88,19 @@ describe("cases file", () => {
     ],
     ["a case that is not an object", cases({ cases: ["alice"] }), "f.json: cases[0]: expected an object"],
   ];
+
+  test("a case with a job is a Slurm step: service slurm, job defaults from the case", () => {
+    const file = parseCases(cases({ cases: [{ ...CASE, host: "n07", job: { partition: "gpu" } }] }), "f.json");
+    expect(file.cases[0].context.service).toBe("slurm");
+    expect(file.cases[0].context.job).toEqual({
+      id: 1,
+      step: "0",
+      partition: "gpu",
+      account: null,
+      node: "n07",
+      submitHost: null,
+    });
+  });
 
   test.each(BAD)("rejects %s", (_name, text, message) => {
     expect(() => parseCases(text, "f.json")).toThrow(message);

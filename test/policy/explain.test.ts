@@ -32,6 +32,42 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string[];
 }
 
 describe("chos-policy explain", () => {
+  test("--service slurm --partition explains a job step with the job's facts", async () => {
+    const r = await cli(
+      "explain",
+      EXAMPLE,
+      "--catalogue",
+      CATALOGUE,
+      ...carol(),
+      "--host",
+      "n01",
+      "--service",
+      "slurm",
+      "--job-id",
+      "42",
+      "--partition",
+      "gpu",
+      "--trust-any-owner",
+    );
+    expect(r).toEqual({
+      code: 0,
+      stdout: [
+        "carol on n01 (slurm, job 42 step 0 in gpu): denied",
+        "  reason     the legacy tree has no GPU drivers: use the batch partition",
+        "  decidedBy  group:legacy",
+        "  source     policy.d/legacy.ts:7",
+        "  loaded     source",
+      ],
+      stderr: [],
+    });
+  });
+
+  test("a job flag without --service slurm is refused, saying what to add", async () => {
+    const r = await cli("explain", EXAMPLE, "--catalogue", CATALOGUE, ...carol(), "--partition", "gpu");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.join("\n")).toContain("explain: --partition describes a Slurm step: add --service slurm");
+  });
+
   test("prints the decision, its reason, layer and .ts line", async () => {
     const r = await cli(
       "explain",

@@ -50,6 +50,7 @@ test.each([
   ["pam/core/facts/request.c", undefined],
   ["pam/module/CMakeLists.txt", undefined],
   ["pam/cmd/list.c", undefined],
+  ["pam/spank/step_facts.c", undefined],
   ["pam/fuzz/fuzz_policy.c", "fuzz_policy"],
   ["kmod/tasks.c", "kmod_dkms"],
 ])(

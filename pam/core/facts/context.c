@@ -2,7 +2,9 @@
  * Login facts from NSS and the host, and their JSON text in the exact shape of the SDK's
  * LoginContext (policy/sdk/contract.ts), keys in the contract's order:
  *   {"user":{"name","uid","gid","home","shell","groups"},"host":{"name"},"service",
- *    "remoteHost","tty","requested":{"env","from"}|null,"environments":[...]}
+ *    "remoteHost","tty","requested":{"env","from"}|null,
+ *    "job":{"id","step","partition","account","node","submitHost"} (Slurm steps only),
+ *    "environments":[...]}
  * Strings come from NSS, PAM and users, so the JSON writer escapes every control character and
  * replaces bytes that are not UTF-8 with U+FFFD: the policy always gets valid JSON text. */
 #include "facts/context.h"
@@ -248,6 +250,33 @@ static void put_json_string_or_null(struct buf *b, const char *s)
 		puts_(b, "null");
 }
 
+const char *chos_request_source_name(enum chos_request_source from)
+{
+	static const char *const names[] = { "none", "env", "file", "option" };
+	return names[from];
+}
+
+/* ,"job":{...}: the key is there for Slurm steps only, as the contract's `job?`. */
+static void put_job(struct buf *b, const struct chos_job *job)
+{
+	char num[32]; /* an unsigned long */
+
+	snprintf(num, sizeof(num), "%lu", job->id);
+	puts_(b, ",\"job\":{\"id\":");
+	puts_(b, num);
+	puts_(b, ",\"step\":");
+	put_json_string(b, job->step ? job->step : "");
+	puts_(b, ",\"partition\":");
+	put_json_string_or_null(b, job->partition);
+	puts_(b, ",\"account\":");
+	put_json_string_or_null(b, job->account);
+	puts_(b, ",\"node\":");
+	put_json_string(b, job->node ? job->node : "");
+	puts_(b, ",\"submitHost\":");
+	put_json_string_or_null(b, job->submit_host);
+	puts_(b, "}");
+}
+
 char *chos_context_to_json(const struct chos_context *ctx, const struct chos_catalogue *cat)
 {
 	struct buf b = { 0 };
@@ -281,11 +310,14 @@ char *chos_context_to_json(const struct chos_context *ctx, const struct chos_cat
 	if (ctx->requested && ctx->requested_from != CHOS_REQUEST_NONE) {
 		puts_(&b, "{\"env\":");
 		put_json_string(&b, ctx->requested);
-		puts_(&b, ctx->requested_from == CHOS_REQUEST_ENV ? ",\"from\":\"env\"}"
-								  : ",\"from\":\"file\"}");
+		puts_(&b, ",\"from\":\"");
+		puts_(&b, chos_request_source_name(ctx->requested_from));
+		puts_(&b, "\"}");
 	} else {
 		puts_(&b, "null");
 	}
+	if (ctx->job)
+		put_job(&b, ctx->job);
 	puts_(&b, ",\"environments\":[");
 	for (size_t i = 0; cat && i < cat->count; i++) {
 		if (i)
@@ -314,5 +346,48 @@ void chos_context_free(struct chos_context *ctx)
 	free(ctx->remote_host);
 	free(ctx->tty);
 	free(ctx->requested);
+	chos_job_free(ctx->job);
 	memset(ctx, 0, sizeof(*ctx));
+}
+
+void chos_job_free(struct chos_job *job)
+{
+	if (!job)
+		return;
+	free(job->step);
+	free(job->partition);
+	free(job->account);
+	free(job->node);
+	free(job->submit_host);
+	free(job);
+}
+
+/* strdup of s, NULL staying NULL; *failed set when out of memory. */
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*failed = true;
+	return d;
+}
+
+struct chos_job *chos_job_copy(const struct chos_job *job)
+{
+	struct chos_job *c = calloc(1, sizeof(*c));
+	bool failed = !c;
+
+	if (failed)
+		return NULL;
+	c->id = job->id;
+	c->step = dup_or_null(job->step ? job->step : "", &failed);
+	c->partition = dup_or_null(job->partition, &failed);
+	c->account = dup_or_null(job->account, &failed);
+	c->node = dup_or_null(job->node ? job->node : "", &failed);
+	c->submit_host = dup_or_null(job->submit_host, &failed);
+	if (failed) {
+		chos_job_free(c);
+		return NULL;
+	}
+	return c;
 }

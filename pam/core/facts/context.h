@@ -10,7 +10,21 @@
 enum chos_request_source {
 	CHOS_REQUEST_NONE,
 	CHOS_REQUEST_ENV,
-	CHOS_REQUEST_FILE
+	CHOS_REQUEST_FILE,
+	CHOS_REQUEST_OPTION /* a Slurm job's --chos=ENV */
+};
+
+/* A Slurm job step's facts (the SDK's SlurmJob), set by spank_chos only. The ids come from
+ * slurmstepd; partition, account, the submit host and the node's name from the job's
+ * environment, which the submitting user can change: a policy must not trust them more than
+ * the request. */
+struct chos_job {
+	unsigned long id;  /* job id */
+	char *step;	   /* "0", "1"..., or "batch", "extern", "interactive" */
+	char *partition;   /* NULL when not known */
+	char *account;	   /* NULL when not known */
+	char *node;	   /* the Slurm node's name (slurmd -N) */
+	char *submit_host; /* NULL when not known */
 };
 
 struct chos_context {
@@ -30,6 +44,7 @@ struct chos_context {
 	char *tty;	   /* NULL when none */
 	char *requested;   /* NULL when none; already checked with chos_name_valid */
 	enum chos_request_source requested_from;
+	struct chos_job *job; /* NULL unless a Slurm job step */
 };
 
 /* Fills user, uid, gid, home, shell, groups and gids from NSS (getpwnam_r, getgrouplist, once);
@@ -43,3 +58,8 @@ int chos_context_set_host(struct chos_context *ctx, struct chos_error *err);
  * not UTF-8 become U+FFFD. Caller frees; NULL when out of memory. */
 char *chos_context_to_json(const struct chos_context *ctx, const struct chos_catalogue *cat);
 void chos_context_free(struct chos_context *ctx);
+/* "env", "file", "option": the contract's RequestSource ("none" for NONE). */
+const char *chos_request_source_name(enum chos_request_source from);
+/* A deep copy of job (NULL when out of memory), and its release (NULL is fine). */
+struct chos_job *chos_job_copy(const struct chos_job *job);
+void chos_job_free(struct chos_job *job);

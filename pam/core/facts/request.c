@@ -409,10 +409,14 @@ int chos_request_fill(struct chos_context *ctx, const struct chos_request_option
 	ctx->requested_from = CHOS_REQUEST_NONE;
 	/* The first source that is set is the request, good or bad: a rejected $CHOS does not fall
 	 * through to ~/.chos, so the user always gets the answer to what they asked. */
+	if (opts->option)
+		return accept_name(ctx, opts->option, CHOS_REQUEST_OPTION, "--chos", opts->log);
 	if (opts->pam_env)
 		return accept_name(ctx, opts->pam_env, CHOS_REQUEST_ENV, "$CHOS (PAM)", opts->log);
 	if (opts->process_env)
 		return accept_name(ctx, opts->process_env, CHOS_REQUEST_ENV, "$CHOS", opts->log);
+	if (opts->skip_file)
+		return 0;
 	if (!ctx->home || ctx->home[0] != '/' ||
 	    snprintf(path, sizeof(path), "%s/%s", ctx->home, conf) >= (int)sizeof(path)) {
 		chos_log(opts->log, LOG_WARNING, "user \"%s\": home \"%s\" unusable, ~/%s not read",

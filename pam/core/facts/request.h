@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The user's request: which environment the user asks for. `$CHOS` from the PAM environment,
- * else from the process environment (sshd's AcceptEnv, `CHOS=x su ...`), else the first line of
- * ~/.chos (the seed's file; its name is the module's user_conf_file=).
+ * The user's request: which environment the user asks for. A Slurm job's `--chos=ENV`, else
+ * `$CHOS` from the PAM environment, else from the process environment (sshd's AcceptEnv,
+ * `CHOS=x su ...`, a job's), else the first line of ~/.chos (the seed's file; its name is the
+ * module's user_conf_file=), which a Slurm step does not read (skip_file).
  *
  * The file lives in a directory the user controls, so it is read by a child task (request.c
  * says how it is made and why the user can never touch it) that has the user's groups and
@@ -27,9 +28,12 @@
 #define CHOS_USER_CONF_DEFAULT ".chos"
 
 struct chos_request_options {
+	const char *option;	 /* a Slurm job's --chos=ENV, or NULL: first of all */
 	const char *pam_env;	 /* $CHOS from the PAM environment, or NULL */
 	const char *process_env; /* $CHOS from the process environment, or NULL */
 	const char *user_conf;	 /* file name relative to the home; NULL: CHOS_USER_CONF_DEFAULT */
+	int skip_file; /* Slurm steps: the request is --chos or the submitter's $CHOS, which
+			  pam_chos set from ~/.chos at their login; no file read per step */
 	const struct chos_log *log;
 };
 

@@ -5,6 +5,7 @@
 import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REPO } from "./repo";
 
 export interface RunResult {
   readonly status: number | null;
@@ -19,7 +20,7 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-const INIT = path.join(__dirname, "ns-init.sh");
+const INIT = path.join(REPO, "test/system/lib/ns-init.sh");
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

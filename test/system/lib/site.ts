@@ -5,9 +5,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type RunResult, TestNamespace } from "./namespace";
+import { REPO } from "./repo";
 import { prepareTrees, type Trees } from "./trees";
 
-export const REPO = path.resolve(__dirname, "../../..");
+export { REPO };
 export const NATIVE = path.join(REPO, "dist/native");
 export const PAM_CHOS = path.join(NATIVE, "pam_chos.so");
 export const CHOS = path.join(NATIVE, "chos");

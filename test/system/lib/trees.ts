@@ -1,6 +1,7 @@
 // The OS trees of the system tiers, from scripts/make-trees (cached; instant after the first run).
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import { REPO } from "./repo";
 
 export interface Trees {
   /** busybox-static tree; PRETTY_NAME="chos tiny (busybox)". */
@@ -14,8 +15,6 @@ export const PRETTY = {
   tiny: "chos tiny (busybox)",
   trixie: "Debian GNU/Linux 13 (trixie)",
 } as const;
-
-const REPO = path.resolve(__dirname, "../../..");
 
 /** Builds the trees if needed and returns their real paths (the ones a catalogue lists). */
 export function prepareTrees(linkDir: string): Trees {

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * A view built once and entered by many processes: what a Slurm step's tasks share (one mount
+ * namespace, one root change, however many ranks). Apply split in two:
+ *
+ *   chos_view_prepare  forks a helper that makes the backend's view (pivot.c: private rslave
+ *                      namespace, ROOT bound on itself, TREE on the link for the namespace
+ *                      backend, pivot_root) and keeps a handle on its mount namespace; the
+ *                      helper then exits, the handle keeps the namespace alive. The caller's
+ *                      own mounts and root are untouched: it may be multi-threaded (slurmstepd,
+ *                      where unshare(CLONE_NEWNS) is refused), the helper is not.
+ *   chos_view_enter    moves the calling process (single-threaded: a task before exec) into
+ *                      that namespace with setns, which also makes its root and working
+ *                      directory the view's root; then chdir to the home. With the kmod backend
+ *                      it first sets the caller's link to TREE (the link is per process).
+ *
+ * Nothing is mounted per task, and the namespace dies with the handle and the last task. */
+#pragma once
+#include "apply/backend.h"
+#include "common/error.h"
+
+struct chos_view {
+	int mntns;		   /* the view's mount namespace (O_CLOEXEC), -1 when none */
+	enum chos_backend backend; /* KMOD or NAMESPACE */
+	char tree[4096];	   /* PATH_MAX: the kmod backend's link target */
+};
+
+/* A view with no namespace (mntns -1): call before chos_view_prepare or chos_view_close. */
+void chos_view_init(struct chos_view *view);
+/* Builds the view of BACKEND (KMOD or NAMESPACE) for TREE under ROOT as above. On failure err
+ * names the backend's failed step, as chos_namespace_apply and chos_kmod_apply would, and the
+ * view stays empty. Needs CAP_SYS_ADMIN. Returns 0 or -errno. */
+int chos_view_prepare(struct chos_view *view, enum chos_backend backend, const char *root,
+		      const char *tree, struct chos_error *err);
+/* Enters the prepared view (see above); HOME may be NULL ("/"). Returns 0 or -errno. */
+int chos_view_enter(const struct chos_view *view, const char *home, struct chos_error *err);
+/* Releases the handle; the view stays for the processes inside it. */
+void chos_view_close(struct chos_view *view);

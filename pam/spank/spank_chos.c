@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * spank_chos: puts every task of a Slurm job step into the OS tree the site policy picks, on
+ * every node (README.md, "Slurm"). Glue only, like pam_chos: the core parses the plugstack
+ * arguments (session_args.c: policy= catalogue= root= backend= on_error= debug) and decides
+ * (session.c); this file maps slurmstepd's callbacks onto it.
+ *
+ *   slurm_spank_init             registers --chos=ENV in srun, sbatch and salloc (a static
+ *                                spank_options[] reaches srun only); in slurmstepd, checks the
+ *                                arguments: a typo fails every step rather than weaken them
+ *   slurm_spank_init_post_opt    slurmstepd, root, once per step before any task forks:
+ *                                decides with service "slurm" and the job's facts, and builds
+ *                                the tree's view once (view.h: a helper, since slurmstepd is
+ *                                multi-threaded and unshare(CLONE_NEWNS) is refused there).
+ *                                A denial fails every task with the policy's reason
+ *   slurm_spank_task_init_privileged  each task's child, root, single-threaded, before setuid,
+ *                                chdir and exec: setns into the step's view. No mount per task
+ *   slurm_spank_exit             drops the view's handle; the tasks keep the namespace
+ *
+ * The request is --chos, else the job's $CHOS (the submitting session's, which pam_chos set):
+ * both are the user's wish, judged by the policy like ~/.chos. One log line per step, the
+ * pam_chos fields plus job= and step=, to syslog (authpriv) and slurmd's log. */
+#include <slurm/spank.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "session_args.h"
+#include "step_facts.h"
+
+SPANK_PLUGIN(chos, 1);
+
+/* --chos's value as slurmstepd hands it to the callback: longer than a name and its NUL is
+ * cut at CHOS_NAME_MAX + 1 bytes, which the core's name check then refuses, as at login. */
+static char option_value[CHOS_NAME_MAX + 2];
+static int option_given;
+
+static int take_option(int val, const char *optarg, int remote)
+{
+	(void)val;
+	if (remote && optarg) {
+		snprintf(option_value, sizeof(option_value), "%s", optarg);
+		option_given = 1;
+	}
+	return 0;
+}
+
+static struct spank_option chos_option = {
+	.name = "chos",
+	.arginfo = "ENV",
+	.usage = "Run in the OS environment ENV, if the site's policy allows it (chos list)",
+	.has_arg = 1,
+	.cb = take_option,
+};
+
+/* The step's state from init_post_opt to the tasks: slurmstepd runs one step per process. */
+static struct chos_view step_view = { .mntns = -1 };
+static char step_home[STEP_PATH_MAX];
+/* A denied step: the policy's reason, said by every task on the job's stderr before it fails. */
+static int step_denied;
+static char step_reason[CHOS_REASON_MAX + 1];
+
+/* The core's lines (rejected requests, console.log, debug) go where the outcome line goes. */
+static void log_line(void *userdata, int priority, const char *line)
+{
+	(void)userdata;
+	syslog(LOG_AUTHPRIV | priority, "spank_chos: %s", line);
+	if (priority <= LOG_WARNING)
+		slurm_error("spank_chos: %s", line);
+	else
+		slurm_info("spank_chos: %s", line);
+}
+
+/* Refuses the step: every task says why on the job's stderr and fails before it execs. */
+static void refuse_step(const char *reason)
+{
+	step_denied = 1;
+	snprintf(step_reason, sizeof(step_reason), "%s", reason);
+}
+
+static int parse(int ac, char **av, struct chos_session_args *a)
+{
+	struct chos_error err = { 0 };
+	char line[CHOS_ERROR_MAX + 64]; /* the message and the words around it */
+
+	if (chos_session_parse_args(ac, (const char *const *)av, a, &err) < 0) {
+		snprintf(line, sizeof(line), "%s: step refused; see plugstack.conf", err.message);
+		log_line(NULL, LOG_ERR, line);
+		return -1;
+	}
+	return 0;
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	struct chos_session_args a;
+	spank_context_t where = spank_context();
+
+	if (where != S_CTX_LOCAL && where != S_CTX_ALLOCATOR && where != S_CTX_REMOTE)
+		return 0;
+	if (spank_option_register(sp, &chos_option) != ESPANK_SUCCESS) {
+		slurm_error("spank_chos: could not register --chos");
+		return -1;
+	}
+	/* A typo must not weaken the set-up: srun, sbatch and salloc refuse to submit, and a
+	 * step that still gets here (a node's plugstack differs) runs no task. */
+	if (parse(ac, av, &a) == 0)
+		return 0;
+	if (where != S_CTX_REMOTE)
+		return -1;
+	refuse_step("spank_chos's arguments are wrong (see the node's log)");
+	return 0;
+}
+
+/* The one outcome line: pam_chos's fields (chos_session_describe) plus the job and step. */
+static void log_outcome(const struct chos_session_result *res, const struct step_facts *f,
+			const struct chos_log *log)
+{
+	/* The session's fields (a few hundred bytes) plus an error message, as pam_chos's. */
+	char line[1024 + CHOS_ERROR_MAX];
+	size_t n;
+
+	chos_session_describe(res, f->user, line, sizeof(line));
+	n = strlen(line);
+	snprintf(line + n, sizeof(line) - n, " job=%lu step=%s", f->job.id, f->step);
+	log->fn(log->userdata,
+		res->failed != CHOS_STAGE_NONE	    ? LOG_ERR
+		: res->outcome == CHOS_OUTCOME_DENY ? LOG_NOTICE
+						    : LOG_INFO,
+		line);
+}
+
+/* $CHOS for the tasks: the environment they run in, and none on the host. */
+static void export_env(spank_t sp, const struct chos_session_result *res)
+{
+	if (res->outcome == CHOS_OUTCOME_ENV)
+		spank_setenv(sp, "CHOS", res->env, 1);
+	else
+		spank_unsetenv(sp, "CHOS");
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+	struct chos_session_args a;
+	struct chos_error err = { 0 };
+	struct chos_log log = { .fn = log_line };
+	struct chos_session_result res;
+	struct step_facts f;
+
+	if (spank_context() != S_CTX_REMOTE || step_facts_is_extern(sp) || step_denied)
+		return 0;
+	if (parse(ac, av, &a) < 0)
+		return -1;
+	log.debug = a.debug;
+	if (step_facts_read(sp, &f, &err) < 0) {
+		log_line(NULL, LOG_ERR, err.message);
+		return -1;
+	}
+	if (option_given)
+		a.session.request.option = option_value;
+	a.session.request.process_env = f.has_chos_env ? f.chos_env : NULL;
+	a.session.request.skip_file = 1;
+	a.session.request.log = &log;
+	a.session.user = f.user;
+	a.session.service = "slurm";
+	a.session.job = &f.job;
+	a.session.log = &log;
+	a.session.view = &step_view;
+	if (chos_session_open(&a.session, &res) < 0) {
+		log_line(NULL, LOG_ERR, "step refused: bad options");
+		return -1;
+	}
+	log_outcome(&res, &f, &log);
+	if (res.outcome == CHOS_OUTCOME_DENY) {
+		/* Failing here would give srun only "Plugin initialization failed" (and exit 0);
+		 * the tasks say why on the job's own stderr instead, and fail before any exec. */
+		refuse_step(res.reason);
+		return 0;
+	}
+	snprintf(step_home, sizeof(step_home), "%s", f.home);
+	export_env(sp, &res);
+	return 0;
+}
+
+int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+{
+	struct chos_error err = { 0 };
+
+	(void)sp, (void)ac, (void)av;
+	if (step_denied) {
+		/* fd 2 is the task's stderr here: srun's terminal, sbatch's output file. */
+		dprintf(STDERR_FILENO, "chos: step refused: %s\n", step_reason);
+		return -1;
+	}
+	if (step_view.mntns < 0)
+		return 0;
+	if (chos_view_enter(&step_view, step_home, &err) < 0) {
+		/* Past the decision: the task must not run on a view nobody chose. */
+		log_line(NULL, LOG_ERR, err.message);
+		return -1;
+	}
+	return 0;
+}
+
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	(void)sp, (void)ac, (void)av;
+	chos_view_close(&step_view);
+	return 0;
+}

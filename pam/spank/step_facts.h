@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * What slurmstepd tells spank_chos about the step it runs: the user, the job's facts for the
+ * policy (facts/context.h `struct chos_job`) and the user's request (--chos, else the job's
+ * $CHOS). Filled once, in slurm_spank_init_post_opt; the strings live in the struct. */
+#pragma once
+#include <slurm/spank.h>
+#include "facts/context.h"
+#include "common/error.h"
+
+/* Sizes: a user or host name, a partition or account name (Slurm caps them far below), a
+ * step's printed id, a home (PATH_MAX) and a request (longer ones are cut, then refused by the
+ * core's name check, as at login). */
+#define STEP_NAME_MAX 256
+#define STEP_ID_MAX 16
+#define STEP_PATH_MAX 4096
+
+struct step_facts {
+	char user[STEP_NAME_MAX];
+	char home[STEP_PATH_MAX];
+	char step[STEP_ID_MAX];
+	char partition[STEP_NAME_MAX], account[STEP_NAME_MAX];
+	char node[STEP_NAME_MAX], submit_host[STEP_NAME_MAX];
+	char chos_env[STEP_PATH_MAX]; /* the job's $CHOS (a longer one is refused, logged) */
+	int has_chos_env;
+	struct chos_job job; /* points into the fields above */
+};
+
+/* Fills facts from the step (spank_get_item, spank_getenv). Returns 0 or -errno with err set. */
+int step_facts_read(spank_t sp, struct step_facts *facts, struct chos_error *err);
+/* True for the extern step (PrologFlags=contain's placeholder: no user code runs in it). */
+int step_facts_is_extern(spank_t sp);
