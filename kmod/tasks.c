@@ -80,7 +80,8 @@ struct chos_pool {
 	struct chos_task *entries[CHOS_POOL_MAX];
 	struct work_struct refill;
 };
-static DEFINE_PER_CPU(struct chos_pool, chos_pools);
+/* Allocated at load (dynamic per-CPU memory: the static per-CPU area all modules share is 8 KiB). */
+static struct chos_pool __percpu *chos_pools;
 
 /* A CPU's pool lasts pool_size forks before its refill must have run (the refill starts at half
  * of it). 0 keeps none: every child of a process with a link takes the fallback (see
@@ -154,7 +155,7 @@ static struct chos_task *chos_pool_take(void)
 	struct chos_pool *pool;
 
 	preempt_disable();
-	pool = this_cpu_ptr(&chos_pools);
+	pool = this_cpu_ptr(chos_pools);
 	if (pool->count)
 		entry = pool->entries[--pool->count];
 	if (pool->count < (pool_size + 1) / 2)
@@ -177,7 +178,7 @@ static void chos_pool_refill(struct work_struct *work)
 		if (!entry)
 			return;
 		preempt_disable();
-		pool = this_cpu_ptr(&chos_pools);
+		pool = this_cpu_ptr(chos_pools);
 		full = pool->count >= pool_size;
 		if (!full)
 			pool->entries[pool->count++] = entry;
@@ -333,13 +334,14 @@ static void chos_pools_free(void)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		cancel_work_sync(&per_cpu_ptr(&chos_pools, cpu)->refill);
+		cancel_work_sync(&per_cpu_ptr(chos_pools, cpu)->refill);
 	for_each_possible_cpu(cpu) {
-		struct chos_pool *pool = per_cpu_ptr(&chos_pools, cpu);
+		struct chos_pool *pool = per_cpu_ptr(chos_pools, cpu);
 
 		while (pool->count)
 			kfree(pool->entries[--pool->count]);
 	}
+	free_percpu(chos_pools);
 }
 
 /* Fills every possible CPU's pool before the fork probe can take from any. */
@@ -351,10 +353,15 @@ static int chos_pools_fill(void)
 		pr_err("pool_size %u is over %u\n", pool_size, CHOS_POOL_MAX);
 		return -EINVAL;
 	}
+	chos_pools = alloc_percpu(struct chos_pool);
+	if (!chos_pools)
+		return -ENOMEM;
+	/* Every refill is initialized before any allocation can fail: chos_pools_free cancels all. */
+	for_each_possible_cpu(cpu)
+		INIT_WORK(&per_cpu_ptr(chos_pools, cpu)->refill, chos_pool_refill);
 	for_each_possible_cpu(cpu) {
-		struct chos_pool *pool = per_cpu_ptr(&chos_pools, cpu);
+		struct chos_pool *pool = per_cpu_ptr(chos_pools, cpu);
 
-		INIT_WORK(&pool->refill, chos_pool_refill);
 		while (pool->count < pool_size) {
 			pool->entries[pool->count] = kmalloc(sizeof(struct chos_task), GFP_KERNEL);
 			if (!pool->entries[pool->count]) {

@@ -37,7 +37,7 @@ describeEachKernel(
     test("rmmod right after a storm, with a task still holding a link, frees everything", () =>
       expectCheck("rmmod-right-after-storm"));
     test("the module loads again with zeroed stats after an unload", () => expectCheck("reload"));
-    test("a fork with no entry ready leaves the child without a link: counted, logged, ELOOP in a layout root", () =>
+    test("pool_size over 256 is refused; a fork with no entry ready leaves the child without a link: counted, logged, ELOOP in a layout root", () =>
       expectCheck("unlinked-child"));
   },
 );

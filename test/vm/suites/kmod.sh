@@ -99,10 +99,15 @@ reload() {
 }
 chos_vm_check reload reload
 
-# With no entry ready at fork (pool_size=0: none is ever made ready), the child starts without a
-# link, counted and logged; in a layout root (a /chos like chos setup's, made here) it gets ELOOP.
+# pool_size over 256 is refused. With no entry ready at fork (pool_size=0: none is ever made
+# ready), the child starts without a link, counted and logged; in a layout root (a /chos like
+# chos setup's, made here) it gets ELOOP.
 unlinked_child() {
   local layout=/chos-layout rc
+  if insmod /mnt/chos/dist/native/chos.ko pool_size=257 2>/dev/null; then
+    echo "pool_size 257 was accepted"; rmmod chos; return 1
+  fi
+  dmesg | grep -q 'chos: pool_size 257 is over 256' || { echo "no pool_size error logged"; return 1; }
   insmod /mnt/chos/dist/native/chos.ko pool_size=0 && mount -t chosfs chosfs /proc/chos &&
   echo /srv/trees/a >/proc/chos/valid || return 1
   mkdir -p $layout/.chosfs $layout/srv && ln -sfn .chosfs/link/usr $layout/usr &&
