@@ -33,6 +33,8 @@
  *     the kfree runs later in the callback, a context that may free);
  *   - a rate-limited printk when a fork finds the pool empty (printk is safe in any context; its
  *     ratelimit is a raw spinlock taken with trylock).
+ * test/vm/probes.test.ts reads the module built for each kernel and fails on any other call the
+ * probes can reach, inlined headers included.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
