@@ -52,7 +52,7 @@ static inline bool chos_path_withdrawn(const struct chos_path *path)
 struct chos_stats {
 	atomic_long_t entries;	      /* tasks that have a link */
 	atomic_long_t links;	      /* live struct chos_path objects */
-	atomic_long_t alloc_failures; /* children left on the host view for lack of memory */
+	atomic_long_t alloc_failures; /* children left without a link: no entry was ready */
 	atomic_long_t withdrawn;      /* live link objects withdrawn from valid (-PATH) */
 };
 extern struct chos_stats chos_stats;

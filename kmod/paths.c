@@ -65,14 +65,23 @@ struct chos_path *chos_path_tryget(struct chos_path *path)
 	return path && refcount_inc_not_zero(&path->ref) ? path : NULL;
 }
 
-/* Drops a reference; the last one frees the path after readers of it are gone. Any context. */
+static void chos_path_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct chos_path, rcu));
+}
+
+/*
+ * Drops a reference; the last one frees the path after readers of it are gone. Any context,
+ * the fork and exit probes included: call_rcu() only queues the callback (tasks.c's header says
+ * why the probes need that), and the kfree happens in it.
+ */
 void chos_path_put(struct chos_path *path)
 {
 	if (path && refcount_dec_and_test(&path->ref)) {
 		atomic_long_dec(&chos_stats.links);
 		if (path->withdrawn)
 			atomic_long_dec(&chos_stats.withdrawn);
-		kfree_rcu(path, rcu);
+		call_rcu(&path->rcu, chos_path_free_rcu);
 	}
 }
 

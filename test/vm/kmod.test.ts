@@ -29,11 +29,15 @@ describeEachKernel(
       expectCheck("walker"));
     test("a fork storm of 20,000 with a link set leaves 0 live entries and no allocation failures", () =>
       expectCheck("storm"));
+    test("2,000 children forked without waiting each get an entry: the pool's refill keeps up", () =>
+      expectCheck("burst"));
     test("no kernel warnings in dmesg after all of the above", () => expectCheck("dmesg-clean"));
     test("rmmod is refused while chosfs is mounted and clean after umount", () =>
       expectCheck("rmmod-refused-while-mounted-clean-after"));
     test("rmmod right after a storm, with a task still holding a link, frees everything", () =>
       expectCheck("rmmod-right-after-storm"));
     test("the module loads again with zeroed stats after an unload", () => expectCheck("reload"));
+    test("pool_size over 256 is refused; a fork with no entry ready leaves the child without a link: counted, logged, ELOOP in a layout root", () =>
+      expectCheck("unlinked-child"));
   },
 );

@@ -54,6 +54,9 @@ storm_20000() {
 }
 chos_vm_check storm storm_20000
 
+# Forks without waiting: 2000 children alive at once, each with an entry from a pool of 64.
+chos_vm_check burst burst 2000
+
 no_warnings() {
   local problems
   problems=$(chos_vm_dmesg_problems)
@@ -95,4 +98,26 @@ reload() {
   umount /proc/chos && rmmod chos && [[ -z $(chos_vm_dmesg_problems) ]]
 }
 chos_vm_check reload reload
+
+# pool_size over 256 is refused. With no entry ready at fork (pool_size=0: none is ever made
+# ready), the child starts without a link, counted and logged; in a layout root (a /chos like
+# chos setup's, made here) it gets ELOOP.
+unlinked_child() {
+  local layout=/chos-layout rc
+  if insmod /mnt/chos/dist/native/chos.ko pool_size=257 2>/dev/null; then
+    echo "pool_size 257 was accepted"; rmmod chos; return 1
+  fi
+  dmesg | grep -q 'chos: pool_size 257 is over 256' || { echo "no pool_size error logged"; return 1; }
+  insmod /mnt/chos/dist/native/chos.ko pool_size=0 && mount -t chosfs chosfs /proc/chos &&
+  echo /srv/trees/a >/proc/chos/valid || return 1
+  mkdir -p $layout/.chosfs $layout/srv && ln -sfn .chosfs/link/usr $layout/usr &&
+  mount -t chosfs chosfs $layout/.chosfs && mount --bind /srv $layout/srv || return 1
+  unlinked $layout
+  rc=$?
+  umount $layout/srv $layout/.chosfs /proc/chos && rmmod chos || return 1
+  dmesg | grep -q 'chos: no entry ready for pid [0-9]*, child of [0-9]* (unlinked)' || {
+    echo "no warning in dmesg"; return 1; }
+  return $rc
+}
+chos_vm_check unlinked-child unlinked_child
 exit 0
