@@ -82,7 +82,8 @@ struct chos_pool {
 	struct chos_task *entries[CHOS_POOL_MAX];
 	struct work_struct refill;
 };
-/* Allocated at load (dynamic per-CPU memory: the static per-CPU area all modules share is 8 KiB). */
+/* Allocated at load: dynamic per-CPU memory, since the static per-CPU area all modules share
+ * is 8 KiB. */
 static struct chos_pool __percpu *chos_pools;
 
 /* A CPU's pool lasts pool_size forks before its refill must have run (the refill starts at half
@@ -358,7 +359,8 @@ static int chos_pools_fill(void)
 	chos_pools = alloc_percpu(struct chos_pool);
 	if (!chos_pools)
 		return -ENOMEM;
-	/* Every refill is initialized before any allocation can fail: chos_pools_free cancels all. */
+	/* Every refill is initialized before any allocation can fail: chos_pools_free cancels
+	 * them all. */
 	for_each_possible_cpu(cpu)
 		INIT_WORK(&per_cpu_ptr(chos_pools, cpu)->refill, chos_pool_refill);
 	for_each_possible_cpu(cpu) {
