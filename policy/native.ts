@@ -101,8 +101,12 @@ export interface Decision {
 export interface CatalogueEntry {
   /** Environment name. */
   readonly name: string;
-  /** Absolute path of its tree. */
+  /** Absolute path of its tree, or of its image file when image is set. */
   readonly path: string;
+  /** Present and true for an OS image (a path ending in .sqfs), which `chos setup` mounts. */
+  readonly image?: true;
+  /** The image's pinned digest (sha256=HEX on its line), lowercase hex. */
+  readonly sha256?: string;
 }
 
 /** A user as NSS reports it. */

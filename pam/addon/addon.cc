@@ -401,6 +401,13 @@ Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
 		Napi::Object e = Napi::Object::New(env);
 		e.Set("name", Napi::String::New(env, cat.value.envs[i].name));
 		e.Set("path", Napi::String::New(env, cat.value.envs[i].path));
+		if (cat.value.envs[i].image) {
+			char hex[CHOS_SHA256_HEX + 1];
+			chos_sha256_hex(cat.value.envs[i].sha256, hex);
+			e.Set("image", Napi::Boolean::New(env, true));
+			if (cat.value.envs[i].pinned)
+				e.Set("sha256", Napi::String::New(env, hex));
+		}
 		res.Set(i, e);
 	}
 	return res;

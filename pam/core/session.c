@@ -9,17 +9,20 @@
  * log line names it) and the layer as printed (chos_decision_layer: "group:NAME" for a group
  * file). */
 #include "session.h"
+#include "common/beneath.h"
 #include "common/layout.h"
 #include "common/log.h"
 #include "common/trust.h"
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,21 +66,28 @@ static void set_layer(struct chos_session_result *res, enum chos_layer layer)
 static void set_host(struct chos_session_result *res, const char *reason)
 {
 	res->outcome = CHOS_OUTCOME_HOST;
+	res->image = false;
 	res->env[0] = res->path[0] = '\0';
 	set_layer(res, CHOS_LAYER_HOST);
 	snprintf(res->reason, sizeof(res->reason), "%s", reason);
 }
 
-static int set_env(struct chos_session_result *res, const struct chos_catalogue *cat,
-		   const char *name)
+static const char *root_of(const struct chos_session_options *opts)
+{
+	return opts->root ? opts->root : CHOS_ROOT_DEFAULT;
+}
+
+/* res->path is the directory entered: an image's is its mount point (chos_env_tree). */
+static int set_env(const struct chos_session_options *opts, struct chos_session_result *res,
+		   const struct chos_catalogue *cat, const char *name)
 {
 	const struct chos_env *e = cat ? chos_catalogue_find(cat, name) : NULL;
 
-	if (!e)
+	if (!e || chos_env_tree(e, root_of(opts), res->path, sizeof(res->path)) < 0)
 		return -ENOENT;
 	res->outcome = CHOS_OUTCOME_ENV;
+	res->image = e->image;
 	snprintf(res->env, sizeof(res->env), "%s", e->name);
-	snprintf(res->path, sizeof(res->path), "%s", e->path);
 	return 0;
 }
 
@@ -93,12 +103,13 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 	switch (opts->on_error) {
 	case CHOS_ON_ERROR_DENY:
 		res->outcome = CHOS_OUTCOME_DENY;
+		res->image = false;
 		res->env[0] = res->path[0] = '\0';
 		set_layer(res, CHOS_LAYER_HOST);
 		snprintf(res->reason, sizeof(res->reason), "on_error=deny");
 		return;
 	case CHOS_ON_ERROR_DEFAULT:
-		if (set_env(res, cat, "default") == 0) {
+		if (set_env(opts, res, cat, "default") == 0) {
 			set_layer(res, CHOS_LAYER_DEFAULT);
 			snprintf(res->reason, sizeof(res->reason), "on_error=default");
 			return;
@@ -111,13 +122,13 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 	set_host(res, "on_error=host");
 }
 
-static void take_decision(struct chos_session_result *res, const struct chos_decision *d,
-			  const struct chos_catalogue *cat, int uid0)
+static void take_decision(const struct chos_session_options *opts, struct chos_session_result *res,
+			  const struct chos_decision *d, const struct chos_catalogue *cat, int uid0)
 {
 	chos_decision_layer(d, res->layer, sizeof(res->layer));
 	snprintf(res->reason, sizeof(res->reason), "%s", d->reason);
 	res->outcome = d->outcome;
-	if (d->outcome == CHOS_OUTCOME_ENV && set_env(res, cat, d->env) < 0) {
+	if (d->outcome == CHOS_OUTCOME_ENV && set_env(opts, res, cat, d->env) < 0) {
 		/* policy.c already refuses unlisted names; this keeps the rule true on its own. */
 		res->outcome = CHOS_OUTCOME_DENY;
 		snprintf(res->reason, sizeof(res->reason), "\"%s\" is not listed", d->env);
@@ -200,7 +211,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 			chos_fail(&res->error, r, "policy: %s", strerror(-r));
 		goto fail;
 	}
-	take_decision(res, &d, cat, *uid0);
+	take_decision(opts, res, &d, cat, *uid0);
 	goto out;
 fail:
 	fallback(opts, res, have_cat ? cat : NULL, *uid0);
@@ -214,23 +225,37 @@ out:
  * login), so an untrusted tree fails exactly as a missing one does: at apply, and on_error
  * decides. A tree that is missing or not a directory is left to the backend, which says so as
  * before (below directories that passed, only root can change that). Once the walk passes,
- * only root can change what the path names, so the backend that uses the path gets this tree. */
+ * only root can change what the path names, so the backend that uses the path gets this tree.
+ * An image's mount point must show a squashfs: an empty directory there (setup not run since
+ * boot, or the image refused) is not the tree the admin listed. */
 static int check_tree(struct chos_session_result *res)
 {
 	struct chos_error why = { 0 };
 	int fd = chos_open_trusted_dir(res->path, 0, &why);
+	struct statfs fs;
 
+	if (fd >= 0 && res->image &&
+	    !(chos_is_mount_root(fd) && fstatfs(fd, &fs) == 0 && fs.f_type == SQUASHFS_MAGIC)) {
+		close(fd);
+		return chos_fail(&res->error, -ENXIO,
+				 "image of \"%s\" is not mounted at %s: run `chos setup`", res->env,
+				 res->path);
+	}
 	if (fd >= 0)
 		return close(fd), 0;
 	if (fd == -ENOENT || fd == -ENOTDIR)
-		return 0;
+		return res->image ? chos_fail(&res->error, fd,
+					      "image of \"%s\" is not mounted at %s: run `chos "
+					      "setup`",
+					      res->env, res->path)
+				  : 0;
 	return chos_fail(&res->error, fd, "tree %s: %s", res->path, why.message);
 }
 
 static int apply(const struct chos_session_options *opts, struct chos_session_result *res,
 		 const char *home)
 {
-	const char *root = opts->root ? opts->root : CHOS_ROOT_DEFAULT;
+	const char *root = root_of(opts);
 	int r = check_tree(res);
 
 	if (r < 0)

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct chos_env envs[] = { { "default", "/" }, { "sl5", "/os/sl5" } };
+static struct chos_env envs[] = { { .name = "default", .path = "/" },
+				  { .name = "sl5", .path = "/os/sl5" } };
 static const struct chos_catalogue cat = { envs, 2 };
 
 static void check(const struct chos_decision *d)

@@ -2,7 +2,8 @@
  * The fuzz targets' login and catalogue (login_fixture.h). */
 #include "login_fixture.h"
 
-static struct chos_env envs[] = { { "default", "/" }, { "sl5", "/os/sl5" } };
+static struct chos_env envs[] = { { .name = "default", .path = "/" },
+				  { .name = "sl5", .path = "/os/sl5" } };
 const struct chos_catalogue fuzz_catalogue = { envs, 2 };
 
 static char *groups[] = { "users", "physics" };

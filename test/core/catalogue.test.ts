@@ -55,7 +55,9 @@ describe("catalogue", () => {
     );
     expect(parseError("%SHELLS\nsl7:os/sl7\n")).toBe('FILE: line 2: the path of "sl7" must be absolute');
     expect(parseError("%SHELLS\nsl7:\n")).toBe('FILE: line 2: the path of "sl7" must be absolute');
-    expect(parseError("%SHELLS\nsl7:/os/\tx\n")).toBe('FILE: line 2: the path of "sl7" contains a control character');
+    expect(parseError("%SHELLS\nsl7:/os/\u0001x\n")).toBe(
+      'FILE: line 2: the path of "sl7" contains a control character',
+    );
     expect(parseError("%SHELLS\na:/x\n\nb:/y\na:/z\n")).toBe(
       'FILE: line 5: duplicate environment "a" (first on line 2)',
     );
@@ -64,6 +66,34 @@ describe("catalogue", () => {
     );
     expect(parseError("%SHELLS\na:/x\0y\n")).toBe("FILE: line 2: contains a NUL byte");
     expect(parseError("%SHELLS\nbad\u001bname\n")).toBe('FILE: line 2: expected NAME:PATH, got "bad?name"');
+  });
+
+  test("an entry ending in .sqfs is an image; sha256= pins its digest", () => {
+    const hex = "0123456789abcdef".repeat(4);
+    expect(parse(`%SHELLS\na:/img/a.sqfs\nb:/img/b.sqfs  sha256=${hex.toUpperCase()} \nc:/os/c\n`)).toEqual([
+      { name: "a", path: "/img/a.sqfs", image: true },
+      { name: "b", path: "/img/b.sqfs", image: true, sha256: hex },
+      { name: "c", path: "/os/c" },
+    ]);
+  });
+
+  test("each malformed option is an error naming the line: a path ends at the first blank", () => {
+    const hex = "a".repeat(64);
+    expect(parseError("%SHELLS\nx:/os/my tree\n")).toBe(
+      'FILE: line 2: unknown option "tree" for "x" (a path ends at the first blank; the only option is sha256=HEX)',
+    );
+    expect(parseError(`%SHELLS\nx:/os/x sha256=${hex}\n`)).toBe(
+      'FILE: line 2: sha256= pins an image (a path ending in .sqfs), not the directory of "x"',
+    );
+    expect(parseError("%SHELLS\nx:/i/x.sqfs sha256=abc\n")).toBe(
+      'FILE: line 2: the sha256 of "x" must be 64 hex digits',
+    );
+    expect(parseError(`%SHELLS\nx:/i/x.sqfs sha256=${"g".repeat(64)}\n`)).toBe(
+      'FILE: line 2: the sha256 of "x" must be 64 hex digits',
+    );
+    expect(parseError(`%SHELLS\nx:/i/x.sqfs sha256=${hex} sha256=${hex}\n`)).toBe(
+      'FILE: line 2: "x" has two sha256= options',
+    );
   });
 
   test("a catalogue larger than 1 MiB is refused unparsed", () =>

@@ -17,6 +17,8 @@
  *                                       vs the direct path: .chos-link -> /proc/chos/link 1.63x,
  *                                       .chos-link -> .chosfs/link 1.32x, .chosfs/link/usr 1.25x
  *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
+ *   ROOT/.chos-images/NAME              the catalogue's image NAME (a squashfs file) mounted
+ *                                       read-only by `chos setup`: that entry's tree
  *
  * The host's identity files (CHOS_HOST_FILES) are bound by `chos setup` over each tree's copy,
  * so users and names resolve the same in every tree, and read-only the site's chos
@@ -29,6 +31,7 @@
 #define CHOS_KMOD_MOUNT_NAME ".chosfs"
 #define CHOS_KMOD_LINK_TARGET CHOS_KMOD_MOUNT_NAME "/link"
 #define CHOS_KMOD_DIR "/proc/chos"
+#define CHOS_IMAGES_NAME ".chos-images"
 #define CHOS_SERVED_CATALOGUE "etc/chos"
 #define CHOS_SERVED_POLICY_DIR "etc/chos.d"
 

@@ -5,6 +5,7 @@
  * Errors name the line ("line 3: ..."; chos_catalogue_load prefixes the path); text from the
  * file is quoted and cut, with unprintable bytes shown as '?'. */
 #include "facts/catalogue.h"
+#include "common/layout.h"
 #include "common/trust.h"
 #include <errno.h>
 #include <limits.h>
@@ -35,16 +36,29 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+bool chos_env_path_is_image(const char *path, size_t len)
+{
+	size_t n = sizeof(CHOS_IMAGE_SUFFIX) - 1;
+	return len > n && !memcmp(path + len - n, CHOS_IMAGE_SUFFIX, n);
+}
+
+/* An entry as parsed, before it is added. */
+struct entry {
+	const char *name, *path;
+	size_t name_len, path_len;
+	bool pinned;
+	uint8_t sha256[CHOS_SHA256_BYTES];
+};
+
 static int add_env(struct chos_catalogue *cat, size_t *cap, unsigned *lines, unsigned lineno,
-		   const char *name, size_t name_len, const char *path, size_t path_len,
-		   struct chos_error *err)
+		   const struct entry *in, struct chos_error *err)
 {
 	char q[QUOTE_MAX + 4];
 
 	for (size_t i = 0; i < cat->count; i++)
-		if (strlen(cat->envs[i].name) == name_len &&
-		    memcmp(cat->envs[i].name, name, name_len) == 0) {
-			chos_error_excerpt(q, sizeof(q), name, name_len);
+		if (strlen(cat->envs[i].name) == in->name_len &&
+		    memcmp(cat->envs[i].name, in->name, in->name_len) == 0) {
+			chos_error_excerpt(q, sizeof(q), in->name, in->name_len);
 			return chos_fail(err, -EINVAL,
 					 "line %u: duplicate environment \"%s\" (first on line %u)",
 					 lineno, q, lines[i]);
@@ -58,8 +72,11 @@ static int add_env(struct chos_catalogue *cat, size_t *cap, unsigned *lines, uns
 		*cap = ncap;
 	}
 	struct chos_env *e = &cat->envs[cat->count];
-	e->name = strndup(name, name_len);
-	e->path = strndup(path, path_len);
+	*e = (struct chos_env){ .name = strndup(in->name, in->name_len),
+				.path = strndup(in->path, in->path_len),
+				.image = chos_env_path_is_image(in->path, in->path_len),
+				.pinned = in->pinned };
+	memcpy(e->sha256, in->sha256, sizeof(e->sha256));
 	if (!e->name || !e->path) {
 		free(e->name);
 		free(e->path);
@@ -69,11 +86,73 @@ static int add_env(struct chos_catalogue *cat, size_t *cap, unsigned *lines, uns
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* The options after an entry's path (catalogue.h): words separated by blanks. */
+static int parse_options(struct entry *in, unsigned lineno, const char *s, size_t len,
+			 struct chos_error *err)
+{
+	static const char pin[] = "sha256=";
+	char q[QUOTE_MAX + 4], nq[QUOTE_MAX + 4];
+
+	chos_error_excerpt(nq, sizeof(nq), in->name, in->name_len);
+	for (size_t pos = 0; pos < len;) {
+		while (pos < len && is_blank(s[pos]))
+			pos++;
+		size_t start = pos;
+		while (pos < len && !is_blank(s[pos]))
+			pos++;
+		const char *word = s + start;
+		size_t n = pos - start;
+		if (n == 0)
+			break;
+		chos_error_excerpt(q, sizeof(q), word, n);
+		if (n < sizeof(pin) - 1 || memcmp(word, pin, sizeof(pin) - 1))
+			return chos_fail(err, -EINVAL,
+					 "line %u: unknown option \"%s\" for \"%s\" (a path ends "
+					 "at the first blank; the only option is sha256=HEX)",
+					 lineno, q, nq);
+		if (!chos_env_path_is_image(in->path, in->path_len))
+			return chos_fail(
+				err, -EINVAL,
+				"line %u: sha256= pins an image (a path ending in %s), not "
+				"the directory of \"%s\"",
+				lineno, CHOS_IMAGE_SUFFIX, nq);
+		if (in->pinned)
+			return chos_fail(err, -EINVAL, "line %u: \"%s\" has two sha256= options",
+					 lineno, nq);
+		word += sizeof(pin) - 1;
+		n -= sizeof(pin) - 1;
+		if (n != CHOS_SHA256_HEX)
+			return chos_fail(err, -EINVAL,
+					 "line %u: the sha256 of \"%s\" must be %d hex digits",
+					 lineno, nq, CHOS_SHA256_HEX);
+		for (size_t i = 0; i < CHOS_SHA256_BYTES; i++) {
+			int hi = hex_digit(word[2 * i]), lo = hex_digit(word[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				return chos_fail(err, -EINVAL,
+						 "line %u: the sha256 of \"%s\" must be %d hex "
+						 "digits",
+						 lineno, nq, CHOS_SHA256_HEX);
+			in->sha256[i] = (uint8_t)(hi << 4 | lo);
+		}
+		in->pinned = true;
+	}
+	return 0;
+}
+
 /* One `%SHELLS` line, already trimmed and neither blank nor a comment. */
 static int parse_entry(struct chos_catalogue *cat, size_t *cap, unsigned *lines, unsigned lineno,
 		       const char *s, size_t len, struct chos_error *err)
 {
 	const char *colon = memchr(s, ':', len);
+	struct entry in = { .name = s };
 	char q[QUOTE_MAX + 4];
 
 	if (!colon) {
@@ -81,33 +160,33 @@ static int parse_entry(struct chos_catalogue *cat, size_t *cap, unsigned *lines,
 		return chos_fail(err, -EINVAL, "line %u: expected NAME:PATH, got \"%s\"", lineno,
 				 q);
 	}
-	size_t name_len = (size_t)(colon - s), path_len = len - name_len - 1;
-	const char *path = colon + 1;
-	if (!chos_name_valid(s, name_len)) {
-		chos_error_excerpt(q, sizeof(q), s, name_len);
+	in.name_len = (size_t)(colon - s);
+	in.path = colon + 1;
+	while (in.path + in.path_len < s + len && !is_blank(in.path[in.path_len]))
+		in.path_len++;
+	if (!chos_name_valid(s, in.name_len)) {
+		chos_error_excerpt(q, sizeof(q), s, in.name_len);
 		return chos_fail(err, -EINVAL,
 				 "line %u: invalid environment name \"%s\" (letters, digits, '.', "
 				 "'_', '-'; at most %d)",
 				 lineno, q, CHOS_NAME_MAX);
 	}
-	if (path_len == 0 || path[0] != '/') {
-		chos_error_excerpt(q, sizeof(q), s, name_len);
+	chos_error_excerpt(q, sizeof(q), s, in.name_len);
+	if (in.path_len == 0 || in.path[0] != '/')
 		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" must be absolute",
 				 lineno, q);
-	}
-	if (path_len >= PATH_MAX) {
-		chos_error_excerpt(q, sizeof(q), s, name_len);
+	if (in.path_len >= PATH_MAX)
 		return chos_fail(err, -EINVAL, "line %u: the path of \"%s\" is too long", lineno,
 				 q);
-	}
-	for (size_t i = 0; i < path_len; i++)
-		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f) {
-			chos_error_excerpt(q, sizeof(q), s, name_len);
+	for (size_t i = 0; i < in.path_len; i++)
+		if ((unsigned char)in.path[i] < 0x20 || in.path[i] == 0x7f)
 			return chos_fail(err, -EINVAL,
 					 "line %u: the path of \"%s\" contains a control character",
 					 lineno, q);
-		}
-	return add_env(cat, cap, lines, lineno, s, name_len, path, path_len, err);
+	const char *rest = in.path + in.path_len;
+	if (parse_options(&in, lineno, rest, (size_t)(s + len - rest), err) < 0)
+		return -EINVAL;
+	return add_env(cat, cap, lines, lineno, &in, err);
 }
 
 int chos_catalogue_parse(const char *text, size_t len, struct chos_catalogue *out,
@@ -218,4 +297,12 @@ void chos_catalogue_free(struct chos_catalogue *cat)
 	free(cat->envs);
 	cat->envs = NULL;
 	cat->count = 0;
+}
+
+int chos_env_tree(const struct chos_env *env, const char *root, char *buf, size_t size)
+{
+	int n = env->image ? snprintf(buf, size, "%s/%s/%s", strcmp(root, "/") ? root : "",
+				      CHOS_IMAGES_NAME, env->name)
+			   : snprintf(buf, size, "%s", env->path);
+	return n >= 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
 }

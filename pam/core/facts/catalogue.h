@@ -3,19 +3,31 @@
  * comments and blank lines anywhere; other sections (`%ENV`, ...) are ignored here. Names are
  * [A-Za-z0-9._-]+ (not "." or ".."), paths absolute. A malformed line is an error naming its
  * line number; duplicate names are an error. The name `default` is an ordinary entry that the
- * precedence uses as the site default. */
+ * precedence uses as the site default.
+ *
+ * A path ending in CHOS_IMAGE_SUFFIX is an OS image (a squashfs file, setup/image.h) rather than
+ * a directory: `chos setup` mounts it at its mount point under ROOT (chos_env_tree), and that is
+ * the tree sessions enter. A path ends at the first blank; after it come options, words of
+ * KEY=VALUE, of which there is one: `sha256=HEX` (64 hex digits) pins an image's digest, which
+ * setup checks before mounting it. Any other word, or a pin on a directory, is an error. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "common/error.h"
+#include "common/sha256.h"
 
 /* The catalogue file is small; this caps what a hostile or broken file can make us read. */
 #define CHOS_CATALOGUE_MAX_BYTES (1u << 20)
 #define CHOS_NAME_MAX 64
+#define CHOS_IMAGE_SUFFIX ".sqfs"
 
 struct chos_env {
 	char *name;
-	char *path;
+	char *path;  /* the tree's directory, or the image file when image is set */
+	bool image;  /* path ends in CHOS_IMAGE_SUFFIX */
+	bool pinned; /* sha256= was given: setup mounts only an image with that digest */
+	uint8_t sha256[CHOS_SHA256_BYTES];
 };
 
 struct chos_catalogue {
@@ -36,5 +48,11 @@ const struct chos_env *chos_catalogue_find(const struct chos_catalogue *cat, con
 bool chos_catalogue_first_of_tree(const struct chos_catalogue *cat, size_t i);
 void chos_catalogue_free(struct chos_catalogue *cat);
 
+/* The directory a session enters for env: its path, or for an image its mount point,
+ * ROOT/CHOS_IMAGES_NAME/NAME (layout.h). 0, or -ENAMETOOLONG when it does not fit in size. */
+int chos_env_tree(const struct chos_env *env, const char *root, char *buf, size_t size);
+
+/* True when a catalogue path names an image: it ends in CHOS_IMAGE_SUFFIX. */
+bool chos_env_path_is_image(const char *path, size_t len);
 /* True for a valid environment name: [A-Za-z0-9._-]+, at most CHOS_NAME_MAX, not "." or "..". */
 bool chos_name_valid(const char *name, size_t len);

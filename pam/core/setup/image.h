@@ -9,11 +9,11 @@
  * with zeros to a multiple of 4 KiB after that. */
 #pragma once
 #include "common/error.h"
+#include "facts/catalogue.h"
 #include "common/sha256.h"
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CHOS_IMAGE_SUFFIX ".sqfs"
 /* The compressor `chos image build` asks for; every Debian kernel mounts it. */
 #define CHOS_IMAGE_COMPRESSION "zstd"
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup` (setup.h). One pass over the layout of layout.h, in this order:
- *   kmod: the module loaded and mounted (setup_kmod.c) -> ROOT itself -> ROOT/.chos-link (kind
+ *   kmod: the module loaded and mounted (setup_kmod.c) -> ROOT itself -> the catalogue's images
+ *   mounted at ROOT/.chos-images/NAME, each then that entry's tree (setup_image.c) -> trees that
+ *   fail the trust rule dropped (setup_trust.c) -> ROOT/.chos-link (kind
  *   depends on the backend) -> OS directories (relative symlinks through the link; kmod: straight
  *   through .chosfs/link, layout.h) -> per tree:
  *   the host's files served (below) -> site directories (recursive binds of the host's) ->
  *   kmod: chosfs mounted at ROOT/.chosfs and seen in ROOT/proc, per tree the same files seen
  *   through ROOT, the catalogue's paths listed in /proc/chos/valid -> the policy bundle and its
- *   bytecode pass the trust rule (checked only). Trees that fail the trust rule are left out of
- *   every step (setup_trust.c).
+ *   bytecode pass the trust rule (checked only). Trees that fail the trust rule, and images
+ *   refused, are left out of every later step.
  *
  * Served files, bound from the host over each tree's copy: the identity files (CHOS_HOST_FILES,
  * read-write as the seed had them), and read-only the site's chos configuration, so the `chos`
@@ -66,6 +68,18 @@ int setup_done(struct setup_run *r, const char *fmt, ...)
 	va_list ap;
 
 	fputs("done: ", r->o->out);
+	va_start(ap, fmt);
+	vfprintf(r->o->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->o->out);
+	return 0;
+}
+
+int setup_note(struct setup_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ok: ", r->o->out);
 	va_start(ap, fmt);
 	vfprintf(r->o->out, fmt, ap);
 	va_end(ap);
@@ -547,7 +561,6 @@ int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *fai
 			"make it root-owned, not group/world-writable, with `name:/path` lines "
 			"under %SHELLS",
 			"catalogue: %s", err.message);
-	setup_drop_untrusted_trees(&r, &cat);
 	load_binds(&r, &binds);
 	pdir = policy_dir(&r, policy);
 	if (!(served = served_list(&r, pdir))) {
@@ -563,6 +576,8 @@ int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *fai
 		setup_kmod_ready(&r);
 	ensure_root(&r);
 	ensure_outside_site_dirs(&r, &binds);
+	setup_images(&r, &cat);
+	setup_drop_untrusted_trees(&r, &cat);
 	ensure_link(&r);
 	for (size_t i = 0; CHOS_OS_DIRS[i]; i++)
 		ensure_os_dir(&r, CHOS_OS_DIRS[i]);

@@ -23,6 +23,16 @@ int setup_problem(struct setup_run *r, int code, const char *fix, const char *fm
 /* "done: WHAT", for each change made. Returns 0. */
 int setup_done(struct setup_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "ok: WHAT", for what --check and setup report as right (each image). Returns 0. */
+int setup_note(struct setup_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Removes entry i from this run's catalogue (a refused tree or image): later steps skip it. */
+void setup_drop_entry(struct chos_catalogue *cat, size_t i);
+
+/* Images (setup_image.c): mounts each image entry at its mount point after the trust rule, its
+ * superblock and its pinned digest pass; the entry's path becomes that mount point, a tree like
+ * any other for the rest of the run. A refused image is reported and dropped from cat. */
+void setup_images(struct setup_run *r, struct chos_catalogue *cat);
+
 /* kmod (setup_kmod.c): the module loaded (modprobe chos, else --module), its filesystem mounted
  * on /proc/chos; under --check, each missing one is a problem. 0 when both are there, else the
  * -errno of the problem reported. */

@@ -30,7 +30,7 @@ static int tree_untrusted(const char *path, struct chos_error *why)
 	return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
 }
 
-static void drop_entry(struct chos_catalogue *cat, size_t i)
+void setup_drop_entry(struct chos_catalogue *cat, size_t i)
 {
 	free(cat->envs[i].name);
 	free(cat->envs[i].path);
@@ -52,7 +52,7 @@ void setup_drop_untrusted_trees(struct setup_run *r, struct chos_catalogue *cat)
 			"tree %s of \"%s\" is not trusted (%s): setup leaves it out (no files "
 			"served, not listed for the kernel module) and sessions refuse it",
 			cat->envs[i].path, cat->envs[i].name, why.message);
-		drop_entry(cat, i);
+		setup_drop_entry(cat, i);
 	}
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs as the first process of a test mount namespace (`unshare -m --propagation shared`, so
 # its mounts are shared like a systemd host's, yet none of them is the real host's peer).
-# Gives the namespace a private /dev: the host's device nodes bound in, and a /dev/log of its
+# Gives the namespace a private /dev: the host's device nodes bound in (and loop devices), and a /dev/log of its
 # own served by busybox syslogd into DIR/syslog, so tests read exactly what pam_chos and sshd
 # logged. Then it waits; the namespace ends when the test kills it and every process in it.
 # Usage: ns-init.sh DIR
@@ -16,6 +16,15 @@ for node in null zero full random urandom tty console kmsg; do
   [ -e "$dir/hostdev/$node" ] || continue
   touch "/dev/$node"
   mount --bind "$dir/hostdev/$node" "/dev/$node"
+done
+# Loop devices for chos setup's images: the control node, and nodes for the devices it hands
+# out (the kernel makes new ones in the host's devtmpfs only).
+touch /dev/loop-control
+mount --bind "$dir/hostdev/loop-control" /dev/loop-control
+i=0
+while [ $i -lt 256 ]; do
+  mknod -m 0660 "/dev/loop$i" b 7 $i
+  i=$((i + 1))
 done
 mkdir /dev/shm
 mount --rbind "$dir/hostdev/shm" /dev/shm
