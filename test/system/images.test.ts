@@ -1,6 +1,6 @@
 // OS images as catalogue trees (pam/core/setup/setup_image.c, session.c): `tiny` is a squashfs
 // image of the busybox tree, pinned by its digest, which `chos setup` loop-mounts read-only at
-// ROOT/.chos-images/tiny inside the test namespace. pamtester sessions, ssh-less `chos run` and
+// ROOT/.chos-images/tiny inside the test namespace. pamtester sessions, ssh logins, `chos run` and
 // the served identity files work on it as on a directory; setup is idempotent and --check
 // reports the image; a replaced image is mounted fresh while a running session keeps the old
 // one; untrusted, truncated, corrupt and wrongly pinned images are refused with their problem
@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { pamtester, removeService, writeService } from "./lib/pam";
 import { CHOS, exampleCatalogue, TestSite, TREES_TIMEOUT_MS } from "./lib/site";
+import { TestSshd } from "./lib/sshd";
 import { PRETTY, prepareTrees } from "./lib/trees";
 import { acquireTestUsers } from "./lib/users";
 
@@ -163,6 +164,17 @@ describe("sessions on an image", () => {
     const r = pamtester(site, service, "bob");
     expect(r.status).toBe(0);
     expect(r.pretty).toBe(PRETTY.tiny);
+  });
+
+  test("ssh: bob's login over a real sshd lands in the image", async () => {
+    const sshd = await TestSshd.start(site, ["bob"], site.moduleArgs());
+    try {
+      const r = sshd.ssh("bob", ["cat", "/etc/os-release"]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`PRETTY_NAME="${PRETTY.tiny}"`);
+    } finally {
+      sshd.stop();
+    }
   });
 
   test("chos run tiny sees the image's tree and the host's identity files", () => {

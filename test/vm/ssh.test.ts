@@ -1,11 +1,34 @@
 // ssh logins with the kmod backend inside each of VM_KERNELS under QEMU: sshd on the VM's
 // loopback with pam_chos backend=kmod, the example policy (policy/examples/site) built here
-// with the real CLI, `chos setup` laying out /chos. Sequence: test/vm/suites/ssh.sh.
+// with the real CLI, `chos setup` laying out /chos, then the tiny tree as an OS image (built
+// here by `chos image build`). Sequence: test/vm/suites/ssh.sh.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CHOS } from "../chos/lib/fixture";
+import { prepareTrees } from "../system/lib/trees";
 import { describeEachKernel, expectCheck as expectVmCheck, runVmWithExamplePolicy } from "./lib/vm";
+
+/** An OS image of the busybox test tree (static: it runs in the VM), made once for every kernel:
+ * /mnt/chos/chos-vm-image/tiny.sqfs in the VM. */
+let imageDir: string | undefined;
+function tinyImage(): string {
+  if (!imageDir) {
+    imageDir = fs.mkdtempSync(path.join(os.tmpdir(), "chos-vm-image-"));
+    const tiny = prepareTrees(path.join(imageDir, "trees")).tiny;
+    const out = path.join(imageDir, "chos-vm-image");
+    fs.mkdirSync(out);
+    const r = spawnSync(CHOS, ["image", "build", tiny, "-o", path.join(out, "tiny.sqfs")], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`chos image build: ${r.stderr}`);
+  }
+  return path.join(imageDir, "chos-vm-image");
+}
+afterAll(() => imageDir && fs.rmSync(imageDir, { recursive: true, force: true }));
 
 describeEachKernel(
   "ssh with the kmod backend",
-  (kernel) => runVmWithExamplePolicy("test/vm/suites/ssh.sh", kernel),
+  (kernel) => runVmWithExamplePolicy("test/vm/suites/ssh.sh", kernel, [tinyImage()]),
   (result) => {
     const expectCheck = (name: string): void => expectVmCheck(result(), name);
 
@@ -22,6 +45,8 @@ describeEachKernel(
       expectCheck("ssh-chos-switches-mid-session"));
     test("a switch the policy refuses mid-session fails and leaves the session in its tree", () =>
       expectCheck("ssh-switch-refused-by-policy"));
+    test("an image entry: setup mounts it, binds it inside the root and lists it; bob's ssh login lands in it", () =>
+      expectCheck("ssh-lands-in-image"));
     test("chos setup --check says the module is not loaded after rmmod", () =>
       expectCheck("setup-check-says-module-unloaded"));
   },

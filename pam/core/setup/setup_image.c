@@ -20,7 +20,12 @@
  * fresh. The old mount is detached, not unmounted: sessions in a namespace made earlier hold
  * their copy of it, and its loop device, until they end. (With the kmod backend a session's
  * link is a path, resolved at every walk: it sees the new image.) An image rewritten in place
- * keeps its inode; its pinned digest is still checked at every run. */
+ * keeps its inode; its pinned digest is still checked at every run.
+ *
+ * kmod: a session's link is resolved inside ROOT, so the mount point must show the image at the
+ * same path there too: ROOT/ROOT/.chos-images/NAME is a bind of the image's mount (kept in step
+ * with it), into which setup then serves the files as for any tree seen through ROOT. A ROOT
+ * under one of the OS directories (ROOT/var is the tree's) cannot hold that bind: a problem. */
 #include "setup/setup_internal.h"
 #include "common/beneath.h"
 #include "common/layout.h"
@@ -41,6 +46,7 @@
 #define IMAGE_FIX_TRUST "chown root and chmod go-w the image and every directory above it"
 /* Another process may take the free device between LOOP_CTL_GET_FREE and LOOP_CONFIGURE. */
 #define LOOP_ATTEMPTS 8
+#define LOOP_CONTROL "/dev/loop-control"
 
 /* The loop device number behind a mount's st_dev, as /dev/loopN's N; -1 when it is none. */
 static int loop_number(dev_t dev)
@@ -83,9 +89,13 @@ static int loop_attach(int image, const char *file, int *n)
 {
 	struct loop_config cfg = { .fd = (unsigned)image,
 				   .info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR };
-	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC), e = -EBUSY;
+	int ctl = open(LOOP_CONTROL, O_RDWR | O_CLOEXEC), e = -EBUSY;
 	char dev[32];
 
+	/* Opening the node loads the loop module; without systemd's static nodes there is none
+	 * until the module is loaded. */
+	if (ctl < 0 && errno == ENOENT && setup_modprobe("loop") == 0)
+		ctl = open(LOOP_CONTROL, O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return -errno;
 	snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
@@ -152,17 +162,20 @@ static int open_mount_point(struct setup_run *r, const char *name, char *where)
  * there is detached first, and *mp opened again on the directory it covered (the old handle is
  * the detached mount's root). 0 or -errno. */
 static int mount_image(struct setup_run *r, const struct chos_env *env, int image, int *mp,
-		       int *loop)
+		       int *loop, const char **step)
 {
 	char where[SETUP_PATH_MAX];
 	int dev = loop_attach(image, env->path, loop), mnt, e = 0;
 
+	*step = "setting up a loop device (" LOOP_CONTROL ")";
 	if (dev < 0)
 		return dev;
+	*step = "mounting its squashfs";
 	mnt = squashfs_mount(*loop);
 	close(dev); /* the mount holds the device now; without one, autoclear releases it */
 	if (mnt < 0)
 		return mnt;
+	*step = "moving the mount onto its mount point";
 	if (chos_is_mount_root(*mp)) {
 		e = chos_detach_at(*mp);
 		close(*mp);
@@ -175,6 +188,57 @@ static int mount_image(struct setup_run *r, const struct chos_env *env, int imag
 		e = -errno;
 	close(mnt);
 	return e;
+}
+
+/* kmod: ROOT/ROOT/.chos-images/NAME shows the mount at mp (a bind of it, made or remade). */
+static int ensure_kmod_mirror(struct setup_run *r, const struct chos_env *env, int mp)
+{
+	char where[SETUP_PATH_MAX];
+	struct chos_beneath_fail fail;
+	struct stat want, have;
+	int rootfd, fd, e;
+
+	if (snprintf(where, sizeof(where), "%s/%s/%s", r->root + 1, CHOS_IMAGES_NAME, env->name) >=
+	    (int)sizeof(where))
+		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long",
+				     r->root);
+	if ((rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno; /* ensure_root says why */
+	fd = chos_beneath_open(rootfd, where, S_IFDIR, !r->o->check, &fail);
+	close(rootfd);
+	if (fd < 0)
+		return setup_problem(r, fd,
+				     fail.found ? "choose a --root outside the OS directories"
+						: "run `chos setup`",
+				     "image of \"%s\" for the kmod backend: %s/%s: %s", env->name,
+				     r->root, fail.path,
+				     fail.found ? chos_beneath_kind(fail.found) : strerror(-fd));
+	if (fstat(mp, &want) == 0 && fstat(fd, &have) == 0 && chos_is_mount_root(fd) &&
+	    have.st_dev == want.st_dev && have.st_ino == want.st_ino)
+		return close(fd), 0;
+	if (r->o->check)
+		return close(fd), setup_problem(r, -ENOENT, "run `chos setup`",
+						"%s/%s does not show the image of \"%s\"", r->root,
+						where, env->name);
+	if (chos_is_mount_root(fd)) {
+		e = chos_detach_at(fd);
+		close(fd);
+		rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = rootfd < 0 ? -errno : chos_beneath_open(rootfd, where, S_IFDIR, 0, &fail);
+		if (rootfd >= 0)
+			close(rootfd);
+		if (e < 0 || fd < 0)
+			return setup_problem(r, e < 0 ? e : fd, "check the mounts on it",
+					     "%s/%s: %s", r->root, where,
+					     strerror(-(e < 0 ? e : fd)));
+	}
+	e = chos_bind_at(mp, "", fd, 0);
+	close(fd);
+	if (e < 0)
+		return setup_problem(r, e, "check the kernel log (dmesg)",
+				     "bind %s/%s/%s on %s/%s: %s", r->root, CHOS_IMAGES_NAME,
+				     env->name, r->root, where, strerror(-e));
+	return setup_done(r, "bound the image of \"%s\" on %s/%s", env->name, r->root, where);
 }
 
 /* The checks before mounting; 0, or the problem's -errno (said). hex: the digest. */
@@ -194,11 +258,11 @@ static int judge_image(struct setup_run *r, const struct chos_env *env, int fd,
 	chos_sha256_hex(digest, hex);
 	if (env->pinned && memcmp(digest, env->sha256, sizeof(digest))) {
 		chos_sha256_hex(env->sha256, pin);
-		return setup_problem(r, -EBADMSG,
-				     "install the image the catalogue pins, or pin this one",
-				     "image %s of \"%s\" is refused, not mounted: its sha256 is %s, "
-				     "the catalogue pins %s",
-				     env->path, env->name, hex, pin);
+		return setup_problem(
+			r, -EBADMSG, "install the image the catalogue pins, or pin this one",
+			"image %s of \"%s\" is refused, not mounted: its sha256 is %s, "
+			"the catalogue pins %s",
+			env->path, env->name, hex, pin);
 	}
 	return 0;
 }
@@ -210,6 +274,7 @@ static int ensure_image(struct setup_run *r, const struct chos_env *env)
 	struct chos_error err = { 0 };
 	struct stat st;
 	int fd = chos_open_trusted(env->path, 0, &err), mp, e, loop = -1;
+	const char *step = "";
 
 	if (fd < 0)
 		return setup_problem(r, fd, IMAGE_FIX_TRUST,
@@ -228,18 +293,25 @@ static int ensure_image(struct setup_run *r, const struct chos_env *env)
 		e = setup_note(r, "image %s of \"%s\" (sha256 %s) is mounted at %s/%s", env->path,
 			       env->name, hex, r->root, where);
 	else if (r->o->check)
-		e = setup_problem(r, -ESTALE, "run `chos setup`", "image %s of \"%s\" is %s at %s/%s",
-				  env->path, env->name,
+		e = setup_problem(r, -ESTALE, "run `chos setup`",
+				  "image %s of \"%s\" is %s at %s/%s", env->path, env->name,
 				  chos_is_mount_root(mp) ? "replaced since it was mounted"
 							 : "not mounted",
 				  r->root, where);
-	else if ((e = mount_image(r, env, fd, &mp, &loop)) < 0)
+	else if ((e = mount_image(r, env, fd, &mp, &loop, &step)) < 0)
 		e = setup_problem(r, e, "check the kernel log (dmesg)",
-				  "image %s of \"%s\": mounting it at %s/%s: %s", env->path,
-				  env->name, r->root, where, strerror(-e));
+				  "image %s of \"%s\" at %s/%s: %s: %s", env->path, env->name,
+				  r->root, where, step, strerror(-e));
 	else
 		e = setup_done(r, "mounted image %s of \"%s\" (sha256 %s, /dev/loop%d) at %s/%s",
 			       env->path, env->name, hex, loop, r->root, where);
+	if (e == 0 && r->backend == CHOS_BACKEND_KMOD) {
+		/* A fresh handle: the one mounted on shows the directory under the image. */
+		if (mp >= 0)
+			close(mp);
+		mp = open_mount_point(r, env->name, where);
+		e = mp < 0 ? mp : ensure_kmod_mirror(r, env, mp);
+	}
 	if (mp >= 0)
 		close(mp);
 	close(fd);

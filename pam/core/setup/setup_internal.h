@@ -33,6 +33,9 @@ void setup_drop_entry(struct chos_catalogue *cat, size_t i);
  * any other for the rest of the run. A refused image is reported and dropped from cat. */
 void setup_images(struct setup_run *r, struct chos_catalogue *cat);
 
+/* `modprobe -q MODULE` (setup_kmod.c); returns its exit status, or -errno when it could not run. */
+int setup_modprobe(const char *module);
+
 /* kmod (setup_kmod.c): the module loaded (modprobe chos, else --module), its filesystem mounted
  * on /proc/chos; under --check, each missing one is a problem. 0 when both are there, else the
  * -errno of the problem reported. */

@@ -37,10 +37,9 @@ static int mounted(void)
 	return access(KMOD_VALID, F_OK) == 0;
 }
 
-/* `modprobe -q chos`; returns its exit status, or -errno when it could not run. */
-static int modprobe(void)
+int setup_modprobe(const char *module)
 {
-	char *const argv[] = { "modprobe", "-q", "chos", NULL };
+	char *const argv[] = { "modprobe", "-q", (char *)module, NULL };
 	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	int e, status;
 	pid_t pid;
@@ -70,7 +69,7 @@ int setup_kmod_try_load(struct setup_run *r)
 {
 	if (chos_backend_kmod_loaded())
 		return 1;
-	if (modprobe() == 0 && chos_backend_kmod_loaded())
+	if (setup_modprobe("chos") == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)"), 1;
 	return 0;
 }
@@ -86,7 +85,7 @@ static int ensure_loaded(struct setup_run *r)
 			r, -ENOENT,
 			"run `chos setup` (it loads it: modprobe chos, or --module PATH)",
 			"the chos kernel module is not loaded (%s is missing)", CHOS_KMOD_DIR);
-	status = modprobe();
+	status = setup_modprobe("chos");
 	if (status == 0 && chos_backend_kmod_loaded())
 		return setup_done(r, "loaded the chos kernel module (modprobe chos)");
 	if (!r->o->module)

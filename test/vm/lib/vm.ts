@@ -77,14 +77,19 @@ export function expectCheck(result: VmResult, name: string): void {
 }
 
 /** Runs scriptPath in the VM with the example policy (policy/examples/site) built by the real
- * CLI and copied in as /mnt/chos/chos-vm-policy (run copies extra files under their base names). */
-export async function runVmWithExamplePolicy(scriptPath: string, kernel = "bookworm"): Promise<VmResult> {
+ * CLI and copied in as /mnt/chos/chos-vm-policy, with extraFiles (run copies each under its base
+ * name). */
+export async function runVmWithExamplePolicy(
+  scriptPath: string,
+  kernel = "bookworm",
+  extraFiles: readonly string[] = [],
+): Promise<VmResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chos-vm-policy-"));
   try {
     const policy = path.join(dir, "chos-vm-policy");
     fs.mkdirSync(policy);
     buildPolicy(policy);
-    return await runVm(scriptPath, [policy], 500, kernel);
+    return await runVm(scriptPath, [policy, ...extraFiles], 500, kernel);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
