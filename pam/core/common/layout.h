@@ -18,7 +18,9 @@
  *                                       .chos-link -> .chosfs/link 1.32x, .chosfs/link/usr 1.25x
  *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
  *   ROOT/.chos-images/NAME              the catalogue's image NAME (a squashfs file) mounted
- *                                       read-only by `chos setup`: that entry's tree
+ *                                       read-only by `chos setup`: that entry's tree; kmod
+ *                                       layout: also bound at ROOT/ROOT/.chos-images/NAME, the
+ *                                       same path seen inside the root, where links resolve
  *
  * The host's identity files (CHOS_HOST_FILES) are bound by `chos setup` over each tree's copy,
  * so users and names resolve the same in every tree, and read-only the site's chos
