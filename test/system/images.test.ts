@@ -1,7 +1,7 @@
 // OS images as catalogue trees (pam/core/setup/setup_image.c, session.c): `tiny` is a squashfs
 // image of the busybox tree, pinned by its digest, which `chos setup` loop-mounts read-only at
-// ROOT/.chos-images/tiny inside the test namespace. pamtester sessions, ssh logins, `chos run` and
-// the served identity files work on it as on a directory; setup is idempotent and --check
+// ROOT/.chos-images/tiny inside the test namespace. pamtester sessions, ssh logins, Slurm steps,
+// `chos run` and the served identity files work on it as on a directory; setup is idempotent and --check
 // reports the image; a replaced image is mounted fresh while a running session keeps the old
 // one; untrusted, truncated, corrupt and wrongly pinned images are refused with their problem
 // line, nothing mounted for them, and a session asking for one fails as on_error says; 100
@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { pamtester, removeService, writeService } from "./lib/pam";
 import { CHOS, exampleCatalogue, TestSite, TREES_TIMEOUT_MS } from "./lib/site";
+import { SlurmCluster } from "../slurm/lib/cluster";
 import { TestSshd } from "./lib/sshd";
 import { PRETTY, prepareTrees } from "./lib/trees";
 import { acquireTestUsers } from "./lib/users";
@@ -176,6 +177,26 @@ describe("sessions on an image", () => {
       sshd.stop();
     }
   });
+
+  test("Slurm: bob's srun -N2 step runs in the image on both nodes (spank_chos)", async () => {
+    const cluster = await SlurmCluster.start(site);
+    try {
+      const r = cluster.run("bob", [
+        "srun",
+        "-N2",
+        "sh",
+        "-c",
+        'echo "$SLURMD_NODENAME $(grep ^PRETTY_NAME= /etc/os-release)"',
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim().split("\n").sort()).toEqual([
+        `n1 PRETTY_NAME="${PRETTY.tiny}"`,
+        `n2 PRETTY_NAME="${PRETTY.tiny}"`,
+      ]);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
 
   test("chos run tiny sees the image's tree and the host's identity files", () => {
     const r = chosRun("tiny", "cat /etc/os-release; grep -c '^bob:' /etc/passwd; touch /usr/x 2>&1");
