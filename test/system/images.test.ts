@@ -50,9 +50,9 @@ function loopsOf(file: string): string[] {
   return execFileSync("losetup", ["-j", file], { encoding: "utf8" }).split("\n").filter(Boolean);
 }
 
-/** `chos run ENV -- sh -c SCRIPT` as root inside the namespace, with the site's paths. */
-function chosRun(env: string, script: string) {
-  return site.ns.run([
+/** `chos run ENV -- sh -c SCRIPT` with the site's paths, as an argv for the namespace. */
+function chosRunArgv(env: string, script: string): string[] {
+  return [
     CHOS,
     "run",
     "--catalogue",
@@ -66,7 +66,12 @@ function chosRun(env: string, script: string) {
     "sh",
     "-c",
     script,
-  ]);
+  ];
+}
+
+/** chosRunArgv run as root inside the namespace. */
+function chosRun(env: string, script: string) {
+  return site.ns.run(chosRunArgv(env, script));
 }
 
 beforeAll(async () => {
@@ -211,21 +216,9 @@ describe("sessions on an image", () => {
     fs.writeFileSync(path.join(v2, "etc/chos-marker"), "v2\n", { mode: 0o644 });
     const next = path.join(dir, "tiny-next.sqfs");
     build(v2, next);
-    const old = site.ns.runAsync([
-      CHOS,
-      "run",
-      "--catalogue",
-      site.catalogue,
-      "--policy",
-      site.policy,
-      "--root",
-      site.root,
-      "tiny",
-      "--",
-      "sh",
-      "-c",
-      "echo started; sleep 3; cat /etc/chos-marker 2>/dev/null || echo old image",
-    ]);
+    const old = site.ns.runAsync(
+      chosRunArgv("tiny", "echo started; sleep 3; cat /etc/chos-marker 2>/dev/null || echo old image"),
+    );
     await new Promise((r) => setTimeout(r, 1000));
     // The pin follows the image: the catalogue names the new digest.
     const text = fs.readFileSync(site.catalogue, "utf8");
