@@ -321,6 +321,17 @@ int chos_session_open(const struct chos_session_options *opts, struct chos_sessi
 	return session(opts, res, true);
 }
 
+void chos_session_fail_facts(const struct chos_session_options *opts, int uid0,
+			     const struct chos_error *why, struct chos_session_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->backend = CHOS_BACKEND_NONE;
+	res->failed = CHOS_STAGE_FACTS;
+	res->error = *why;
+	/* As decide() after its own gathering failed: no catalogue was read, so no `default`. */
+	fallback(opts, res, NULL, uid0);
+}
+
 void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,
 			   size_t len)
 {

@@ -79,6 +79,12 @@ int chos_session_decide(const struct chos_session_options *opts, struct chos_ses
 /* Decides and applies (or, with opts->view, prepares the view). When applying fails, on_error
  * decides again (and is recorded). */
 int chos_session_open(const struct chos_session_options *opts, struct chos_session_result *res);
+/* For a caller that gathers the facts itself and could not (spank_chos: the job's uid has no
+ * passwd entry on the node): the facts stage failed with WHY, and on_error decides exactly as
+ * when the core's own lookup fails (host; deny; default finds no catalogue read, so host). The
+ * outcome is HOST or DENY, never a tree: nothing to apply. UID0: the session is root's. */
+void chos_session_fail_facts(const struct chos_session_options *opts, int uid0,
+			     const struct chos_error *why, struct chos_session_result *res);
 /* The one log line of a session: user="..." env=... requested=... reason="..." layer=...
  * backend=... us=N, and failed=... fault=... on_error=... error="..." when something failed. */
 void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,

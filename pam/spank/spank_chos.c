@@ -138,6 +138,22 @@ static void export_env(spank_t sp, const struct chos_session_result *res)
 		spank_unsetenv(sp, "CHOS");
 }
 
+/* Decides for the step and builds its view (chos_session_open with step_view). */
+static int open_step(struct chos_session_args *a, const struct step_facts *f,
+		     const struct chos_log *log, struct chos_session_result *res)
+{
+	if (option_given)
+		a->session.request.option = option_value;
+	a->session.request.process_env = f->has_chos_env ? f->chos_env : NULL;
+	a->session.request.skip_file = 1;
+	a->session.request.log = log;
+	a->session.user = f->user;
+	a->session.service = "slurm";
+	a->session.job = &f->job;
+	a->session.view = &step_view;
+	return chos_session_open(&a->session, res);
+}
+
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	struct chos_session_args a;
@@ -151,28 +167,20 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (parse(ac, av, &a) < 0)
 		return -1;
 	log.debug = a.debug;
-	if (step_facts_read(sp, &f, &err) < 0) {
-		log_line(NULL, LOG_ERR, err.message);
-		return -1;
-	}
-	if (option_given)
-		a.session.request.option = option_value;
-	a.session.request.process_env = f.has_chos_env ? f.chos_env : NULL;
-	a.session.request.skip_file = 1;
-	a.session.request.log = &log;
-	a.session.user = f.user;
-	a.session.service = "slurm";
-	a.session.job = &f.job;
 	a.session.log = &log;
-	a.session.view = &step_view;
-	if (chos_session_open(&a.session, &res) < 0) {
-		log_line(NULL, LOG_ERR, "step refused: bad options");
-		return -1;
+	/* Failing here (returning -1) would give srun only "Plugin initialization failed", and
+	 * exit 0 with no task run: every refusal goes through refuse_step instead, so the tasks
+	 * say why on the job's own stderr and fail before any exec. */
+	if (step_facts_read(sp, &f, &err) < 0) {
+		/* A fault like a policy's (a node whose NSS lost the user): on_error decides. */
+		chos_session_fail_facts(&a.session, f.uid == 0, &err, &res);
+	} else if (open_step(&a, &f, &log, &res) < 0) {
+		log_line(NULL, LOG_ERR, "step refused: the core refused the session's options");
+		refuse_step("spank_chos could not open the session (see the node's log)");
+		return 0;
 	}
 	log_outcome(&res, &f, &log);
 	if (res.outcome == CHOS_OUTCOME_DENY) {
-		/* Failing here would give srun only "Plugin initialization failed" (and exit 0);
-		 * the tasks say why on the job's own stderr instead, and fail before any exec. */
 		refuse_step(res.reason);
 		return 0;
 	}

@@ -123,11 +123,14 @@ int step_facts_read(spank_t sp, struct step_facts *f, struct chos_error *err)
 	    spank_get_item(sp, S_JOB_ID, &id) != ESPANK_SUCCESS ||
 	    spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS)
 		return chos_fail(err, -EIO, "slurmstepd did not give the job's uid and ids");
-	if ((r = read_user(uid, f, err)) < 0)
-		return r;
 	print_step(step, f->step, sizeof(f->step));
 	f->job.id = id;
 	f->job.step = f->step;
+	f->uid = uid;
+	if ((r = read_user(uid, f, err)) < 0) {
+		snprintf(f->user, sizeof(f->user), "uid %u", (unsigned)uid);
+		return r;
+	}
 	f->job.partition = job_env(sp, "SLURM_JOB_PARTITION", f->partition, sizeof(f->partition));
 	f->job.account = job_env(sp, "SLURM_JOB_ACCOUNT", f->account, sizeof(f->account));
 	f->job.submit_host =

@@ -15,6 +15,7 @@
 #define STEP_PATH_MAX 4096
 
 struct step_facts {
+	uid_t uid;
 	char user[STEP_NAME_MAX];
 	char home[STEP_PATH_MAX];
 	char step[STEP_ID_MAX];
@@ -25,7 +26,9 @@ struct step_facts {
 	struct chos_job job; /* points into the fields above */
 };
 
-/* Fills facts from the step (spank_get_item, spank_getenv). Returns 0 or -errno with err set. */
+/* Fills facts from the step (spank_get_item, spank_getenv). Returns 0 or -errno with err set;
+ * when only the user lookup failed, uid, job.id and step are still set and user reads
+ * "uid N", for the outcome line. */
 int step_facts_read(spank_t sp, struct step_facts *facts, struct chos_error *err);
 /* True for the extern step (PrologFlags=contain's placeholder: no user code runs in it). */
 int step_facts_is_extern(spank_t sp);

@@ -31,6 +31,10 @@ export interface ClusterOptions {
   /** Each slurmd in a PID namespace of its own (as in a container), whose pids /proc does not
    *  show: slurmstepd's children must still find their own namespaces. */
   readonly slurmdPidNamespace?: boolean;
+  /** Per node, users its slurmd's NSS does not know (a node whose directory service lags): that
+   *  slurmd runs in a mount namespace of its own with /etc/passwd bound over by a copy
+   *  without them, so the plugin's user lookup fails there. */
+  readonly unknownUsers?: Readonly<Record<string, readonly string[]>>;
 }
 
 export class SlurmCluster {
@@ -42,6 +46,7 @@ export class SlurmCluster {
     readonly dir: string,
     readonly nodes: readonly string[],
     private readonly slurmdPidNamespace: boolean,
+    private readonly unknownUsers: Readonly<Record<string, readonly string[]>>,
   ) {}
 
   get conf(): string {
@@ -58,7 +63,13 @@ export class SlurmCluster {
   static async start(site: TestSite, opts: ClusterOptions = {}): Promise<SlurmCluster> {
     const dir = fs.mkdtempSync("/tmp/chos-slurm-");
     fs.chmodSync(dir, 0o755);
-    const cluster = new SlurmCluster(site, dir, opts.nodes ?? ["n1", "n2"], opts.slurmdPidNamespace ?? false);
+    const cluster = new SlurmCluster(
+      site,
+      dir,
+      opts.nodes ?? ["n1", "n2"],
+      opts.slurmdPidNamespace ?? false,
+      opts.unknownUsers ?? {},
+    );
     try {
       await cluster.configure(opts.spankArgs === undefined ? site.moduleArgs() : opts.spankArgs);
       await cluster.startDaemons();
@@ -146,7 +157,8 @@ export class SlurmCluster {
     this.daemon(["slurmctld", "-D", "-i", "-f", this.conf]);
     await this.waitFor(() => this.run("root", ["sinfo", "-h"]).status === 0, "slurmctld");
     const pidns = this.slurmdPidNamespace ? ["unshare", "--pid", "--fork", "--kill-child"] : [];
-    for (const n of this.nodes) this.daemon([...pidns, "slurmd", "-D", "-f", this.conf, "-N", n]);
+    for (const n of this.nodes)
+      this.daemon([...pidns, ...this.passwdWithout(n), "slurmd", "-D", "-f", this.conf, "-N", n]);
     await this.waitFor(() => {
       const r = this.run("root", ["sinfo", "-h", "-N", "-o", "%N %t", "-p", "batch"]);
       return (
@@ -156,6 +168,20 @@ export class SlurmCluster {
           .filter((l) => / idle$/.test(l)).length === this.nodes.length
       );
     }, "slurmd");
+  }
+
+  /** The wrapper that hides unknownUsers[node] from that node's slurmd (none: []). */
+  private passwdWithout(node: string): string[] {
+    const hidden = this.unknownUsers[node] ?? [];
+    if (hidden.length === 0) return [];
+    const passwd = path.join(this.dir, `passwd-${node}`);
+    const kept = fs
+      .readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .filter((l) => !hidden.includes(l.split(":")[0]));
+    fs.writeFileSync(passwd, kept.join("\n"), { mode: 0o644 });
+    const bind = 'mount --bind "$0" /etc/passwd && exec "$@"';
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", bind, passwd];
   }
 
   private async waitFor(ready: () => boolean, what: string): Promise<void> {
