@@ -38,20 +38,23 @@ snapshot() {
 }
 apt-get -q update >/dev/null && snapshot "$before" || { echo "snapshot failed"; exit 1; }
 
+# Seconds since $1 (microseconds, as ${EPOCHREALTIME/./}), to a tenth; no subshell, so stamping
+# each line of apt's costs no fork.
+since() {
+  local us=$((${EPOCHREALTIME/./} - $1))
+  printf -v elapsed '%d.%d' $((us / 1000000)) $((us / 100000 % 10))
+}
+
 # Our four packages from the files, every dependency from Debian's archive; no recommends, as
 # a minimal server installs (sudo, which dkms recommends, stays out).
-# Seconds since $1 (an $EPOCHREALTIME), to a tenth.
-since() {
-  local us=$((${EPOCHREALTIME/./} - ${1/./}))
-  printf '%d.%d' $((us / 1000000)) $((us / 100000 % 10))
-}
 install_packages() {
-  local start=$EPOCHREALTIME
+  local t0=${EPOCHREALTIME/./} line elapsed
   # Each line stamped with the seconds since the start: where apt spends its time.
   apt-get -q -y --no-install-recommends install ./deb/*.deb 2>&1 |
-    while IFS= read -r line; do printf '%6s %s\n' "$(since "$start")" "$line"; done
+    while IFS= read -r line; do since "$t0"; printf '%6s %s\n' "$elapsed" "$line"; done
   ((PIPESTATUS[0] == 0)) || return 1
-  echo "apt install: $(since "$start") s"
+  since "$t0"
+  echo "apt install: $elapsed s"
   local p
   for p in "${packages[@]}" nodejs dkms; do
     [[ $(dpkg-query -W -f='${Status}' "$p") == "install ok installed" ]] || { echo "$p not installed"; return 1; }
