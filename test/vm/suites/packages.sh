@@ -132,7 +132,7 @@ lands_in_policy_tree() {
 chos_vm_check ssh-lands-in-policy-tree lands_in_policy_tree
 
 # The admin takes the site's files away, then purges the four packages; --autoremove takes the
-# dependencies apt brought (nodejs, dkms, perl...) with them (the next check compares the list
+# dependencies apt brought (nodejs, dkms...) with them (the next check compares the list
 # of installed packages).
 purge_packages() {
   kill "$(cat /run/sshd.pid)"
