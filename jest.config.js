@@ -6,6 +6,8 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] },
   testMatch: ["<rootDir>/test/**/*.test.ts", "<rootDir>/policy/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/", "/build/"],
+  // npm run package copies the tree to build/deb/chos-VERSION, package.json included.
+  modulePathIgnorePatterns: ["<rootDir>/build/"],
   testTimeout: 120000,
   reporters: ["default", "<rootDir>/test/summary-reporter.js"],
 };

@@ -29,19 +29,26 @@ export interface VmResult {
 /**
  * Runs scriptPath (relative to the repository) in the VM; echoes its output when CHOS_VM_ECHO is
  * set. The VM is stopped after timeoutSeconds, which callers keep below their jest timeout so a
- * hung VM fails the test instead of outliving it.
+ * hung VM fails the test instead of outliving it. image "clean" boots the fresh Debian 12 of the
+ * package test (CHOS_VM_IMAGE in test/vm/run).
  */
 export function runVm(
   scriptPath: string,
   extraFiles: readonly string[] = [],
   timeoutSeconds = 500,
   kernel = "bookworm",
+  image: "default" | "clean" = "default",
 ): Promise<VmResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(runner, [scriptPath, ...extraFiles], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CHOS_VM_TIMEOUT: String(timeoutSeconds), CHOS_VM_KERNEL: kernel },
+      env: {
+        ...process.env,
+        CHOS_VM_TIMEOUT: String(timeoutSeconds),
+        CHOS_VM_KERNEL: kernel,
+        CHOS_VM_IMAGE: image,
+      },
     });
     let output = "";
     const collect = (chunk: Buffer): void => {
