@@ -3,7 +3,7 @@
 // ROOT/.chos-images/tiny inside the test namespace. pamtester sessions, ssh logins, Slurm steps,
 // `chos run` and the served identity files work on it as on a directory; setup is idempotent and --check
 // reports the image; a replaced image is mounted fresh while a running session keeps the old
-// one; untrusted, truncated, corrupt and wrongly pinned images are refused with their problem
+// one, and one no longer listed is detached; untrusted, truncated, corrupt and wrongly pinned images are refused with their problem
 // line, nothing mounted for them, and a session asking for one fails as on_error says; 100
 // sessions leave no mount or loop device behind.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -230,6 +230,30 @@ describe("sessions on an image", () => {
     const before = await old;
     expect(before.stdout).toBe("started\nold image\n");
     expect(squashfsMounts()).toHaveLength(1);
+  });
+
+  test("an image no longer listed is detached and its mount point removed; a session started before keeps it", async () => {
+    const listed = fs.readFileSync(site.catalogue, "utf8");
+    const mountPoint = path.join(site.root, ".chos-images/spare");
+    fs.writeFileSync(site.catalogue, `${listed}spare:${image("tiny")}\n`);
+    try {
+      expect(site.setup().stdout).toMatch(/done: mounted image .*tiny\.sqfs of "spare"/);
+      expect(squashfsMounts().map((m) => m.split(" ")[0])).toContain(mountPoint);
+      const running = site.ns.runAsync(chosRunArgv("spare", "echo started; sleep 3; cat /etc/os-release"));
+      await new Promise((r) => setTimeout(r, 1000));
+      fs.writeFileSync(site.catalogue, listed);
+      const r = site.setup();
+      expect(r.stdout).toContain(`done: detached image mount ${mountPoint}: "spare" is no longer listed\n`);
+      expect(squashfsMounts().map((m) => m.split(" ")[0])).not.toContain(mountPoint);
+      expect(fs.existsSync(mountPoint)).toBe(false);
+      expect(site.setup("--check").stdout).not.toContain("spare");
+      const before = await running;
+      expect(before.stdout).toContain(`started\nPRETTY_NAME="${PRETTY.tiny}"`);
+      // The session's end took the last mount of the detached image, and its loop device.
+      expect(loopsOf(image("tiny"))).toHaveLength(1);
+    } finally {
+      fs.writeFileSync(site.catalogue, listed);
+    }
   });
 
   test("100 sessions leave no mount and no loop device behind", () => {

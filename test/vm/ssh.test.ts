@@ -47,6 +47,8 @@ describeEachKernel(
       expectCheck("ssh-switch-refused-by-policy"));
     test("an image entry: setup mounts it, binds it inside the root and lists it; bob's ssh login lands in it", () =>
       expectCheck("ssh-lands-in-image"));
+    test("an image no longer listed stays mounted for kmod sessions, and setup says so", () =>
+      expectCheck("unlisted-image-kept-for-kmod"));
     test("chos setup --check says the module is not loaded after rmmod", () =>
       expectCheck("setup-check-says-module-unloaded"));
   },

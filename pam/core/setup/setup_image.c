@@ -25,15 +25,20 @@
  * kmod: a session's link is resolved inside ROOT, so the mount point must show the image at the
  * same path there too: ROOT/ROOT/.chos-images/NAME is a bind of the image's mount (kept in step
  * with it), into which setup then serves the files as for any tree seen through ROOT. A ROOT
- * under one of the OS directories (ROOT/var is the tree's) cannot hold that bind: a problem. */
+ * under one of the OS directories (ROOT/var is the tree's) cannot hold that bind: a problem.
+ *
+ * An image the catalogue no longer lists leaves its mount behind: drop_stale_images says what
+ * becomes of it on each backend. */
 #include "setup/setup_internal.h"
 #include "common/beneath.h"
 #include "common/layout.h"
 #include "common/trust.h"
 #include "setup/image.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,8 +323,94 @@ static int ensure_image(struct setup_run *r, const struct chos_env *env)
 	return e;
 }
 
+/* Listed as an image (asked before setup_images turns the entries into mount points). */
+static bool listed_image(const struct chos_catalogue *cat, const char *name)
+{
+	const struct chos_env *e = chos_catalogue_find(cat, name);
+
+	return e && e->image;
+}
+
+/* One name under ROOT/.chos-images that the catalogue no longer lists as an image. */
+static void drop_stale_image(struct setup_run *r, int images, const char *name)
+{
+	char where[SETUP_PATH_MAX];
+	int fd = openat(images, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e;
+
+	snprintf(where, sizeof(where), "%s/%s/%s", r->root, CHOS_IMAGES_NAME, name);
+	if (fd < 0)
+		return; /* not a directory: not a mount point setup made */
+	if (!chos_is_mount_root(fd)) {
+		/* An empty mount point (its image was refused, then unlisted): rmdir keeps
+		 * anything else. */
+		close(fd);
+		if (!r->o->check && unlinkat(images, name, AT_REMOVEDIR) == 0)
+			setup_done(r, "removed mount point %s: \"%s\" is no longer listed", where,
+				   name);
+		return;
+	}
+	if (r->backend == CHOS_BACKEND_KMOD) {
+		close(fd);
+		setup_note(r,
+			   "image mount %s: \"%s\" is no longer listed; kept, since kmod sessions "
+			   "resolve their link through it: `umount -l` it (and %s%s) once none "
+			   "runs",
+			   where, name, r->root, where);
+		return;
+	}
+	if (r->o->check) {
+		close(fd);
+		setup_problem(r, -ESTALE, "run `chos setup`",
+			      "image mount %s: \"%s\" is no longer listed", where, name);
+		return;
+	}
+	e = chos_detach_at(fd);
+	close(fd);
+	if (e == 0 && unlinkat(images, name, AT_REMOVEDIR) < 0)
+		e = -errno;
+	if (e < 0)
+		setup_problem(r, e, "check the mounts on it", "image mount %s: %s", where,
+			      strerror(-e));
+	else
+		setup_done(r, "detached image mount %s: \"%s\" is no longer listed", where, name);
+}
+
+/* Mounts of images the catalogue no longer lists (the entry removed, or a directory now). The
+ * namespace backend: detached, as a replaced image's is (sessions made earlier keep their copy,
+ * and its loop device until they end), and the mount point removed. kmod: a session's link is
+ * a path resolved at every walk, so detaching would take the tree from running sessions: kept,
+ * and said. */
+static void drop_stale_images(struct setup_run *r, const struct chos_catalogue *cat)
+{
+	struct chos_beneath_fail fail;
+	int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC), images, list;
+	struct dirent *de;
+	DIR *d;
+
+	if (rootfd < 0)
+		return; /* ensure_root says why */
+	images = chos_beneath_open(rootfd, CHOS_IMAGES_NAME, S_IFDIR, 0, &fail);
+	close(rootfd);
+	if (images < 0)
+		return; /* no image mounted yet; a wrong kind there is open_mount_point's to say */
+	list = openat(images, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (list < 0 || !(d = fdopendir(list))) {
+		if (list >= 0)
+			close(list);
+		close(images);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    !listed_image(cat, de->d_name))
+			drop_stale_image(r, images, de->d_name);
+	closedir(d);
+	close(images);
+}
+
 void setup_images(struct setup_run *r, struct chos_catalogue *cat)
 {
+	drop_stale_images(r, cat);
 	for (size_t i = 0; i < cat->count;) {
 		struct chos_env *env = &cat->envs[i];
 		char tree[SETUP_PATH_MAX], *path;

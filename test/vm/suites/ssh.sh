@@ -128,6 +128,19 @@ lands_in_image() {
 }
 chos_vm_check ssh-lands-in-image lands_in_image
 
+# tiny back to a directory: the image's mount is no longer listed, but a kmod session's link is
+# a path resolved at every walk, so setup keeps it (and its bind in /chos) and says so.
+unlisted_image_kept() {
+  local out
+  sed -i 's|^tiny:.*|tiny:/os/tiny|' "$conf/chos"
+  out=$(chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig") || return 1
+  echo "$out" | grep 'no longer listed'
+  [[ $out == *'image mount /chos/.chos-images/tiny: "tiny" is no longer listed; kept'* ]] &&
+  [[ $(findmnt -n -o FSTYPE /chos/.chos-images/tiny) == squashfs ]] &&
+  [[ $(findmnt -n -o FSTYPE /chos/chos/.chos-images/tiny) == squashfs ]]
+}
+chos_vm_check unlisted-image-kept-for-kmod unlisted_image_kept
+
 # With no session left, unmount every chosfs (the /chos binds carry copies) and unload.
 check_says_unloaded() {
   local out mount
