@@ -41,10 +41,12 @@
 		fflush(stdout);             \
 	} while (0)
 
-/* The caller's link target, in a static buffer. */
+/* The caller's link target, in a buffer of the calling thread's: inherit.c's threads call it
+ * (and first_line) at once, and with one shared buffer a thread's check failed when another
+ * reset it mid-compare (seen on trixie-backports). */
 static inline const char *chos_link(void)
 {
-	static char buf[PATH_MAX];
+	static __thread char buf[PATH_MAX];
 	ssize_t n = readlink(CHOS_LINK, buf, sizeof(buf) - 1);
 
 	CHECK(n > 0, "readlink " CHOS_LINK);
@@ -74,7 +76,7 @@ static inline int chos_set(const char *path)
 /* The first line of path, in a static buffer ("" when unreadable). */
 static inline const char *first_line(const char *path)
 {
-	static char buf[256];
+	static __thread char buf[256]; /* per thread, as chos_link's */
 	FILE *f = fopen(path, "re");
 
 	buf[0] = '\0';
