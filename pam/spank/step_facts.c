@@ -125,6 +125,7 @@ int step_facts_read(spank_t sp, struct step_facts *f, struct chos_error *err)
 		return chos_fail(err, -EIO, "slurmstepd did not give the job's uid and ids");
 	if ((r = read_user(uid, f, err)) < 0)
 		return r;
+	f->uid = uid;
 	print_step(step, f->step, sizeof(f->step));
 	f->job.id = id;
 	f->job.step = f->step;

@@ -16,6 +16,7 @@
 
 struct step_facts {
 	char user[STEP_NAME_MAX];
+	uid_t uid;
 	char home[STEP_PATH_MAX];
 	char step[STEP_ID_MAX];
 	char partition[STEP_NAME_MAX], account[STEP_NAME_MAX];
@@ -27,5 +28,6 @@ struct step_facts {
 
 /* Fills facts from the step (spank_get_item, spank_getenv). Returns 0 or -errno with err set. */
 int step_facts_read(spank_t sp, struct step_facts *facts, struct chos_error *err);
-/* True for the extern step (PrologFlags=contain's placeholder: no user code runs in it). */
+/* True for the extern step (PrologFlags=contain's: no task of its own; pam_slurm_adopt's ssh
+ * sessions join it). */
 int step_facts_is_extern(spank_t sp);

@@ -31,6 +31,9 @@ export interface ClusterOptions {
   /** Each slurmd in a PID namespace of its own (as in a container), whose pids /proc does not
    *  show: slurmstepd's children must still find their own namespaces. */
   readonly slurmdPidNamespace?: boolean;
+  /** What pam_slurm_adopt needs: each job's extern step (PrologFlags=contain) and
+   *  proctrack/cgroup on the host's cgroup v1 hierarchies (cgroup.conf beside slurm.conf). */
+  readonly contain?: boolean;
 }
 
 export class SlurmCluster {
@@ -42,6 +45,7 @@ export class SlurmCluster {
     readonly dir: string,
     readonly nodes: readonly string[],
     private readonly slurmdPidNamespace: boolean,
+    private readonly contain: boolean,
   ) {}
 
   get conf(): string {
@@ -58,7 +62,13 @@ export class SlurmCluster {
   static async start(site: TestSite, opts: ClusterOptions = {}): Promise<SlurmCluster> {
     const dir = fs.mkdtempSync("/tmp/chos-slurm-");
     fs.chmodSync(dir, 0o755);
-    const cluster = new SlurmCluster(site, dir, opts.nodes ?? ["n1", "n2"], opts.slurmdPidNamespace ?? false);
+    const cluster = new SlurmCluster(
+      site,
+      dir,
+      opts.nodes ?? ["n1", "n2"],
+      opts.slurmdPidNamespace ?? false,
+      opts.contain ?? false,
+    );
     try {
       await cluster.configure(opts.spankArgs === undefined ? site.moduleArgs() : opts.spankArgs);
       await cluster.startDaemons();
@@ -97,7 +107,9 @@ export class SlurmCluster {
       `SlurmctldLogFile=${this.dir}/slurmctld.log`,
       `SlurmdLogFile=${this.dir}/slurmd-%n.log`,
       "SlurmdParameters=config_overrides",
-      "ProctrackType=proctrack/linuxproc",
+      ...(this.contain
+        ? ["ProctrackType=proctrack/cgroup", "PrologFlags=contain"]
+        : ["ProctrackType=proctrack/linuxproc"]),
       "TaskPlugin=task/none",
       "SelectType=select/cons_tres",
       "SelectTypeParameters=CR_CPU",
@@ -120,6 +132,8 @@ export class SlurmCluster {
       );
     }
     writeConfig(this.conf, `${lines.join("\n")}\n`);
+    if (this.contain)
+      writeConfig(path.join(this.dir, "cgroup.conf"), "CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\n");
     this.setSpankArgs(spankArgs);
   }
 
