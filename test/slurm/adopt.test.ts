@@ -27,10 +27,9 @@ const NODE = "n1";
 beforeAll(async () => {
   releaseUsers = acquireTestUsers();
   site = await TestSite.create();
-  views = path.join(site.dir, "jobs");
-  const args = [...site.moduleArgs(), `job_views=${views}`];
-  cluster = await SlurmCluster.start(site, { contain: true, spankArgs: args });
-  sshd = await TestSshd.start(site, ["alice", "bob", "root"], args, {
+  views = site.jobViews;
+  cluster = await SlurmCluster.start(site, { contain: true });
+  sshd = await TestSshd.start(site, ["alice", "bob", "root"], site.moduleArgs(), {
     env: { SLURM_CONF: cluster.conf },
     account: (service) => [`account required pam_slurm_adopt.so nodename=${NODE} service=${service}`],
   });
