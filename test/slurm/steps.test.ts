@@ -211,6 +211,7 @@ describe("a policy fault follows on_error", () => {
     `catalogue=${site.catalogue}`,
     `policy=${policy}`,
     `root=${site.root}`,
+    `job_views=${site.jobViews}`,
     `on_error=${onError}`,
   ];
 
