@@ -7,12 +7,14 @@
  * tree's view in a helper instead (view.h), for the step's tasks to enter; a failure there
  * falls back exactly as a failed entry does. The result carries the backend as its enum (the
  * log line names it) and the layer as printed (chos_decision_layer: "group:NAME" for a group
- * file). */
+ * file). With opts->adopt, adopted() comes before the policy: a session in its user's job
+ * enters the job's pinned view (jobview.h), and a refused pin falls back as a failed apply. */
 #include "session.h"
 #include "common/beneath.h"
 #include "common/layout.h"
 #include "common/log.h"
 #include "common/trust.h"
+#include "apply/jobview.h"
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,9 +169,40 @@ static int gather_request(const struct chos_session_options *opts, struct chos_c
 	return 0;
 }
 
+/* The job's pinned view for a session pam_slurm_adopt put into its user's job: 1 when there
+ * is one (res says so, pin holds it), 0 when there is none (the usual decision follows), -1
+ * when it is refused (res->error says why). */
+static int adopted(const struct chos_session_options *opts, const struct chos_context *ctx,
+		   struct chos_session_result *res, struct chos_job_pin *pin)
+{
+	struct chos_error why = { 0 };
+	int r = chos_job_view_of_self(opts->job_views ? opts->job_views : CHOS_JOB_VIEWS_DEFAULT,
+				      ctx->uid, pin, &why);
+
+	if (r == -ENOENT) {
+		chos_log(opts->log, LOG_DEBUG, "user \"%s\": no job view: %s", ctx->user,
+			 why.message);
+		return 0;
+	}
+	if (r < 0) {
+		res->error = why;
+		res->job = 0;
+		return -1;
+	}
+	res->outcome = CHOS_OUTCOME_ENV;
+	res->job = pin->job;
+	res->backend = pin->view.backend;
+	snprintf(res->env, sizeof(res->env), "%s", pin->env);
+	snprintf(res->path, sizeof(res->path), "%s", pin->view.tree);
+	snprintf(res->layer, sizeof(res->layer), "job");
+	snprintf(res->reason, sizeof(res->reason), "adopted into job %lu: its view", pin->job);
+	return 1;
+}
+
 /* Everything but the clock; decide() and open() time it. */
 static void decide(const struct chos_session_options *opts, struct chos_session_result *res,
-		   struct chos_catalogue *cat, int *uid0, char *home, size_t home_len)
+		   struct chos_catalogue *cat, int *uid0, char *home, size_t home_len,
+		   struct chos_job_pin *pin)
 {
 	struct chos_context ctx = { 0 };
 	struct chos_decision d = { 0 };
@@ -198,6 +232,13 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		goto fail;
 	}
 	have_cat = 1;
+	switch (opts->adopt ? adopted(opts, &ctx, res, pin) : 0) {
+	case 1:
+		goto out;
+	case -1:
+		res->failed = CHOS_STAGE_APPLY;
+		goto fail;
+	}
 	int r = opts->loaded ? chos_policy_evaluate(opts->loaded, cat, &ctx, &d)
 			     : chos_policy_decide(&popts, cat, &ctx, &d);
 	if (r < 0 || d.fault != CHOS_FAULT_NONE) {
@@ -253,13 +294,15 @@ static int check_tree(struct chos_session_result *res)
 }
 
 static int apply(const struct chos_session_options *opts, struct chos_session_result *res,
-		 const char *home)
+		 const char *home, const struct chos_job_pin *pin)
 {
 	const char *root = root_of(opts);
 	int r = check_tree(res);
 
 	if (r < 0)
 		return r;
+	if (res->job)
+		return chos_view_enter(&pin->view, home, &res->error);
 	res->backend = chos_backend_for_root(opts->backend, root);
 	if (opts->view)
 		return chos_view_prepare(opts->view, res->backend, root, res->path, &res->error);
@@ -272,15 +315,16 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
  * `default` once. Leaves res->outcome ENV only when the session did enter a tree. */
 static void apply_or_fall_back(const struct chos_session_options *opts,
 			       struct chos_session_result *res, const struct chos_catalogue *cat,
-			       int uid0, const char *home)
+			       int uid0, const char *home, const struct chos_job_pin *pin)
 {
-	int r = apply(opts, res, home);
+	int r = apply(opts, res, home, pin);
 
 	if (r < 0 && res->failed == CHOS_STAGE_NONE) {
 		res->failed = CHOS_STAGE_APPLY;
+		res->job = 0; /* the fallback is decided as at any login, not the job's */
 		fallback(opts, res, cat, uid0);
 		/* on_error=default: one more try, unless the default is what just failed. */
-		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home) < 0)
+		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home, pin) < 0)
 			set_host(res, "on_error=default, and `default` failed too");
 	} else if (r < 0) {
 		/* The fallback's own `default` failed to apply: the host is what is left. */
@@ -297,15 +341,18 @@ static int session(const struct chos_session_options *opts, struct chos_session_
 	struct chos_catalogue cat = { 0 };
 	long long start = now_us();
 	char home[4096] = "/"; /* PATH_MAX */
+	struct chos_job_pin pin;
 	int uid0 = 0;
 
 	if (!opts->user)
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
 	res->backend = CHOS_BACKEND_NONE;
-	decide(opts, res, &cat, &uid0, home, sizeof(home));
+	chos_view_init(&pin.view);
+	decide(opts, res, &cat, &uid0, home, sizeof(home), &pin);
 	if (apply_it && res->outcome == CHOS_OUTCOME_ENV)
-		apply_or_fall_back(opts, res, &cat, uid0, home);
+		apply_or_fall_back(opts, res, &cat, uid0, home, &pin);
+	chos_view_close(&pin.view);
 	chos_catalogue_free(&cat);
 	res->micros = now_us() - start;
 	return 0;
@@ -352,6 +399,8 @@ void chos_session_describe(const struct chos_session_result *res, const char *us
 		     "backend=%s us=%lld",
 		     q_user, env, res->requested[0] ? res->requested : "-", q_reason, q_layer,
 		     chos_backend_name(res->backend), res->micros);
+	if (res->job && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " job=%lu", res->job);
 	if (res->failed == CHOS_STAGE_NONE || n < 0 || (size_t)n >= len)
 		return;
 	chos_log_quote(q_error, sizeof(q_error), res->error.message);

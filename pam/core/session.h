@@ -10,7 +10,11 @@
  *   default  the catalogue's `default` environment; the host when that cannot be applied either
  *   deny     refuse the session
  * uid 0 stays on the host unless allow_root is set, before anything is read; with allow_root,
- * a denial or failure for uid 0 still ends on the host: root is never locked out. */
+ * a denial or failure for uid 0 still ends on the host: root is never locked out.
+ *
+ * With adopt, a session in one of its user's jobs (pam_slurm_adopt) enters that job's pinned
+ * view (jobview.h) instead of asking the policy: layer "job", the record's env and backend. No
+ * job or no pin: the usual decision. A pin that is refused is a failed apply: on_error. */
 #pragma once
 #include <stddef.h>
 #include "apply/backend.h"
@@ -55,6 +59,9 @@ struct chos_session_options {
 	struct chos_view *view;	    /* NULL: the caller enters the tree itself. Else (a Slurm
 				       step) the tree's view is built in a helper and kept here
 				       for its tasks to enter (view.h); the caller stays put */
+	const char *job_views;	    /* NULL: CHOS_JOB_VIEWS_DEFAULT (jobview.h) */
+	int adopt;		    /* pam_chos: a session pam_slurm_adopt put into a job's
+				       extern step enters the job's pinned view, undecided */
 };
 
 struct chos_session_result {
@@ -71,6 +78,7 @@ struct chos_session_result {
 	struct chos_error error;	      /* what failed, saying what to fix */
 	enum chos_on_error on_error;	      /* the fallback that was applied, when failed */
 	long long micros;		      /* time spent deciding and applying */
+	unsigned long job;		      /* the job whose pinned view it entered; 0: none */
 };
 
 /* Decides without applying (outcome ENV means "would enter env"). Returns 0, or -EINVAL for
@@ -86,7 +94,8 @@ int chos_session_open(const struct chos_session_options *opts, struct chos_sessi
 void chos_session_fail_facts(const struct chos_session_options *opts, int uid0,
 			     const struct chos_error *why, struct chos_session_result *res);
 /* The one log line of a session: user="..." env=... requested=... reason="..." layer=...
- * backend=... us=N, and failed=... fault=... on_error=... error="..." when something failed. */
+ * backend=... us=N, job=N when it entered a job's view, and failed=... fault=... on_error=...
+ * error="..." when something failed. */
 void chos_session_describe(const struct chos_session_result *res, const char *user, char *buf,
 			   size_t len);
 const char *chos_stage_name(enum chos_stage stage);

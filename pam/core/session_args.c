@@ -51,6 +51,8 @@ static int parse_one(const char *arg, struct chos_session_args *a, int *on_error
 		return set_path(v, &s->catalogue);
 	if ((v = value_of(arg, "root")))
 		return set_path(v, &s->root);
+	if ((v = value_of(arg, "job_views")))
+		return set_path(v, &s->job_views);
 	if (!strcmp(arg, "allow_root")) {
 		s->allow_root = 1;
 		return 0;

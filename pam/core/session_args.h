@@ -2,7 +2,7 @@
  * pam_chos's arguments (pam_chos(8)) read into session options: the one parser, used by the PAM
  * module and by the addon's sessionDecide, so every rule below is unit-tested without PAM.
  *
- *   policy=/ABS catalogue=/ABS root=/ABS backend=auto|kmod|namespace
+ *   policy=/ABS catalogue=/ABS root=/ABS job_views=/ABS backend=auto|kmod|namespace
  *   on_error=host|default|deny allow_root debug
  *   user_conf_file=NAME (the seed's: ~/NAME instead of ~/.chos)
  *   fail_to_default=0|1 (the seed's: on_error=default or host; an on_error= anywhere wins)

@@ -53,6 +53,8 @@ PAM_CHOS_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	a.session.tty = item(pamh, PAM_TTY);
 	a.session.request.pam_env = pam_getenv(pamh, "CHOS");
 	a.session.request.process_env = getenv("CHOS");
+	/* ssh into a node where the user runs a job, through pam_slurm_adopt: the job's view. */
+	a.session.adopt = 1;
 	a.session.request.log = &log;
 	a.session.log = &log;
 	if (chos_session_open(&a.session, &res) < 0) {

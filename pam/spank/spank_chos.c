@@ -16,6 +16,11 @@
  *                                chdir and exec: setns into the step's view. No mount per task
  *   slurm_spank_exit             drops the view's handle; the tasks keep the namespace
  *
+ * ssh sessions pam_slurm_adopt adopts into a job enter the job's view through pam_chos
+ * (jobview.h): the job's first step on the node to build one pins it, and removes the pin in
+ * slurm_spank_exit. The extern step (PrologFlags=contain; no task of its own, and neither
+ * --chos nor the job's environment in Slurm 22.05) decides nothing.
+ *
  * The request is --chos, else the job's $CHOS (the submitting session's, which pam_chos set):
  * both are the user's wish, judged by the policy like ~/.chos. One log line per step, the
  * pam_chos fields plus job= and step=, to syslog (authpriv) and slurmd's log. */
@@ -24,6 +29,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "apply/jobview.h"
 #include "session_args.h"
 #include "step_facts.h"
 
@@ -58,6 +64,9 @@ static char step_home[STEP_PATH_MAX];
 /* A denied step: the policy's reason, said by every task on the job's stderr before it fails. */
 static int step_denied;
 static char step_reason[CHOS_REASON_MAX + 1];
+/* The job's view, when this step pinned it: the directory and the job, for slurm_spank_exit. */
+static char pin_dir[STEP_PATH_MAX];
+static unsigned long pin_job;
 
 /* The core's lines (rejected requests, console.log, debug) go where the outcome line goes. */
 static void log_line(void *userdata, int priority, const char *line)
@@ -154,6 +163,28 @@ static int open_step(struct chos_session_args *a, const struct step_facts *f,
 	return chos_session_open(&a->session, res);
 }
 
+static const char *job_views(const struct chos_session_args *a)
+{
+	return a->session.job_views ? a->session.job_views : CHOS_JOB_VIEWS_DEFAULT;
+}
+
+/* A step's view, for the ssh sessions adopted into its job, when it is the job's first here. */
+static void pin_view(const struct chos_session_args *a, const struct step_facts *f,
+		     const struct chos_session_result *res, const struct chos_log *log)
+{
+	struct chos_error err = { 0 };
+	int r = chos_job_view_pin(job_views(a), f->job.id, f->uid, res->env, &step_view, &err);
+
+	if (r < 0) {
+		log->fn(log->userdata, LOG_ERR, err.message);
+	} else if (r > 0) {
+		chos_log(log, LOG_DEBUG, "job %lu: view %s pinned for adopted ssh sessions",
+			 f->job.id, res->env);
+		snprintf(pin_dir, sizeof(pin_dir), "%s", job_views(a));
+		pin_job = f->job.id;
+	}
+}
+
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	struct chos_session_args a;
@@ -186,6 +217,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	}
 	snprintf(step_home, sizeof(step_home), "%s", f.home);
 	export_env(sp, &res);
+	if (step_view.mntns >= 0)
+		pin_view(&a, &f, &res, &log);
 	return 0;
 }
 
@@ -211,7 +244,12 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
+	struct chos_error err = { 0 };
+
 	(void)sp, (void)ac, (void)av;
+	/* The record first: it names this process's descriptor of the view. */
+	if (pin_job && chos_job_view_unpin(pin_dir, pin_job, &err) < 0)
+		log_line(NULL, LOG_ERR, err.message);
 	chos_view_close(&step_view);
 	return 0;
 }

@@ -30,5 +30,6 @@ struct step_facts {
  * when only the user lookup failed, uid, job.id and step are still set and user reads
  * "uid N", for the outcome line. */
 int step_facts_read(spank_t sp, struct step_facts *facts, struct chos_error *err);
-/* True for the extern step (PrologFlags=contain's placeholder: no user code runs in it). */
+/* True for the extern step (PrologFlags=contain's: no task of its own; pam_slurm_adopt's ssh
+ * sessions join it). */
 int step_facts_is_extern(spank_t sp);

@@ -363,6 +363,11 @@ describe("pam_chos's arguments (args), read by the module's parser", () => {
       expect(d).toMatchObject({ outcome: "env", env: "el9", layer: "site" });
     }));
 
+  test("job_views= takes an absolute path (spank_chos pins job views there, pam_chos enters them)", () =>
+    withDir((dir) => {
+      expect(session(dir, SITE_EL9, { args: [`job_views=${dir}/jobs`] })).toMatchObject({ outcome: "env", env: "el9" });
+    }));
+
   test("an onError field overrides args", () =>
     withDir((dir) => {
       expect(session(dir, THROWS, { args: ["on_error=deny"], onError: "default" })).toMatchObject(fallback("default"));
@@ -376,6 +381,7 @@ describe("pam_chos's arguments (args), read by the module's parser", () => {
     ["fail_to_default=yes", 'bad value in "fail_to_default=yes"'],
     ["policy=relative/policy.js", 'bad value in "policy=relative/policy.js"'],
     ["user_conf_file=../x", 'bad value in "user_conf_file=../x"'],
+    ["job_views=run/chos/jobs", 'bad value in "job_views=run/chos/jobs"'],
   ])("%s is refused: %s", (arg, message) => {
     expect(() => native.sessionDecide({ user: USER, args: [arg] })).toThrow(
       expect.objectContaining({ name: "TypeError", message }),

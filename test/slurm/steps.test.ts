@@ -91,7 +91,12 @@ describe("the policy sees service slurm and the job's facts", () => {
       facts,
       rawBundle(`const j = ctx.job; return { layer: "site", value: { env: "tiny", reason: ${show}.join("|") } };`),
     );
-    cluster.setSpankArgs([`catalogue=${site.catalogue}`, `policy=${facts}`, `root=${site.root}`]);
+    cluster.setSpankArgs([
+      `catalogue=${site.catalogue}`,
+      `policy=${facts}`,
+      `root=${site.root}`,
+      `job_views=${site.jobViews}`,
+    ]);
     try {
       const mark = site.ns.syslogMark();
       const r = cluster.run("alice", ["srun", "-N2", "-p", "gpu", "-A", "proj7", "--chos=tiny", "true"]);
@@ -206,6 +211,7 @@ describe("a policy fault follows on_error", () => {
     `catalogue=${site.catalogue}`,
     `policy=${policy}`,
     `root=${site.root}`,
+    `job_views=${site.jobViews}`,
     `on_error=${onError}`,
   ];
 
@@ -229,7 +235,13 @@ describe("a policy fault follows on_error", () => {
   test("a tree that cannot be entered (the view's helper fails) follows on_error=default", async () => {
     const broken = path.join(site.dir, "chos-broken");
     writeConfig(broken, `%SHELLS\ntrixie:${site.dir}/no-such-tree\ndefault:${site.trees.trixie}\n`);
-    cluster.setSpankArgs([`catalogue=${broken}`, `policy=${site.policy}`, `root=${site.root}`, "on_error=default"]);
+    cluster.setSpankArgs([
+      `catalogue=${broken}`,
+      `policy=${site.policy}`,
+      `root=${site.root}`,
+      `job_views=${site.jobViews}`,
+      "on_error=default",
+    ]);
     try {
       const mark = site.ns.syslogMark();
       const r = cluster.run("alice", ["srun", "sh", "-c", TREE]);

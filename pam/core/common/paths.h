@@ -6,5 +6,7 @@
 #define CHOS_CATALOGUE_DEFAULT "/etc/chos"
 #define CHOS_POLICY_DEFAULT "/etc/chos.d/policy.js"
 #define CHOS_ROOT_DEFAULT "/chos"
+/* Where spank_chos pins each job's view for ssh sessions adopted into the job (jobview.h). */
+#define CHOS_JOB_VIEWS_DEFAULT "/run/chos/jobs"
 /* The seed's bind list (BINDMOUNT=...), read by `chos setup`. */
 #define CHOS_SYSCONFIG_DEFAULT "/etc/sysconfig/chos"

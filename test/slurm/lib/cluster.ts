@@ -35,6 +35,9 @@ export interface ClusterOptions {
    *  slurmd runs in a mount namespace of its own with /etc/passwd bound over by a copy
    *  without them, so the plugin's user lookup fails there. */
   readonly unknownUsers?: Readonly<Record<string, readonly string[]>>;
+  /** What pam_slurm_adopt needs: each job's extern step (PrologFlags=contain) and
+   *  proctrack/cgroup on the host's cgroup v1 hierarchies (cgroup.conf beside slurm.conf). */
+  readonly contain?: boolean;
 }
 
 export class SlurmCluster {
@@ -47,6 +50,7 @@ export class SlurmCluster {
     readonly nodes: readonly string[],
     private readonly slurmdPidNamespace: boolean,
     private readonly unknownUsers: Readonly<Record<string, readonly string[]>>,
+    private readonly contain: boolean,
   ) {}
 
   get conf(): string {
@@ -69,6 +73,7 @@ export class SlurmCluster {
       opts.nodes ?? ["n1", "n2"],
       opts.slurmdPidNamespace ?? false,
       opts.unknownUsers ?? {},
+      opts.contain ?? false,
     );
     try {
       await cluster.configure(opts.spankArgs === undefined ? site.moduleArgs() : opts.spankArgs);
@@ -108,7 +113,9 @@ export class SlurmCluster {
       `SlurmctldLogFile=${this.dir}/slurmctld.log`,
       `SlurmdLogFile=${this.dir}/slurmd-%n.log`,
       "SlurmdParameters=config_overrides",
-      "ProctrackType=proctrack/linuxproc",
+      ...(this.contain
+        ? ["ProctrackType=proctrack/cgroup", "PrologFlags=contain"]
+        : ["ProctrackType=proctrack/linuxproc"]),
       "TaskPlugin=task/none",
       "SelectType=select/cons_tres",
       "SelectTypeParameters=CR_CPU",
@@ -131,6 +138,8 @@ export class SlurmCluster {
       );
     }
     writeConfig(this.conf, `${lines.join("\n")}\n`);
+    if (this.contain)
+      writeConfig(path.join(this.dir, "cgroup.conf"), "CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\n");
     this.setSpankArgs(spankArgs);
   }
 

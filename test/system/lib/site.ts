@@ -68,6 +68,10 @@ export class TestSite {
   get policy(): string {
     return path.join(this.dir, "chos.d", "policy.js");
   }
+  /** Where spank_chos pins job views for pam_chos (pam/core/apply/jobview.h). */
+  get jobViews(): string {
+    return path.join(this.dir, "jobs");
+  }
   get sysconfig(): string {
     return path.join(this.dir, "sysconfig-chos");
   }
@@ -113,9 +117,10 @@ export class TestSite {
     ]);
   }
 
-  /** The module arguments that point pam_chos at this site. */
+  /** The module arguments that point pam_chos (and spank_chos) at this site; job views stay in
+   *  the site's directory, not the host's /run/chos/jobs. */
   moduleArgs(): string[] {
-    return [`catalogue=${this.catalogue}`, `policy=${this.policy}`, `root=${this.root}`];
+    return [`catalogue=${this.catalogue}`, `policy=${this.policy}`, `root=${this.root}`, `job_views=${this.jobViews}`];
   }
 
   close(): void {

@@ -16,6 +16,13 @@ export interface SshOptions {
   readonly input?: string;
 }
 
+export interface SshdOptions {
+  /** PAM account lines before the permit (pam_slurm_adopt ...), given the service's name. */
+  readonly account?: (service: string) => readonly string[];
+  /** sshd's own environment, which its PAM modules see (SLURM_CONF for pam_slurm_adopt). */
+  readonly env?: Record<string, string>;
+}
+
 export class TestSshd {
   private constructor(
     readonly dir: string,
@@ -25,7 +32,12 @@ export class TestSshd {
   ) {}
 
   /** Starts sshd in site's namespace; moduleArgs go to pam_chos in its session stack. */
-  static async start(site: TestSite, users: readonly string[], moduleArgs: readonly string[]): Promise<TestSshd> {
+  static async start(
+    site: TestSite,
+    users: readonly string[],
+    moduleArgs: readonly string[],
+    opts: SshdOptions = {},
+  ): Promise<TestSshd> {
     const dir = path.join(site.dir, "sshd");
     fs.mkdirSync(path.join(dir, "keys"), { recursive: true });
     const service = `chos-test-sshd-${process.pid}`;
@@ -36,6 +48,7 @@ export class TestSshd {
       [
         "# Test sshd: keys only (auth is not PAM's), every account allowed, pam_chos in the session.",
         "auth required pam_deny.so",
+        ...(opts.account?.(service) ?? []),
         "account required pam_permit.so",
         `session requisite ${PAM_CHOS} ${moduleArgs.join(" ")}`,
         "",
@@ -69,7 +82,8 @@ export class TestSshd {
       ].join("\n"),
     );
     fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-    const proc = site.ns.spawn([program, "-D", "-f", path.join(dir, "sshd_config")]);
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const proc = site.ns.spawn(["env", ...env, program, "-D", "-f", path.join(dir, "sshd_config")]);
     let stderr = "";
     proc.stderr!.on("data", (d) => (stderr += d));
     const sshd = new TestSshd(dir, port, service, proc);
