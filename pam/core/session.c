@@ -173,11 +173,14 @@ static int gather_request(const struct chos_session_options *opts, struct chos_c
  * is one (res says so, pin holds it), 0 when there is none (the usual decision follows), -1
  * when it is refused (res->error says why). */
 static int adopted(const struct chos_session_options *opts, const struct chos_context *ctx,
-		   struct chos_session_result *res, struct chos_job_pin *pin)
+		   const struct chos_catalogue *cat, struct chos_session_result *res,
+		   struct chos_job_pin *pin)
 {
 	struct chos_error why = { 0 };
 	int r = chos_job_view_of_self(opts->job_views ? opts->job_views : CHOS_JOB_VIEWS_DEFAULT,
 				      ctx->uid, pin, &why);
+	const struct chos_env *e = r == 0 ? chos_catalogue_find(cat, pin->env) : NULL;
+	char tree[sizeof(res->path)];
 
 	if (r == -ENOENT) {
 		chos_log(opts->log, LOG_DEBUG, "user \"%s\": no job view: %s", ctx->user,
@@ -186,6 +189,16 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 	}
 	if (r < 0) {
 		res->error = why;
+		res->job = 0;
+		return -1;
+	}
+	/* Nobody lands in a tree the admin does not list: the job's must still be listed, at the
+	 * same tree, as it was when its step decided. */
+	if (!e || chos_env_tree(e, root_of(opts), tree, sizeof(tree)) < 0 ||
+	    strcmp(tree, pin->view.tree)) {
+		chos_fail(&res->error, -ENOENT,
+			  "job %lu's view of \"%s\" (%s): not listed in the catalogue", pin->job,
+			  pin->env, pin->view.tree);
 		res->job = 0;
 		return -1;
 	}
@@ -232,7 +245,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		goto fail;
 	}
 	have_cat = 1;
-	switch (opts->adopt ? adopted(opts, &ctx, res, pin) : 0) {
+	switch (opts->adopt ? adopted(opts, &ctx, cat, res, pin) : 0) {
 	case 1:
 		goto out;
 	case -1:

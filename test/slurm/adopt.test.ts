@@ -3,7 +3,8 @@
 // PrologFlags=contain and proctrack/cgroup on the host's cgroup v1 freezer: the session lands in
 // the job's view (pam/core/apply/jobview.h), not where a login would; a node without the user's
 // job refuses them (pam_slurm_adopt's action_no_jobs=deny); the pin goes with the job; a record
-// that is not the user's, not root's, not a record, or names another descriptor, is refused
+// that is not the user's, not root's, not a record, names another descriptor, or a tree no
+// longer listed, is refused
 // with its line and on_error (host) decides; root stays on the host.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -177,6 +178,22 @@ describe("a pin that is not what spank_chos wrote is refused, logged, and on_err
     const { where, line } = await loginAfter(job, "sed -i 's/^fd=.*/fd=0/' REC");
     host(where);
     expect(line).toMatch(/descriptor 0 is not the view \(refused\)/);
+  });
+
+  test("a job whose tree the admin has since taken out of the catalogue", async () => {
+    const { id: job } = await runningJob("alice", NODE, ["--chos=tiny"]);
+    const listed = fs.readFileSync(site.catalogue, "utf8");
+    fs.writeFileSync(site.catalogue, listed.replace(/^tiny:.*\n/m, ""));
+    try {
+      const { where, line } = await loginAfter(job, "true");
+      host(where);
+      expect(line).toContain(
+        `error="job ${job}'s view of \\"tiny\\" (${site.trees.tiny}): not listed in the catalogue"`,
+      );
+      expect(line).toMatch(/env=\(host\) .* failed=apply on_error=host /);
+    } finally {
+      fs.writeFileSync(site.catalogue, listed);
+    }
   });
 
   test("a record whose step is gone: the usual login decision", async () => {
