@@ -71,6 +71,10 @@ describe("bookworm: the Debian packages on a fresh Debian 12", () => {
     check("dkms-built-for-running-kernel"),
   );
   test(
+    "a kernel installed afterwards gets the module too: installing its headers runs dkms's hook",
+    check("dkms-builds-for-new-kernel"),
+  );
+  test(
     "Debian's nodejs runs chos-policy build and test on the packaged example site",
     check("chos-policy-builds-and-tests-example"),
   );

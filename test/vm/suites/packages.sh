@@ -86,6 +86,18 @@ dkms_built() {
 }
 chos_vm_check dkms-built-for-running-kernel dkms_built
 
+# A kernel installed after chos-dkms (its headers: build-clean-repo picked a second version):
+# dkms's header_postinst.d hook builds and installs the module for it too.
+second=$(cat /mnt/chos/apt/second-kernel-headers)
+dkms_builds_for_new_kernel() {
+  local kver=${second#linux-headers-} out
+  apt-get -q -y --no-install-recommends install "$second" >/dev/null || return 1
+  out=$(dkms status chos) && echo "$out" || return 1
+  [[ $out == *"chos/"*", $kver, x86_64: installed"* ]] &&
+  [[ -f /lib/modules/$kver/updates/dkms/chos.ko ]]
+}
+chos_vm_check dkms-builds-for-new-kernel dkms_builds_for_new_kernel
+
 # Debian's nodejs (18) runs the packaged CLI: build the example site into /etc/chos.d, and its
 # test cases pass on both engines.
 policy_cli() {
@@ -131,7 +143,8 @@ lands_in_policy_tree() {
 }
 chos_vm_check ssh-lands-in-policy-tree lands_in_policy_tree
 
-# The admin takes the site's files away, then purges the four packages; --autoremove takes the
+# The admin takes the site's files away, then purges the four packages (and the second kernel's
+# headers); --autoremove takes the
 # dependencies apt brought (nodejs, dkms...) with them (the next check compares the list
 # of installed packages).
 purge_packages() {
@@ -143,7 +156,7 @@ purge_packages() {
     umount "$mount" || return 1
   done
   rmmod chos && rm -r /etc/chos /etc/chos.d /etc/sysconfig &&
-  apt-get -q -y purge --autoremove "${packages[@]}" || return 1
+  apt-get -q -y purge --autoremove "${packages[@]}" "$second" || return 1
   # Debian's apt keeps what an installed package suggests (APT::AutoRemove::SuggestsImportant):
   # apt suggests dpkg-dev, tar bzip2 and xz-utils, perl-base perl, so those and what they need
   # stay. They must be all that stays, and they go once autoremove stops counting suggestions.
