@@ -71,7 +71,8 @@ async function runningJob(
   args: readonly string[] = [],
 ): Promise<{ id: number; ns: string }> {
   const out = `${cluster.work}/adopt-${user}-${Date.now()}`;
-  const script = `readlink /proc/self/ns/mnt > ${out}.ns; sleep 300`;
+  // Renamed into place: the test reads it once it exists, and a redirection creates it empty.
+  const script = `readlink /proc/self/ns/mnt > ${out}.tmp && mv ${out}.tmp ${out}.ns; sleep 300`;
   const r = cluster.run(user, ["sbatch", "--parsable", "-w", node, "-o", `${out}.out`, ...args, "--wrap", script]);
   if (r.status !== 0) throw new Error(`sbatch: ${r.stderr}`);
   const id = Number(r.stdout.trim());
