@@ -179,7 +179,7 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 	struct chos_error why = { 0 };
 	int r = chos_job_view_of_self(opts->job_views ? opts->job_views : CHOS_JOB_VIEWS_DEFAULT,
 				      ctx->uid, pin, &why);
-	const struct chos_env *e = r == 0 ? chos_catalogue_find(cat, pin->env) : NULL;
+	const struct chos_env *e;
 	char tree[sizeof(res->path)];
 
 	if (r == -ENOENT) {
@@ -189,17 +189,16 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 	}
 	if (r < 0) {
 		res->error = why;
-		res->job = 0;
 		return -1;
 	}
 	/* Nobody lands in a tree the admin does not list: the job's must still be listed, at the
 	 * same tree, as it was when its step decided. */
+	e = chos_catalogue_find(cat, pin->env);
 	if (!e || chos_env_tree(e, root_of(opts), tree, sizeof(tree)) < 0 ||
 	    strcmp(tree, pin->view.tree)) {
 		chos_fail(&res->error, -ENOENT,
 			  "job %lu's view of \"%s\" (%s): not listed in the catalogue", pin->job,
 			  pin->env, pin->view.tree);
-		res->job = 0;
 		return -1;
 	}
 	res->outcome = CHOS_OUTCOME_ENV;

@@ -2,25 +2,13 @@
 // pids slurmstepd sees are not the ones /proc shows: the step's view must still be the one its
 // helper built. Opening /proc/HELPER_PID/ns/mnt named another process there, and the tasks
 // ran in the host's view while $CHOS said tiny (found by the demo's batch row).
-import { TestSite, TREES_TIMEOUT_MS } from "../system/lib/site";
 import { PRETTY } from "../system/lib/trees";
-import { acquireTestUsers } from "../system/lib/users";
-import { runBatch, SlurmCluster } from "./lib/cluster";
+import { runBatch, type SlurmCluster } from "./lib/cluster";
+import { slurmSuite } from "./lib/suite";
 
-let site: TestSite;
 let cluster: SlurmCluster;
-let releaseUsers: () => void;
-
-beforeAll(async () => {
-  releaseUsers = acquireTestUsers();
-  site = await TestSite.create();
-  cluster = await SlurmCluster.start(site, { slurmdPidNamespace: true });
-}, TREES_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.stop();
-  site?.close();
-  releaseUsers?.();
+slurmSuite({ slurmdPidNamespace: true }, (_site, c) => {
+  cluster = c;
 });
 
 const TREE = 'echo "$CHOS $(grep ^PRETTY_NAME= /etc/os-release | cut -d\\" -f2)"';

@@ -3,25 +3,16 @@
 // steps leave nothing behind in the host's mount table nor any helper process, and concurrent
 // steps each land where the policy says.
 import * as fs from "node:fs";
-import { TestSite, TREES_TIMEOUT_MS } from "../system/lib/site";
+import type { TestSite } from "../system/lib/site";
 import { PRETTY } from "../system/lib/trees";
-import { acquireTestUsers } from "../system/lib/users";
-import { SlurmCluster } from "./lib/cluster";
+import type { SlurmCluster } from "./lib/cluster";
+import { slurmSuite } from "./lib/suite";
 
 let site: TestSite;
 let cluster: SlurmCluster;
-let releaseUsers: () => void;
-
-beforeAll(async () => {
-  releaseUsers = acquireTestUsers();
-  site = await TestSite.create();
-  cluster = await SlurmCluster.start(site);
-}, TREES_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.stop();
-  site?.close();
-  releaseUsers?.();
+slurmSuite({}, (s, c) => {
+  site = s;
+  cluster = c;
 });
 
 /** The mount table without its ids, which a remount would change. */

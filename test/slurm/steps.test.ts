@@ -5,25 +5,16 @@
 // policy fault follows on_error; each step logs one line with the job and step ids.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { rawBundle, TestSite, TREES_TIMEOUT_MS, writeConfig } from "../system/lib/site";
+import { rawBundle, type TestSite, writeConfig } from "../system/lib/site";
 import { PRETTY } from "../system/lib/trees";
-import { acquireTestUsers } from "../system/lib/users";
-import { runBatch, SlurmCluster } from "./lib/cluster";
+import { runBatch, type SlurmCluster } from "./lib/cluster";
+import { slurmSuite } from "./lib/suite";
 
 let site: TestSite;
 let cluster: SlurmCluster;
-let releaseUsers: () => void;
-
-beforeAll(async () => {
-  releaseUsers = acquireTestUsers();
-  site = await TestSite.create();
-  cluster = await SlurmCluster.start(site);
-}, TREES_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.stop();
-  site?.close();
-  releaseUsers?.();
+slurmSuite({}, (s, c) => {
+  site = s;
+  cluster = c;
 });
 
 afterEach(() => cluster.setSpankArgs(site.moduleArgs()));

@@ -2,25 +2,16 @@
 // spank_chos cannot gather the step's facts there, which is a fault like a policy's, so the step
 // follows on_error on that node (the host, or refused with the reason on the job's stderr) and logs one line saying why; the other node decides as usual. A fault never lets the
 // tasks run on a view nobody chose, and never leaves srun without a reason.
-import { TestSite, TREES_TIMEOUT_MS } from "../system/lib/site";
+import type { TestSite } from "../system/lib/site";
 import { PRETTY } from "../system/lib/trees";
-import { acquireTestUsers } from "../system/lib/users";
-import { SlurmCluster } from "./lib/cluster";
+import type { SlurmCluster } from "./lib/cluster";
+import { slurmSuite } from "./lib/suite";
 
 let site: TestSite;
 let cluster: SlurmCluster;
-let releaseUsers: () => void;
-
-beforeAll(async () => {
-  releaseUsers = acquireTestUsers();
-  site = await TestSite.create();
-  cluster = await SlurmCluster.start(site, { unknownUsers: { n2: ["alice"] } });
-}, TREES_TIMEOUT_MS);
-
-afterAll(async () => {
-  await cluster?.stop();
-  site?.close();
-  releaseUsers?.();
+slurmSuite({ unknownUsers: { n2: ["alice"] } }, (s, c) => {
+  site = s;
+  cluster = c;
 });
 
 /** Each task prints its node, $CHOS and the PRETTY_NAME of the tree it sees. */

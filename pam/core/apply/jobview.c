@@ -129,17 +129,24 @@ int chos_job_view_unpin(const char *dir, unsigned long job, struct chos_error *e
 	return 0;
 }
 
+/* "DIGITS" into *out, at most max; 0 or -1. */
+static int number(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return *end || errno || *out > max ? -1 : 0;
+}
+
 /* "PREFIX_DIGITS" into *out; 0 or -1. */
 static int numbered(const char *s, const char *prefix, unsigned long *out)
 {
 	size_t n = strlen(prefix);
-	char *end;
 
-	if (strncmp(s, prefix, n) || s[n] < '0' || s[n] > '9')
-		return -1;
-	errno = 0;
-	*out = strtoul(s + n, &end, 10);
-	return *end || errno ? -1 : 0;
+	return strncmp(s, prefix, n) ? -1 : number(s + n, ULONG_MAX, out);
 }
 
 /* A freezer path ending in /slurm[_NODE]/uid_UID/job_JOB/step_extern (NODE: slurmd -N). */
@@ -193,18 +200,6 @@ static int job_of_self(unsigned long *job, uid_t *uid)
 	free(line);
 	fclose(f);
 	return r;
-}
-
-/* "DIGITS" into *out, at most max; 0 or -1. */
-static int number(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return *end || errno || *out > max ? -1 : 0;
 }
 
 /* The record's fields, each once, into pin and where; anything else refuses it. */
