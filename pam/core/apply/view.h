@@ -2,12 +2,13 @@
  * A view built once and entered by many processes: what a Slurm step's tasks share (one mount
  * namespace, one root change, however many ranks). Apply split in two:
  *
- *   chos_view_prepare  forks a helper that makes the backend's view (pivot.c: private rslave
- *                      namespace, ROOT bound on itself, TREE on the link for the namespace
- *                      backend, pivot_root) and keeps a handle on its mount namespace; the
- *                      helper then exits, the handle keeps the namespace alive. The caller's
- *                      own mounts and root are untouched: it may be multi-threaded (slurmstepd,
- *                      where unshare(CLONE_NEWNS) is refused), the helper is not.
+ *   chos_view_prepare  starts a helper thread that makes the backend's view (pivot.c: private
+ *                      rslave namespace, ROOT bound on itself, TREE on the link for the
+ *                      namespace backend, pivot_root) and keeps a handle on its mount
+ *                      namespace; the thread then ends, the handle keeps the namespace alive.
+ *                      unshare(CLONE_NEWNS) moves only the thread that calls it (its root and
+ *                      working directory are unshared with it), so the caller's other threads
+ *                      (slurmstepd's) keep their mounts, root and working directory.
  *   chos_view_enter    moves the calling process (single-threaded: a task before exec) into
  *                      that namespace with setns, which also makes its root and working
  *                      directory the view's root; then chdir to the home. With the kmod backend
