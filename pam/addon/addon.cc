@@ -433,7 +433,7 @@ Napi::Value UserFacts(const Napi::CallbackInfo &info)
 	std::string name = String(env, info[0], "name");
 	Context ctx;
 	chos_error err{};
-	if (chos_context_from_nss(name.c_str(), &ctx.value, &err) < 0)
+	if (chos_context_from_nss(name.c_str(), nullptr, &ctx.value, &err) < 0)
 		throw Napi::Error::New(env, err.message);
 	Napi::Object res = Napi::Object::New(env);
 	res.Set("name", Napi::String::New(env, ctx.value.user));

@@ -145,7 +145,7 @@ static int gather(const struct chos_session_options *opts, struct chos_context *
 {
 	int r;
 
-	if ((r = chos_context_from_nss(opts->user, ctx, &res->error)) < 0 ||
+	if ((r = chos_context_from_nss(opts->user, opts->gids, ctx, &res->error)) < 0 ||
 	    (r = chos_context_set_host(ctx, &res->error)) < 0)
 		return r;
 	ctx->service = strdup(opts->service ? opts->service : "chos");

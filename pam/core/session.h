@@ -52,15 +52,17 @@ struct chos_session_options {
 	enum chos_on_error on_error;
 	int allow_root; /* switch uid 0 too */
 	const struct chos_log *log;
-	struct chos_policy *loaded; /* NULL, or the policy at `policy` already open
+	struct chos_policy *loaded;	  /* NULL, or the policy at `policy` already open
 					(chos_policy_open): evaluated instead of loaded again, so a
 					caller asking many times (chos list) loads it once */
-	const struct chos_job *job; /* a Slurm step's facts (spank_chos), or NULL */
-	struct chos_view *view;	    /* NULL: the caller enters the tree itself. Else (a Slurm
+	const struct chos_job *job;	  /* a Slurm step's facts (spank_chos), or NULL */
+	const struct chos_gid_list *gids; /* NULL: the user's groups from NSS; else these (a
+					     Slurm step's credential: context.h) */
+	struct chos_view *view;		  /* NULL: the caller enters the tree itself. Else (a Slurm
 				       step) the tree's view is built in a helper and kept here
 				       for its tasks to enter (view.h); the caller stays put */
-	const char *job_views;	    /* NULL: CHOS_JOB_VIEWS_DEFAULT (jobview.h) */
-	int adopt;		    /* pam_chos: a session pam_slurm_adopt put into a job's
+	const char *job_views;		  /* NULL: CHOS_JOB_VIEWS_DEFAULT (jobview.h) */
+	int adopt;			  /* pam_chos: a session pam_slurm_adopt put into a job's
 				       extern step enters the job's pinned view, undecided */
 };
 

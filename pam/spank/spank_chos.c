@@ -159,6 +159,7 @@ static int open_step(struct chos_session_args *a, const struct step_facts *f,
 	a->session.user = f->user;
 	a->session.service = "slurm";
 	a->session.job = &f->job;
+	a->session.gids = f->has_gids ? &f->gids : NULL;
 	a->session.view = &step_view;
 	return chos_session_open(&a->session, res);
 }

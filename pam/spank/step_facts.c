@@ -116,7 +116,8 @@ int step_facts_read(spank_t sp, struct step_facts *f, struct chos_error *err)
 {
 	uint32_t id = 0, step = 0;
 	uid_t uid = 0;
-	int r;
+	gid_t *gids = NULL;
+	int r, ngids = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
@@ -131,6 +132,11 @@ int step_facts_read(spank_t sp, struct step_facts *f, struct chos_error *err)
 		snprintf(f->user, sizeof(f->user), "uid %u", (unsigned)uid);
 		return r;
 	}
+	f->has_gids =
+		spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &gids, &ngids) == ESPANK_SUCCESS &&
+		ngids >= 0 && (gids || ngids == 0);
+	f->gids.gids = gids;
+	f->gids.count = f->has_gids ? (size_t)ngids : 0;
 	f->job.partition = job_env(sp, "SLURM_JOB_PARTITION", f->partition, sizeof(f->partition));
 	f->job.account = job_env(sp, "SLURM_JOB_ACCOUNT", f->account, sizeof(f->account));
 	f->job.submit_host =

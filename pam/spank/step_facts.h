@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * What slurmstepd tells spank_chos about the step it runs: the user, the job's facts for the
  * policy (facts/context.h `struct chos_job`) and the user's request (--chos, else the job's
- * $CHOS). Filled once, in slurm_spank_init_post_opt; the strings live in the struct. */
+ * $CHOS). Filled once, in slurm_spank_init_post_opt; the strings live in the struct. The
+ * groups are the step credential's, which the tasks run with: slurmctld looks them up once per
+ * job and sends them (LaunchParameters' send_gids, Slurm's default), so a node asks NSS for no
+ * group list, and the policy judges the groups the tasks have even where the node's NSS
+ * differs. */
 #pragma once
 #include <slurm/spank.h>
 #include "facts/context.h"
@@ -23,7 +27,9 @@ struct step_facts {
 	char node[STEP_NAME_MAX], submit_host[STEP_NAME_MAX];
 	char chos_env[STEP_PATH_MAX]; /* the job's $CHOS (a longer one is refused, logged) */
 	int has_chos_env;
-	struct chos_job job; /* points into the fields above */
+	struct chos_job job;	   /* points into the fields above */
+	struct chos_gid_list gids; /* the step's credential's groups (slurmstepd's array) */
+	int has_gids;
 };
 
 /* Fills facts from the step (spank_get_item, spank_getenv). Returns 0 or -errno with err set;

@@ -9,6 +9,7 @@
  * replaces bytes that are not UTF-8 with U+FFFD: the policy always gets valid JSON text. */
 #include "facts/context.h"
 #include <errno.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -65,27 +66,50 @@ static char *group_name(gid_t gid)
 	return name;
 }
 
-/* Group ids and names of user: the primary group first, then the others in NSS order, no
- * duplicates. */
-static int fill_groups(struct chos_context *ctx, struct chos_error *err)
+/* The group ids of user in *gids (malloc'd) and *count: NSS's getgrouplist, or KNOWN's. */
+static int list_gids(const struct chos_context *ctx, const struct chos_gid_list *known,
+		     gid_t **gids, int *count, struct chos_error *err)
 {
-	int n = 32;
-	gid_t *gids = NULL;
+	int n = known ? (int)known->count + 1 : 32;
 
+	*gids = NULL;
+	*count = 0;
+	if (known && known->count > (size_t)INT_MAX - 1)
+		return chos_fail(err, -E2BIG, "user \"%s\": too many groups", ctx->user);
 	for (;;) {
-		gid_t *ngids = realloc(gids, (size_t)n * sizeof(*gids));
-		if (!ngids) {
-			free(gids);
+		gid_t *ngids = realloc(*gids, (size_t)n * sizeof(**gids));
+		if (!ngids)
 			return chos_fail(err, -ENOMEM, "out of memory");
+		*gids = ngids;
+		if (known) {
+			/* The primary group too, as getgrouplist lists it. */
+			(*gids)[0] = ctx->gid;
+			if (known->count)
+				memcpy(*gids + 1, known->gids, known->count * sizeof(**gids));
+			*count = n;
+			return 0;
 		}
-		gids = ngids;
 		int want = n;
-		if (getgrouplist(ctx->user, ctx->gid, gids, &want) >= 0) {
-			n = want;
-			break;
+		if (getgrouplist(ctx->user, ctx->gid, *gids, &want) >= 0) {
+			*count = want;
+			return 0;
 		}
 		/* glibc sets want to the number needed; guard against it not growing. */
 		n = want > n ? want : n * 2;
+	}
+}
+
+/* Group ids and names of user: the primary group first, then the others in NSS (or KNOWN's)
+ * order, no duplicates. */
+static int fill_groups(struct chos_context *ctx, const struct chos_gid_list *known,
+		       struct chos_error *err)
+{
+	gid_t *gids;
+	int n, r;
+
+	if ((r = list_gids(ctx, known, &gids, &n, err)) < 0) {
+		free(gids);
+		return r;
 	}
 	ctx->groups = calloc((size_t)n + 1, sizeof(*ctx->groups));
 	if (!ctx->groups) {
@@ -116,7 +140,8 @@ static int fill_groups(struct chos_context *ctx, struct chos_error *err)
 	return 0;
 }
 
-int chos_context_from_nss(const char *user, struct chos_context *ctx, struct chos_error *err)
+int chos_context_from_nss(const char *user, const struct chos_gid_list *known,
+			  struct chos_context *ctx, struct chos_error *err)
 {
 	struct passwd pw;
 	char *buf = NULL;
@@ -134,7 +159,7 @@ int chos_context_from_nss(const char *user, struct chos_context *ctx, struct cho
 		r = chos_fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = fill_groups(ctx, err);
+	r = fill_groups(ctx, known, err);
 out:
 	free(buf);
 	return r;

@@ -35,8 +35,9 @@ struct chos_context {
 	char *shell;
 	char **groups; /* group names, primary group first, then the others in NSS order */
 	size_t group_count;
-	gid_t *gids; /* the group ids NSS listed (primary first, no duplicates), for the
-			         ~/.chos reader's setgroups; NULL when not from NSS */
+	gid_t *gids; /* the group ids NSS (or the caller) listed (primary first, no
+			         duplicates), for the ~/.chos reader's setgroups; NULL when not
+			         from NSS */
 	size_t gid_count;
 	char *host;	   /* short host name */
 	char *service;	   /* PAM service, or "chos" for the chos command */
@@ -47,10 +48,20 @@ struct chos_context {
 	struct chos_job *job; /* NULL unless a Slurm job step */
 };
 
-/* Fills user, uid, gid, home, shell, groups and gids from NSS (getpwnam_r, getgrouplist, once);
- * groups whose gid has no name are left out of groups, not of gids. On failure too, free ctx
- * with chos_context_free. */
-int chos_context_from_nss(const char *user, struct chos_context *ctx, struct chos_error *err);
+/* The group ids a caller already holds for the session's processes: a Slurm step's credential,
+ * which slurmctld looked up once for the job (LaunchParameters' send_gids, the default) and
+ * with which slurmstepd runs the tasks. */
+struct chos_gid_list {
+	const gid_t *gids;
+	size_t count;
+};
+
+/* Fills user, uid, gid, home, shell, groups and gids from NSS (getpwnam_r, then getgrouplist
+ * once, or, when KNOWN is not NULL, its ids: the groups the processes will have, looked up
+ * nowhere again); groups whose gid has no name are left out of groups, not of gids. On
+ * failure too, free ctx with chos_context_free. */
+int chos_context_from_nss(const char *user, const struct chos_gid_list *known,
+			  struct chos_context *ctx, struct chos_error *err);
 /* Sets host to the short host name (uname, cut at the first dot). */
 int chos_context_set_host(struct chos_context *ctx, struct chos_error *err);
 /* The JSON text of the LoginContext, with `environments` from the catalogue (cat may be NULL:

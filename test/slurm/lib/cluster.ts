@@ -35,6 +35,10 @@ export interface ClusterOptions {
    *  slurmd runs in a mount namespace of its own with /etc/passwd bound over by a copy
    *  without them, so the plugin's user lookup fails there. */
   readonly unknownUsers?: Readonly<Record<string, readonly string[]>>;
+  /** Per node, group memberships its slurmd's NSS lacks ({ n2: { physics: ["dave"] } }): that
+   *  slurmd's /etc/group is bound over by a copy without those members, while slurmctld, which
+   *  looks up the job's groups for its credential, still sees them. */
+  readonly droppedMembers?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   /** What pam_slurm_adopt needs: each job's extern step (PrologFlags=contain) and
    *  proctrack/cgroup on the host's cgroup v1 hierarchies (cgroup.conf beside slurm.conf). */
   readonly contain?: boolean;
@@ -50,6 +54,7 @@ export class SlurmCluster {
     readonly nodes: readonly string[],
     private readonly slurmdPidNamespace: boolean,
     private readonly unknownUsers: Readonly<Record<string, readonly string[]>>,
+    private readonly droppedMembers: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>,
     private readonly contain: boolean,
   ) {}
 
@@ -73,6 +78,7 @@ export class SlurmCluster {
       opts.nodes ?? ["n1", "n2"],
       opts.slurmdPidNamespace ?? false,
       opts.unknownUsers ?? {},
+      opts.droppedMembers ?? {},
       opts.contain ?? false,
     );
     try {
@@ -166,8 +172,7 @@ export class SlurmCluster {
     this.daemon(["slurmctld", "-D", "-i", "-f", this.conf]);
     await this.waitFor(() => this.run("root", ["sinfo", "-h"]).status === 0, "slurmctld");
     const pidns = this.slurmdPidNamespace ? ["unshare", "--pid", "--fork", "--kill-child"] : [];
-    for (const n of this.nodes)
-      this.daemon([...pidns, ...this.passwdWithout(n), "slurmd", "-D", "-f", this.conf, "-N", n]);
+    for (const n of this.nodes) this.daemon([...pidns, ...this.nodeNss(n), "slurmd", "-D", "-f", this.conf, "-N", n]);
     await this.waitFor(() => {
       const r = this.run("root", ["sinfo", "-h", "-N", "-o", "%N %t", "-p", "batch"]);
       return (
@@ -179,18 +184,42 @@ export class SlurmCluster {
     }, "slurmd");
   }
 
-  /** The wrapper that hides unknownUsers[node] from that node's slurmd (none: []). */
-  private passwdWithout(node: string): string[] {
+  /** The wrapper that gives that node's slurmd its own NSS files (none: []): /etc/passwd
+   *  without unknownUsers[node], /etc/group without droppedMembers[node]. */
+  private nodeNss(node: string): string[] {
     const hidden = this.unknownUsers[node] ?? [];
-    if (hidden.length === 0) return [];
-    const passwd = path.join(this.dir, `passwd-${node}`);
-    const kept = fs
-      .readFileSync("/etc/passwd", "utf8")
-      .split("\n")
-      .filter((l) => !hidden.includes(l.split(":")[0]));
-    fs.writeFileSync(passwd, kept.join("\n"), { mode: 0o644 });
-    const bind = 'mount --bind "$0" /etc/passwd && exec "$@"';
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", bind, passwd];
+    const dropped = this.droppedMembers[node] ?? {};
+    const copies: [string, string][] = [];
+    if (hidden.length > 0) {
+      const kept = fs
+        .readFileSync("/etc/passwd", "utf8")
+        .split("\n")
+        .filter((l) => !hidden.includes(l.split(":")[0]));
+      copies.push(["/etc/passwd", kept.join("\n")]);
+    }
+    if (Object.keys(dropped).length > 0) {
+      const edited = fs
+        .readFileSync("/etc/group", "utf8")
+        .split("\n")
+        .map((l) => {
+          const f = l.split(":");
+          const drop = dropped[f[0]];
+          if (!drop || f.length < 4) return l;
+          f[3] = f[3]
+            .split(",")
+            .filter((m) => m && !drop.includes(m))
+            .join(",");
+          return f.join(":");
+        });
+      copies.push(["/etc/group", edited.join("\n")]);
+    }
+    if (copies.length === 0) return [];
+    const binds = copies.map(([file, text]) => {
+      const copy = path.join(this.dir, `${path.basename(file)}-${node}`);
+      fs.writeFileSync(copy, text, { mode: 0o644 });
+      return `mount --bind ${copy} ${file}`;
+    });
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", `${binds.join(" && ")} && exec "$@"`, "sh"];
   }
 
   private async waitFor(ready: () => boolean, what: string): Promise<void> {
