@@ -26,7 +26,7 @@ test("n2's NSS lost dave's physics membership: his tasks there still have it, an
     `n1 physics trixie ${PRETTY.trixie}`,
     `n2 physics trixie ${PRETTY.trixie}`,
   ]);
-  const text = await site.ns.syslogSince(mark, /(spank_chos: user=.*\n[^]*){2}/);
+  const text = await site.ns.syslogSince(mark, /(spank_chos: user=.*\n[\s\S]*){2}/);
   const logged = text.split("\n").filter((l) => l.includes("spank_chos: user="));
   expect(logged).toHaveLength(2);
   for (const l of logged) expect(l).toMatch(/user="dave" env=trixie .* layer=group:physics .* step=0$/);
