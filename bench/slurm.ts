@@ -13,7 +13,7 @@ import { SlurmCluster } from "../test/slurm/lib/cluster";
 import { TestSite } from "../test/system/lib/site";
 import { acquireTestUsers } from "../test/system/lib/users";
 
-const ROUNDS = 5;
+const ROUNDS = 10;
 const STEPS_PER_ROUND = 20;
 const USER = "alice";
 

@@ -247,6 +247,34 @@ describe("a policy fault follows on_error", () => {
     }
   });
 
+  // The view's first half (ROOT's checks, the namespace) runs while the policy decides; its
+  // failure is the step's apply failure, said as a whole build would say it.
+  test("a root chos setup never laid out (the view's first half fails) follows on_error=host", async () => {
+    const bare = path.join(site.dir, "bare-root");
+    fs.mkdirSync(bare, { mode: 0o755 });
+    cluster.setSpankArgs([
+      `catalogue=${site.catalogue}`,
+      `policy=${site.policy}`,
+      `root=${bare}`,
+      `job_views=${site.jobViews}`,
+      "backend=namespace",
+      "on_error=host",
+    ]);
+    try {
+      const mark = site.ns.syslogMark();
+      const r = cluster.run("alice", ["srun", "sh", "-c", TREE]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe(` ${PRETTY.host}\n`);
+      const [line] = await stepLines(mark, 1);
+      expect(line).toContain('env=(host) requested=- reason="on_error=host"');
+      expect(line).toContain(
+        `failed=apply on_error=host error="namespace backend: link ${bare}/.chos-link: No such file or directory; run \`chos setup\`"`,
+      );
+    } finally {
+      fs.rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
   test("on_error=deny: the step fails with on_error=deny as the reason", () => {
     cluster.setSpankArgs(args(throwing, "deny"));
     const r = cluster.run("alice", ["srun", "sh", "-c", "echo ran"]);
