@@ -305,10 +305,27 @@ static int check_tree(struct chos_session_result *res)
 	return chos_fail(&res->error, fd, "tree %s: %s", res->path, why.message);
 }
 
+/* A Slurm step's view, begun (its namespace half, view.h) before the decision so that it runs
+ * alongside the policy; NULL when the session builds no view or no helper could start (the
+ * view is then built whole at apply, with the same errors). */
+static struct chos_view_build *begin_view(const struct chos_session_options *opts)
+{
+	struct chos_view_build *build = NULL;
+	struct chos_error ignored;
+
+	if (opts->view)
+		(void)chos_view_begin(&build, chos_backend_for_root(opts->backend, root_of(opts)),
+				      root_of(opts), &ignored);
+	return build;
+}
+
+/* BUILD: the view begun for this session, used by the first apply only (a second, the
+ * fallback's, builds its own: the first may have failed half-way). */
 static int apply(const struct chos_session_options *opts, struct chos_session_result *res,
-		 const char *home, const struct chos_job_pin *pin)
+		 const char *home, const struct chos_job_pin *pin, struct chos_view_build **build)
 {
 	const char *root = root_of(opts);
+	struct chos_view_build *begun = *build;
 	int r = check_tree(res);
 
 	if (r < 0)
@@ -316,6 +333,10 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
 	if (res->job)
 		return chos_view_enter(&pin->view, home, &res->error);
 	res->backend = chos_backend_for_root(opts->backend, root);
+	if (opts->view && begun && chos_view_build_backend(begun) == res->backend) {
+		*build = NULL;
+		return chos_view_finish(begun, opts->view, res->path, &res->error);
+	}
 	if (opts->view)
 		return chos_view_prepare(opts->view, res->backend, root, res->path, &res->error);
 	if (res->backend == CHOS_BACKEND_KMOD)
@@ -327,16 +348,17 @@ static int apply(const struct chos_session_options *opts, struct chos_session_re
  * `default` once. Leaves res->outcome ENV only when the session did enter a tree. */
 static void apply_or_fall_back(const struct chos_session_options *opts,
 			       struct chos_session_result *res, const struct chos_catalogue *cat,
-			       int uid0, const char *home, const struct chos_job_pin *pin)
+			       int uid0, const char *home, const struct chos_job_pin *pin,
+			       struct chos_view_build **build)
 {
-	int r = apply(opts, res, home, pin);
+	int r = apply(opts, res, home, pin, build);
 
 	if (r < 0 && res->failed == CHOS_STAGE_NONE) {
 		res->failed = CHOS_STAGE_APPLY;
 		res->job = 0; /* the fallback is decided as at any login, not the job's */
 		fallback(opts, res, cat, uid0);
 		/* on_error=default: one more try, unless the default is what just failed. */
-		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home, pin) < 0)
+		if (res->outcome == CHOS_OUTCOME_ENV && apply(opts, res, home, pin, build) < 0)
 			set_host(res, "on_error=default, and `default` failed too");
 	} else if (r < 0) {
 		/* The fallback's own `default` failed to apply: the host is what is left. */
@@ -353,6 +375,7 @@ static int session(const struct chos_session_options *opts, struct chos_session_
 	struct chos_catalogue cat = { 0 };
 	long long start = now_us();
 	char home[4096] = "/"; /* PATH_MAX */
+	struct chos_view_build *build;
 	struct chos_job_pin pin;
 	int uid0 = 0;
 
@@ -361,9 +384,11 @@ static int session(const struct chos_session_options *opts, struct chos_session_
 	memset(res, 0, sizeof(*res));
 	res->backend = CHOS_BACKEND_NONE;
 	chos_view_init(&pin.view);
+	build = apply_it ? begin_view(opts) : NULL;
 	decide(opts, res, &cat, &uid0, home, sizeof(home), &pin);
 	if (apply_it && res->outcome == CHOS_OUTCOME_ENV)
-		apply_or_fall_back(opts, res, &cat, uid0, home, &pin);
+		apply_or_fall_back(opts, res, &cat, uid0, home, &pin, &build);
+	chos_view_abandon(build);
 	chos_view_close(&pin.view);
 	chos_catalogue_free(&cat);
 	res->micros = now_us() - start;

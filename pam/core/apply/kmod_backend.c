@@ -29,7 +29,7 @@
 /* Every failed step reads "kmod backend: STEP PATH: strerror". */
 static int step_failed(struct chos_error *err, int code, const char *step, const char *path)
 {
-	return chos_step_failed(err, "kmod backend", code, step, path);
+	return chos_step_failed(err, CHOS_KMOD_BACKEND, code, step, path);
 }
 
 bool chos_kmod_available(void)
@@ -89,7 +89,7 @@ out:
 
 int chos_kmod_enter(const char *root, const char *home, struct chos_error *err)
 {
-	return chos_pivot_enter("kmod backend", root, NULL, home, err);
+	return chos_pivot_enter(CHOS_KMOD_BACKEND, root, NULL, home, err);
 }
 
 int chos_kmod_check_root(const char *root, struct chos_error *err)

@@ -39,6 +39,8 @@ int chos_kmod_check_visible(const char *root, const char *tree, struct chos_erro
 /* Enters ROOT: private mount namespace (rslave), ROOT bound on itself, pivot_root, old root
  * detached, chdir to HOME (or "/"). Needs CAP_SYS_ADMIN in the caller's user namespace. */
 int chos_kmod_enter(const char *root, const char *home, struct chos_error *err);
+/* The backend's name in its messages (pivot.h's BACKEND). */
+#define CHOS_KMOD_BACKEND "kmod backend"
 
 /* The backend for pam_chos: check, set, enter. On failure before the root change the caller is
  * where it was, its link reset to the host view; err names the step and path. */

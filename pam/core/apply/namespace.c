@@ -36,17 +36,22 @@ static int check_dir(const char *path, const char *what, int follow, struct chos
 	return 0;
 }
 
-int chos_namespace_apply(const char *root, const char *tree, const char *home,
-			 struct chos_error *err)
+int chos_namespace_check_root(const char *root, struct chos_error *err)
 {
 	char link[NS_PATH_MAX];
-	struct stat st;
 	int r;
 
 	if (snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME) >= (int)sizeof(link))
 		return chos_fail(err, -ENAMETOOLONG, "namespace backend: root path too long");
 	if ((r = check_dir(root, "root", 1, err)) < 0 || (r = check_dir(link, "link", 0, err)) < 0)
 		return r;
+	return 0;
+}
+
+int chos_namespace_check_tree(const char *tree, struct chos_error *err)
+{
+	struct stat st;
+
 	/* The tree may be reached through a symlink (an admin's alias): it must end in a
 	 * directory. */
 	if (stat(tree, &st) < 0)
@@ -59,6 +64,16 @@ int chos_namespace_apply(const char *root, const char *tree, const char *home,
 				 "namespace backend: tree %s: not a directory; fix the "
 				 "catalogue",
 				 tree);
+	return 0;
+}
 
-	return chos_pivot_enter("namespace backend", root, tree, home, err);
+int chos_namespace_apply(const char *root, const char *tree, const char *home,
+			 struct chos_error *err)
+{
+	int r;
+
+	if ((r = chos_namespace_check_root(root, err)) < 0 ||
+	    (r = chos_namespace_check_tree(tree, err)) < 0)
+		return r;
+	return chos_pivot_enter(CHOS_NAMESPACE_BACKEND, root, tree, home, err);
 }

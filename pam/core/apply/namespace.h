@@ -12,3 +12,9 @@
  * but the chdir to home, which falls back to "/"). Returns 0 or -errno. */
 int chos_namespace_apply(const char *root, const char *tree, const char *home,
 			 struct chos_error *err);
+/* Its checks, before anything changes: ROOT and ROOT/.chos-link real directories laid out for
+ * this backend, then TREE a directory (through a symlink or not). 0 or -errno. */
+int chos_namespace_check_root(const char *root, struct chos_error *err);
+int chos_namespace_check_tree(const char *tree, struct chos_error *err);
+/* The backend's name in its messages (pivot.h's BACKEND). */
+#define CHOS_NAMESPACE_BACKEND "namespace backend"

@@ -17,7 +17,9 @@
  *   5. pivot_root into ROOT with the old root stacked on it, then detached (MNT_DETACH): the
  *                 host's root is out of reach, yet the session can still create user
  *                 namespaces (a chrooted process cannot)
- *   6. chdir      to the home, as the session will expect; "/" when the home is not there */
+ *   6. chdir      to the home, as the session will expect; "/" when the home is not there
+ * Steps 1-3 need no tree (chos_pivot_unshare), so a Slurm step's view makes them while the
+ * policy decides (view.c); steps 4-6 follow once the tree is known (chos_pivot_into). */
 #include "apply/pivot.h"
 #include "common/beneath.h"
 #include "common/layout.h"
@@ -71,8 +73,7 @@ static int bind_tree(const char *backend, const char *root, const char *tree,
 	return r < 0 ? chos_step_failed(err, backend, r, "bind tree on the link", link) : 0;
 }
 
-int chos_pivot_enter(const char *backend, const char *root, const char *tree, const char *home,
-		     struct chos_error *err)
+int chos_pivot_unshare(const char *backend, const char *root, struct chos_error *err)
 {
 	int r;
 
@@ -84,6 +85,14 @@ int chos_pivot_enter(const char *backend, const char *root, const char *tree, co
 		return chos_step_failed(err, backend, r, "make rslave", "/");
 	if ((r = mount_retry(root, root, MS_BIND | MS_REC)) < 0)
 		return chos_step_failed(err, backend, r, "bind root on itself", root);
+	return 0;
+}
+
+int chos_pivot_into(const char *backend, const char *root, const char *tree, const char *home,
+		    struct chos_error *err)
+{
+	int r;
+
 	if (tree && (r = bind_tree(backend, root, tree, err)) < 0)
 		return r;
 	if (chdir(root) < 0)
@@ -99,4 +108,12 @@ int chos_pivot_enter(const char *backend, const char *root, const char *tree, co
 	if (!home || chdir(home) < 0)
 		(void)!chdir("/");
 	return 0;
+}
+
+int chos_pivot_enter(const char *backend, const char *root, const char *tree, const char *home,
+		     struct chos_error *err)
+{
+	int r = chos_pivot_unshare(backend, root, err);
+
+	return r < 0 ? r : chos_pivot_into(backend, root, tree, home, err);
 }

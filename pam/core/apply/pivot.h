@@ -17,3 +17,8 @@ int chos_step_failed(struct chos_error *err, const char *backend, int code, cons
  * its old root. Returns 0 or -errno. */
 int chos_pivot_enter(const char *backend, const char *root, const char *tree, const char *home,
 		     struct chos_error *err);
+/* chos_pivot_enter in two halves: the new namespace, made rslave, with ROOT bound on itself
+ * (no tree needed yet), then TREE's bind, the pivot and the home. Same errors, same order. */
+int chos_pivot_unshare(const char *backend, const char *root, struct chos_error *err);
+int chos_pivot_into(const char *backend, const char *root, const char *tree, const char *home,
+		    struct chos_error *err);

@@ -10,26 +10,40 @@
  * then copy-on-write faults in the caller and the copy's exit), more than the view itself. The
  * thread runs with every signal blocked, so none of the caller's handlers runs on it.
  * Never /proc/PID of the helper from the caller: slurmstepd may run in a PID namespace whose
- * pids are not the ones /proc shows; /proc/thread-self is always the thread that opens it. */
+ * pids are not the ones /proc shows; /proc/thread-self is always the thread that opens it.
+ *
+ * The helper works in two halves (pivot.c): the namespace (the backend's root checks, the
+ * copy of the caller's mounts, rslave, ROOT on itself), which needs no tree and starts at
+ * chos_view_begin, and the tree's (its checks, its bind, pivot_root, the old root detached),
+ * which waits for chos_view_finish. Between the two the caller decides: the first half (about
+ * half the view's cost) runs alongside the policy. A view abandoned (no tree: the host, a
+ * denial) ends the thread, and its namespace goes with it. Errors come out in the order a
+ * single build would give them: the first half's, else the second's. */
 #include "apply/view.h"
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
+#include "apply/pivot.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The helper's task and what it reports: its step's code, the error, the namespace. */
-struct helper_job {
+/* A view being built: the helper thread and what the caller and it tell each other. */
+struct chos_view_build {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t named; /* tree set, or abandoned */
 	enum chos_backend backend;
 	const char *root;
-	const char *tree;
-	int code;
-	int nsfd;
+	const char *tree; /* set by finish; NULL until then */
+	bool abandoned;
+	int code; /* the first failed half's, 0 when both worked */
+	int nsfd; /* the view's namespace when both halves worked, else -1 */
 	struct chos_error err;
 };
 
@@ -40,62 +54,156 @@ void chos_view_init(struct chos_view *view)
 	view->tree[0] = '\0';
 }
 
-/* The helper's work: the backend's checks and root change, in its own namespace. The kmod
- * link is the task's, set by chos_view_enter, so the helper enters ROOT without it. */
-static int build(enum chos_backend backend, const char *root, const char *tree,
-		 struct chos_error *err)
+/* The first half, in the helper's own namespace: the backend's checks of ROOT, then the
+ * namespace with ROOT bound on itself. */
+static int build_namespace(enum chos_backend backend, const char *root, struct chos_error *err)
 {
 	int r;
 
 	if (backend == CHOS_BACKEND_NAMESPACE)
-		return chos_namespace_apply(root, tree, NULL, err);
-	if ((r = chos_kmod_check_root(root, err)) < 0 ||
-	    (r = chos_kmod_check_visible(root, tree, err)) < 0)
+		r = chos_namespace_check_root(root, err);
+	else
+		r = chos_kmod_check_root(root, err);
+	if (r < 0)
 		return r;
-	return chos_kmod_enter(root, NULL, err);
+	return chos_pivot_unshare(backend == CHOS_BACKEND_NAMESPACE ? CHOS_NAMESPACE_BACKEND
+								    : CHOS_KMOD_BACKEND,
+				  root, err);
+}
+
+/* The second half: the tree's checks, its bind (namespace backend), the root change. The kmod
+ * link is the task's, set by chos_view_enter, so the helper enters ROOT without it. */
+static int build_tree(enum chos_backend backend, const char *root, const char *tree,
+		      struct chos_error *err)
+{
+	int r;
+
+	if (backend == CHOS_BACKEND_NAMESPACE) {
+		if ((r = chos_namespace_check_tree(tree, err)) < 0)
+			return r;
+		return chos_pivot_into(CHOS_NAMESPACE_BACKEND, root, tree, NULL, err);
+	}
+	if ((r = chos_kmod_check_visible(root, tree, err)) < 0)
+		return r;
+	return chos_pivot_into(CHOS_KMOD_BACKEND, root, NULL, NULL, err);
 }
 
 static void *helper(void *arg)
 {
-	struct helper_job *job = arg;
+	struct chos_view_build *b = arg;
+	int code = build_namespace(b->backend, b->root, &b->err);
 
-	job->code = build(job->backend, job->root, job->tree, &job->err);
-	if (job->code == 0) {
-		job->nsfd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
-		if (job->nsfd < 0)
-			job->code = chos_fail(&job->err, -errno,
-					      "view: open /proc/thread-self/ns/mnt: %s",
-					      strerror(errno));
+	pthread_mutex_lock(&b->lock);
+	while (!b->tree && !b->abandoned)
+		pthread_cond_wait(&b->named, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+	/* The tree is set once and read only from here on; abandoned: nothing more to do. */
+	if (code == 0 && !b->abandoned)
+		code = build_tree(b->backend, b->root, b->tree, &b->err);
+	if (code == 0 && !b->abandoned) {
+		b->nsfd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+		if (b->nsfd < 0)
+			code = chos_fail(&b->err, -errno, "view: open /proc/thread-self/ns/mnt: %s",
+					 strerror(errno));
 	}
+	b->code = code;
 	return NULL;
+}
+
+int chos_view_begin(struct chos_view_build **out, enum chos_backend backend, const char *root,
+		    struct chos_error *err)
+{
+	struct chos_view_build *b;
+	sigset_t all, saved;
+	int r;
+
+	*out = NULL;
+	if (backend != CHOS_BACKEND_NAMESPACE && backend != CHOS_BACKEND_KMOD)
+		return chos_fail(err, -EINVAL, "view: backend %s enters nothing",
+				 chos_backend_name(backend));
+	if (!(b = calloc(1, sizeof(*b))))
+		return chos_fail(err, -ENOMEM, "out of memory");
+	b->backend = backend;
+	b->root = root;
+	b->nsfd = -1;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->named, NULL);
+	/* The thread inherits the mask: all blocked while it lives, the caller's back after. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	r = pthread_create(&b->thread, NULL, helper, b);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (r != 0) {
+		pthread_cond_destroy(&b->named);
+		pthread_mutex_destroy(&b->lock);
+		free(b);
+		return chos_fail(err, -r, "view: cannot start the helper thread: %s", strerror(r));
+	}
+	*out = b;
+	return 0;
+}
+
+/* Names the tree (NULL: abandoned), waits for the helper to end, frees b; its outcome. */
+static int end(struct chos_view_build *b, const char *tree, int *nsfd, struct chos_error *err)
+{
+	int r;
+
+	pthread_mutex_lock(&b->lock);
+	if (tree)
+		b->tree = tree;
+	else
+		b->abandoned = true;
+	pthread_cond_signal(&b->named);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->thread, NULL);
+	r = b->code;
+	if (r < 0 && err)
+		*err = b->err;
+	*nsfd = b->nsfd;
+	pthread_cond_destroy(&b->named);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+	return r;
+}
+
+int chos_view_finish(struct chos_view_build *b, struct chos_view *view, const char *tree,
+		     struct chos_error *err)
+{
+	enum chos_backend backend = b->backend;
+	int nsfd, r;
+
+	if (snprintf(view->tree, sizeof(view->tree), "%s", tree) >= (int)sizeof(view->tree)) {
+		chos_view_abandon(b);
+		return chos_fail(err, -ENAMETOOLONG, "view: tree path too long");
+	}
+	r = end(b, view->tree, &nsfd, err);
+	if (r < 0)
+		return r;
+	view->mntns = nsfd;
+	view->backend = backend;
+	return 0;
+}
+
+void chos_view_abandon(struct chos_view_build *b)
+{
+	int nsfd;
+
+	if (b)
+		(void)end(b, NULL, &nsfd, NULL);
+}
+
+enum chos_backend chos_view_build_backend(const struct chos_view_build *b)
+{
+	return b->backend;
 }
 
 int chos_view_prepare(struct chos_view *view, enum chos_backend backend, const char *root,
 		      const char *tree, struct chos_error *err)
 {
-	struct helper_job job = { .backend = backend, .root = root, .tree = tree, .nsfd = -1 };
-	sigset_t all, saved;
-	pthread_t thread;
-	int r;
+	struct chos_view_build *b;
+	int r = chos_view_begin(&b, backend, root, err);
 
-	if (backend != CHOS_BACKEND_NAMESPACE && backend != CHOS_BACKEND_KMOD)
-		return chos_fail(err, -EINVAL, "view: backend %s enters nothing",
-				 chos_backend_name(backend));
-	if (snprintf(view->tree, sizeof(view->tree), "%s", tree) >= (int)sizeof(view->tree))
-		return chos_fail(err, -ENAMETOOLONG, "view: tree path too long");
-	/* The thread inherits the mask: all blocked while it lives, the caller's back after. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	r = pthread_create(&thread, NULL, helper, &job);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	if (r != 0)
-		return chos_fail(err, -r, "view: cannot start the helper thread: %s", strerror(r));
-	pthread_join(thread, NULL);
-	if (job.code < 0)
-		return chos_fail(err, job.code, "%s", job.err.message);
-	view->mntns = job.nsfd;
-	view->backend = backend;
-	return 0;
+	return r < 0 ? r : chos_view_finish(b, view, tree, err);
 }
 
 int chos_view_enter(const struct chos_view *view, const char *home, struct chos_error *err)

@@ -32,6 +32,19 @@ void chos_view_init(struct chos_view *view);
  * view stays empty. Needs CAP_SYS_ADMIN. Returns 0 or -errno. */
 int chos_view_prepare(struct chos_view *view, enum chos_backend backend, const char *root,
 		      const char *tree, struct chos_error *err);
+/* chos_view_prepare in two calls, for a caller that decides the tree meanwhile (a Slurm step:
+ * view.c). chos_view_begin starts the helper on its first half (checks of ROOT, the
+ * namespace): 0, or -errno when no helper could start. Then exactly one of chos_view_finish
+ * (the tree: the view is built, with the errors chos_view_prepare would give) or
+ * chos_view_abandon (no tree: the helper ends, nothing stays); both free the build. */
+struct chos_view_build;
+int chos_view_begin(struct chos_view_build **build, enum chos_backend backend, const char *root,
+		    struct chos_error *err);
+int chos_view_finish(struct chos_view_build *build, struct chos_view *view, const char *tree,
+		     struct chos_error *err);
+void chos_view_abandon(struct chos_view_build *build);
+/* The backend a build was begun for. */
+enum chos_backend chos_view_build_backend(const struct chos_view_build *build);
 /* Enters the prepared view (see above); HOME may be NULL ("/"). Returns 0 or -errno. */
 int chos_view_enter(const struct chos_view *view, const char *home, struct chos_error *err);
 /* Releases the handle; the view stays for the processes inside it. */
