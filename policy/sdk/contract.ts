@@ -14,7 +14,10 @@ export interface LoginUser {
   readonly home: string;
   /** Login shell. */
   readonly shell: string;
-  /** Group names, primary group first, then the others in NSS order. */
+  /** Group names, primary group first, then the others in NSS order. In a Slurm step
+   *  (`service: "slurm"`), the groups of the step's credential, which its tasks run with:
+   *  slurmctld looks them up once for the job, so a node whose NSS lists other memberships
+   *  does not change them; the names still come from the node's NSS. */
   readonly groups: readonly string[];
 }
 
