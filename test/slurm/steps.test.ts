@@ -223,6 +223,13 @@ describe("a policy fault follows on_error", () => {
     );
   });
 
+  test("a step on the host has no $CHOS, though the submitter's session had one", () => {
+    cluster.setSpankArgs(args(throwing, "host"));
+    const r = cluster.run("alice", ["srun", "sh", "-c", `echo "\${CHOS-unset}"; ${TREE}`], { env: { CHOS: "tiny" } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`unset\n ${PRETTY.host}\n`);
+  });
+
   test("a tree that cannot be entered (the view's helper fails) follows on_error=default", async () => {
     const broken = path.join(site.dir, "chos-broken");
     writeConfig(broken, `%SHELLS\ntrixie:${site.dir}/no-such-tree\ndefault:${site.trees.trixie}\n`);
