@@ -307,6 +307,11 @@ static int read_record(int dfd, const char *name, const char *what, struct chos_
 }
 
 /* The pin of JOB for UID, as of_self says. */
+static int no_views(const char *dir, struct chos_error *err)
+{
+	return chos_fail(err, -ENOENT, "job views: %s does not exist", dir);
+}
+
 static int open_pin(const char *dir, unsigned long job, uid_t uid, struct chos_job_pin *pin,
 		    struct chos_error *err)
 {
@@ -315,8 +320,7 @@ static int open_pin(const char *dir, unsigned long job, uid_t uid, struct chos_j
 
 	pin->job = job;
 	if ((dfd = chos_open_trusted_dir(dir, 0, err)) < 0)
-		return dfd == -ENOENT ? chos_fail(err, -ENOENT, "job views: %s does not exist", dir)
-				      : dfd;
+		return dfd == -ENOENT ? no_views(dir, err) : dfd;
 	pin_name(name, job, "rec");
 	snprintf(what, sizeof(what), "job %lu's record %s/%s", job, dir, name);
 	r = read_record(dfd, name, what, pin, err);
@@ -333,10 +337,15 @@ int chos_job_view_of_self(const char *dir, uid_t uid, struct chos_job_pin *pin,
 			  struct chos_error *err)
 {
 	unsigned long job;
+	struct stat st;
 	uid_t owner;
 
 	memset(pin, 0, sizeof(*pin));
 	chos_view_init(&pin->view);
+	/* Every login asks, and most are on hosts where no step ever pinned a view (login nodes):
+	 * no directory, so no /proc/self/cgroup to read and parse. */
+	if (stat(dir, &st) < 0 && errno == ENOENT)
+		return no_views(dir, err);
 	if (job_of_self(&job, &owner) < 0)
 		return chos_fail(err, -ENOENT, "in no job's extern step");
 	/* su inside an adopted session: the job is not this user's, nor is its view. */

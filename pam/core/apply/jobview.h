@@ -44,8 +44,9 @@ int chos_job_view_pin(const char *dir, unsigned long job, uid_t uid, const char 
 /* The pinning step's exit: removes JOB's record. Returns 0 or -errno. */
 int chos_job_view_unpin(const char *dir, unsigned long job, struct chos_error *err);
 /* The pinned view of the job whose extern step holds the calling process, for UID. Returns 0
- * with *pin filled (close pin->view), -ENOENT when there is none to enter (the process is in
- * no extern step, or in another uid's, or the job pinned no view; err says which), or another
+ * with *pin filled (close pin->view), -ENOENT when there is none to enter (DIR does not exist,
+ * the process is in no extern step, or in another uid's, or the job pinned no view; err says
+ * which), or another
  * -errno when the pin is there but refused: untrusted, malformed, another uid's record, a
  * descriptor that is not the recorded view. */
 int chos_job_view_of_self(const char *dir, uid_t uid, struct chos_job_pin *pin,
