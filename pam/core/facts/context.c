@@ -66,29 +66,31 @@ static char *group_name(gid_t gid)
 	return name;
 }
 
-/* The group ids of user in *gids (malloc'd) and *count: NSS's getgrouplist, or KNOWN's. */
+/* The group ids of user in *gids (malloc'd) and *count: KNOWN's after the primary group (as
+ * getgrouplist lists it), or NSS's getgrouplist. */
 static int list_gids(const struct chos_context *ctx, const struct chos_gid_list *known,
 		     gid_t **gids, int *count, struct chos_error *err)
 {
-	int n = known ? (int)known->count + 1 : 32;
+	int n = 32;
 
 	*gids = NULL;
 	*count = 0;
-	if (known && known->count > (size_t)INT_MAX - 1)
-		return chos_fail(err, -E2BIG, "user \"%s\": too many groups", ctx->user);
+	if (known) {
+		if (known->count > (size_t)INT_MAX - 1)
+			return chos_fail(err, -E2BIG, "user \"%s\": too many groups", ctx->user);
+		if (!(*gids = malloc((known->count + 1) * sizeof(**gids))))
+			return chos_fail(err, -ENOMEM, "out of memory");
+		(*gids)[0] = ctx->gid;
+		if (known->count)
+			memcpy(*gids + 1, known->gids, known->count * sizeof(**gids));
+		*count = (int)known->count + 1;
+		return 0;
+	}
 	for (;;) {
 		gid_t *ngids = realloc(*gids, (size_t)n * sizeof(**gids));
 		if (!ngids)
 			return chos_fail(err, -ENOMEM, "out of memory");
 		*gids = ngids;
-		if (known) {
-			/* The primary group too, as getgrouplist lists it. */
-			(*gids)[0] = ctx->gid;
-			if (known->count)
-				memcpy(*gids + 1, known->gids, known->count * sizeof(**gids));
-			*count = n;
-			return 0;
-		}
 		int want = n;
 		if (getgrouplist(ctx->user, ctx->gid, *gids, &want) >= 0) {
 			*count = want;
