@@ -43,6 +43,10 @@ describe("fuzz targets", () => {
     runFuzzer("decision", path.join(ROOT, "pam", "fuzz", "corpus", "decision"));
   });
 
+  test(`fuzz_arena runs ${SECONDS} s: the sandbox's allocator keeps every block's bytes, and its counts`, () => {
+    runFuzzer("arena", path.join(ROOT, "pam", "fuzz", "corpus", "arena"));
+  });
+
   test(`fuzz_bytecode runs ${SECONDS} s: a corrupt BUNDLE.qbc only ever falls back to the source`, () => {
     runFuzzer("bytecode", path.join(ROOT, "pam", "fuzz", "corpus", "bytecode"));
   });

@@ -4,6 +4,7 @@
  *
  *   policy.c          chos_policy_decide: the one evaluation, start to end; names of enums
  *   policy_runtime.c  the sandbox: runtime, limits, deadline, intrinsics, console
+ *   policy_arena.c    the sandbox's allocator: the runtime's blocks, released at once
  *   policy_load.c     compiling: source to bytecode in memory; chos_policy_compile_file
  *   policy_units.c    the bundle's units (base, one per group file), each compiled as bundle lines
  *   policy_pack.c     the bytecode file: an indexed pack of the units' bytecode (policy_pack.h)
@@ -29,7 +30,10 @@
 /* Headroom granted after a fault so the file that faulted can still be read (policy_fault.c). */
 #define CHOS_POLICY_FAULT_HEADROOM (1u << 20)
 
+struct chos_arena;
+
 struct chos_sandbox {
+	struct chos_arena *arena;   /* every block of rt; released by chos_sandbox_close */
 	JSRuntime *rt;		    /* owned; freed by chos_sandbox_close */
 	JSContext *ctx;		    /* owned; freed by chos_sandbox_close */
 	const struct chos_log *log; /* borrowed from the options */
@@ -41,6 +45,14 @@ struct chos_sandbox {
 	bool expired;		  /* the deadline passed: every later poll interrupts too */
 	unsigned console_lines;
 };
+
+/* policy_arena.c: JS_NewRuntime2's functions, with a chos_arena_new() as the opaque;
+ * chos_arena_release frees every block at once. When chos_arena_frees_each, the runtime must
+ * be freed first (JS_FreeRuntime), so the sanitizers see every block (the file says why). */
+extern const JSMallocFunctions chos_arena_functions;
+extern const bool chos_arena_frees_each;
+struct chos_arena *chos_arena_new(void);
+void chos_arena_release(struct chos_arena *a);
 
 /* policy_runtime.c */
 int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options *opts,

@@ -164,9 +164,12 @@ int chos_sandbox_open(struct chos_sandbox *sb, const struct chos_policy_options 
 	sb->timeout_ms = opts->timeout_ms ? opts->timeout_ms : CHOS_POLICY_TIMEOUT_MS_DEFAULT;
 	chos_sandbox_rearm(sb);
 
-	sb->rt = JS_NewRuntime();
-	if (!sb->rt)
+	sb->arena = chos_arena_new();
+	sb->rt = sb->arena ? JS_NewRuntime2(&chos_arena_functions, sb->arena) : NULL;
+	if (!sb->rt) {
+		chos_sandbox_close(sb);
 		return chos_fail(err, -ENOMEM, "cannot create a QuickJS runtime");
+	}
 	/* Limits first: nothing, not even the intrinsics, is allocated without them. */
 	JS_SetMemoryLimit(sb->rt, sb->memory_bytes);
 	JS_SetMaxStackSize(sb->rt, sb->stack_bytes);
@@ -201,12 +204,15 @@ void chos_sandbox_rearm(struct chos_sandbox *sb)
 		JS_SetMemoryLimit(sb->rt, sb->memory_bytes);
 }
 
+/* Every block of the runtime is the arena's: releasing it is the whole of freeing them. */
 void chos_sandbox_close(struct chos_sandbox *sb)
 {
-	if (sb->ctx)
+	if (chos_arena_frees_each && sb->ctx)
 		JS_FreeContext(sb->ctx);
-	if (sb->rt)
+	if (chos_arena_frees_each && sb->rt)
 		JS_FreeRuntime(sb->rt);
+	chos_arena_release(sb->arena);
+	sb->arena = NULL;
 	sb->ctx = NULL;
 	sb->rt = NULL;
 }
