@@ -12,7 +12,7 @@ import { TestSite, TREES_TIMEOUT_MS } from "../system/lib/site";
 import { TestSshd } from "../system/lib/sshd";
 import { PRETTY } from "../system/lib/trees";
 import { acquireTestUsers } from "../system/lib/users";
-import { SlurmCluster } from "./lib/cluster";
+import { SlurmCluster, until } from "./lib/cluster";
 
 let site: TestSite;
 let cluster: SlurmCluster;
@@ -50,18 +50,6 @@ afterEach(async () => {
   if (jobs()) cluster.run("root", ["scancel", ...jobs().split("\n")]);
   await until(() => jobs() === "", "the jobs' end");
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(ready: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (ready()) return;
-    await sleep(50);
-  }
-  throw new Error(`${what} did not happen`);
-}
 
 /** A running batch job of user on node (its script records its mount namespace, then sleeps),
  *  once its first step pinned its view. */

@@ -23,6 +23,17 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Waits for what Slurm does after a command returns (a job's end, a slurmstepd's exit, a
+ *  pin's removal), polling for up to 15 s; throws naming what did not happen (what() is read
+ *  then, so it can say what is still there). */
+export async function until(ready: () => boolean, what: string | (() => string)): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (ready()) return;
+    await sleep(50);
+  }
+  throw new Error(`${typeof what === "string" ? what : what()} did not happen`);
+}
+
 export interface ClusterOptions {
   /** Node names, one slurmd each (default n1, n2). */
   readonly nodes?: readonly string[];
