@@ -18,7 +18,13 @@
  * which waits for chos_view_finish. Between the two the caller decides: the first half (about
  * half the view's cost) runs alongside the policy. A view abandoned (no tree: the host, a
  * denial) ends the thread, and its namespace goes with it. Errors come out in the order a
- * single build would give them: the first half's, else the second's. */
+ * single build would give them: the first half's, else the second's.
+ *
+ * The caller waits for the helper's answer, not for its exit: the thread is detached, and the
+ * last of the two to let go of the build frees it. Measured in slurmstepd, a join returned
+ * about 0.2 ms after the helper had its answer (its exit, from a namespace of its own whose old
+ * root it detached, comes first); a wait on the answer itself, about 0.15 ms, most of which
+ * is waking the caller. */
 #include "apply/view.h"
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
@@ -33,11 +39,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A view being built: the helper thread and what the caller and it tell each other. */
+/* A view being built: what the caller and the helper thread tell each other. */
 struct chos_view_build {
-	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t named; /* tree set, or abandoned */
+	pthread_cond_t ended; /* the helper's answer is in code, err and nsfd */
+	bool done;
+	int holders; /* the caller and the helper; the last to let go frees the build */
 	enum chos_backend backend;
 	const char *root;
 	const char *tree; /* set by finish; NULL until then */
@@ -88,6 +96,20 @@ static int build_tree(enum chos_backend backend, const char *root, const char *t
 	return chos_pivot_into(CHOS_KMOD_BACKEND, root, NULL, NULL, err);
 }
 
+/* Under b->lock: one holder fewer; true when it was the last (unlock, then free_build). */
+static bool let_go(struct chos_view_build *b)
+{
+	return --b->holders == 0;
+}
+
+static void free_build(struct chos_view_build *b)
+{
+	pthread_cond_destroy(&b->ended);
+	pthread_cond_destroy(&b->named);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
 static void *helper(void *arg)
 {
 	struct chos_view_build *b = arg;
@@ -106,7 +128,14 @@ static void *helper(void *arg)
 			code = chos_fail(&b->err, -errno, "view: open /proc/thread-self/ns/mnt: %s",
 					 strerror(errno));
 	}
+	pthread_mutex_lock(&b->lock);
 	b->code = code;
+	b->done = true;
+	pthread_cond_signal(&b->ended);
+	bool last = let_go(b);
+	pthread_mutex_unlock(&b->lock);
+	if (last)
+		free_build(b);
 	return NULL;
 }
 
@@ -114,6 +143,7 @@ int chos_view_begin(struct chos_view_build **out, enum chos_backend backend, con
 		    struct chos_error *err)
 {
 	struct chos_view_build *b;
+	pthread_attr_t detached;
 	sigset_t all, saved;
 	int r;
 
@@ -126,43 +156,53 @@ int chos_view_begin(struct chos_view_build **out, enum chos_backend backend, con
 	b->backend = backend;
 	b->root = root;
 	b->nsfd = -1;
+	b->holders = 2;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->named, NULL);
+	pthread_cond_init(&b->ended, NULL);
+	pthread_attr_init(&detached);
+	pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
 	/* The thread inherits the mask: all blocked while it lives, the caller's back after. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	r = pthread_create(&b->thread, NULL, helper, b);
+	pthread_t thread;
+	r = pthread_create(&thread, &detached, helper, b);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	pthread_attr_destroy(&detached);
 	if (r != 0) {
-		pthread_cond_destroy(&b->named);
-		pthread_mutex_destroy(&b->lock);
-		free(b);
+		free_build(b);
 		return chos_fail(err, -r, "view: cannot start the helper thread: %s", strerror(r));
 	}
 	*out = b;
 	return 0;
 }
 
-/* Names the tree (NULL: abandoned), waits for the helper to end, frees b; its outcome. */
+/* Names the tree (NULL: abandoned) and lets go of b. With a tree, waits for the helper's
+ * answer and returns it (nsfd, err); abandoned, there is none to wait for. */
 static int end(struct chos_view_build *b, const char *tree, int *nsfd, struct chos_error *err)
 {
-	int r;
+	int r = 0;
+	bool last;
 
+	*nsfd = -1;
 	pthread_mutex_lock(&b->lock);
 	if (tree)
 		b->tree = tree;
 	else
 		b->abandoned = true;
 	pthread_cond_signal(&b->named);
+	while (tree && !b->done)
+		pthread_cond_wait(&b->ended, &b->lock);
+	if (tree) {
+		r = b->code;
+		if (r < 0 && err)
+			*err = b->err;
+		*nsfd = b->nsfd;
+	}
+	last = let_go(b);
 	pthread_mutex_unlock(&b->lock);
-	pthread_join(b->thread, NULL);
-	r = b->code;
-	if (r < 0 && err)
-		*err = b->err;
-	*nsfd = b->nsfd;
-	pthread_cond_destroy(&b->named);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	if (last)
+		free_build(b);
 	return r;
 }
 
