@@ -212,9 +212,22 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 }
 
 /* Everything but the clock; decide() and open() time it. */
+/* A view begun before the decision (a Slurm step's) is told the tree of the request, when the
+ * catalogue lists it: the usual step asks for the tree its job was submitted from, which the
+ * policy grants, so the view is built while the policy decides (view.h). */
+static void expect_request(const struct chos_session_options *opts, struct chos_view_build *build,
+			   const struct chos_catalogue *cat, const struct chos_context *ctx)
+{
+	const struct chos_env *e = ctx->requested ? chos_catalogue_find(cat, ctx->requested) : NULL;
+	char tree[sizeof(((struct chos_session_result *)0)->path)];
+
+	if (build && e && chos_env_tree(e, root_of(opts), tree, sizeof(tree)) == 0)
+		chos_view_expect(build, tree);
+}
+
 static void decide(const struct chos_session_options *opts, struct chos_session_result *res,
 		   struct chos_catalogue *cat, int *uid0, char *home, size_t home_len,
-		   struct chos_job_pin *pin)
+		   struct chos_job_pin *pin, struct chos_view_build *build)
 {
 	struct chos_context ctx = { 0 };
 	struct chos_decision d = { 0 };
@@ -251,6 +264,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		res->failed = CHOS_STAGE_APPLY;
 		goto fail;
 	}
+	expect_request(opts, build, cat, &ctx);
 	int r = opts->loaded ? chos_policy_evaluate(opts->loaded, cat, &ctx, &d)
 			     : chos_policy_decide(&popts, cat, &ctx, &d);
 	if (r < 0 || d.fault != CHOS_FAULT_NONE) {
@@ -385,7 +399,7 @@ static int session(const struct chos_session_options *opts, struct chos_session_
 	res->backend = CHOS_BACKEND_NONE;
 	chos_view_init(&pin.view);
 	build = apply_it ? begin_view(opts) : NULL;
-	decide(opts, res, &cat, &uid0, home, sizeof(home), &pin);
+	decide(opts, res, &cat, &uid0, home, sizeof(home), &pin, build);
 	if (apply_it && res->outcome == CHOS_OUTCOME_ENV)
 		apply_or_fall_back(opts, res, &cat, uid0, home, &pin, &build);
 	chos_view_abandon(build);

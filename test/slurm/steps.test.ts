@@ -254,6 +254,39 @@ describe("a policy fault follows on_error", () => {
     }
   });
 
+  // A step's request (its tree built while the policy decides, view.h) whose tree cannot be
+  // entered: granted, that is the step's apply failure, as for any tree; refused by the policy,
+  // the build made ahead is dropped and the policy's own tree is built.
+  test("a requested tree that cannot be entered: granted, on_error decides; refused, the policy's tree", async () => {
+    const broken = path.join(site.dir, "chos-broken-request");
+    writeConfig(
+      broken,
+      `%SHELLS\ntrixie:${site.dir}/no-such-tree\ntiny:${site.trees.tiny}\ndefault:${site.trees.tiny}\n`,
+    );
+    cluster.setSpankArgs([
+      `catalogue=${broken}`,
+      `policy=${site.policy}`,
+      `root=${site.root}`,
+      `job_views=${site.jobViews}`,
+      "on_error=default",
+    ]);
+    try {
+      const mark = site.ns.syslogMark();
+      const granted = cluster.run("alice", ["srun", "--chos=trixie", "sh", "-c", TREE]);
+      expect(granted.stdout).toBe(`default ${PRETTY.tiny}\n`);
+      const refused = cluster.run("bob", ["srun", "--chos=trixie", "sh", "-c", TREE]);
+      expect(refused.stdout).toBe(`tiny ${PRETTY.tiny}\n`);
+      const [first, second] = await stepLines(mark, 2);
+      expect(first).toContain(
+        `failed=apply on_error=default error="namespace backend: tree ${site.dir}/no-such-tree: No such file or directory; create it or fix the catalogue"`,
+      );
+      expect(second).toContain('env=tiny requested=trixie reason="the certified solver runs on tiny only"');
+      expect(second).not.toContain("failed=");
+    } finally {
+      fs.rmSync(broken, { force: true });
+    }
+  });
+
   // The view's first half (ROOT's checks, the namespace) runs while the policy decides; its
   // failure is the step's apply failure, said as a whole build would say it.
   test("a root chos setup never laid out (the view's first half fails) follows on_error=host", async () => {

@@ -16,8 +16,11 @@
  * copy of the caller's mounts, rslave, ROOT on itself), which needs no tree and starts at
  * chos_view_begin, and the tree's (its checks, its bind, pivot_root, the old root detached),
  * which waits for chos_view_finish. Between the two the caller decides: the first half (about
- * half the view's cost) runs alongside the policy. A view abandoned (no tree: the host, a
- * denial) ends the thread, and its namespace goes with it. Errors come out in the order a
+ * half the view's cost) runs alongside the policy. When the caller expects a tree before it
+ * knows (chos_view_expect: a step's request), the second half runs alongside the policy too;
+ * the helper then keeps that namespace only if finish names the same tree, else the caller
+ * builds the one named afresh. A view abandoned (no tree: the host, a denial) ends the thread,
+ * and its namespace goes with it. Errors come out in the order a
  * single build would give them: the first half's, else the second's.
  *
  * The caller waits for the helper's answer, not for its exit: the thread is detached, and the
@@ -48,7 +51,9 @@ struct chos_view_build {
 	int holders; /* the caller and the helper; the last to let go frees the build */
 	enum chos_backend backend;
 	const char *root;
-	const char *tree; /* set by finish; NULL until then */
+	const char *tree;				      /* set by finish; NULL until then */
+	char expected[sizeof(((struct chos_view *)0)->tree)]; /* chos_view_expect's; "" if none */
+	const char *built; /* the tree the helper built: tree, expected, or NULL (abandoned) */
 	bool abandoned;
 	int code; /* the first failed half's, 0 when both worked */
 	int nsfd; /* the view's namespace when both halves worked, else -1 */
@@ -110,32 +115,49 @@ static void free_build(struct chos_view_build *b)
 	free(b);
 }
 
+/* The helper's answer, published once: code, err and, when both halves worked, nsfd with the
+ * namespace built for `built`. Abandoned by then, nobody will take nsfd: closed here. */
+static void answer(struct chos_view_build *b, const char *built, int code)
+{
+	bool last;
+
+	pthread_mutex_lock(&b->lock);
+	b->code = code;
+	b->built = built;
+	if (b->abandoned && b->nsfd >= 0) {
+		close(b->nsfd);
+		b->nsfd = -1;
+	}
+	b->done = true;
+	pthread_cond_signal(&b->ended);
+	last = let_go(b);
+	pthread_mutex_unlock(&b->lock);
+	if (last)
+		free_build(b);
+}
+
 static void *helper(void *arg)
 {
 	struct chos_view_build *b = arg;
 	int code = build_namespace(b->backend, b->root, &b->err);
+	const char *tree;
 
 	pthread_mutex_lock(&b->lock);
-	while (!b->tree && !b->abandoned)
+	while (!b->tree && !b->abandoned && !b->expected[0])
 		pthread_cond_wait(&b->named, &b->lock);
+	tree = b->tree ? b->tree : b->abandoned ? NULL : b->expected;
 	pthread_mutex_unlock(&b->lock);
-	/* The tree is set once and read only from here on; abandoned: nothing more to do. */
-	if (code == 0 && !b->abandoned)
-		code = build_tree(b->backend, b->root, b->tree, &b->err);
-	if (code == 0 && !b->abandoned) {
+	/* The tree named, else the one expected (the caller checks which, at finish); each is set
+	 * once, before the wait above ends. */
+	if (code == 0 && tree)
+		code = build_tree(b->backend, b->root, tree, &b->err);
+	if (code == 0 && tree) {
 		b->nsfd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
 		if (b->nsfd < 0)
 			code = chos_fail(&b->err, -errno, "view: open /proc/thread-self/ns/mnt: %s",
 					 strerror(errno));
 	}
-	pthread_mutex_lock(&b->lock);
-	b->code = code;
-	b->done = true;
-	pthread_cond_signal(&b->ended);
-	bool last = let_go(b);
-	pthread_mutex_unlock(&b->lock);
-	if (last)
-		free_build(b);
+	answer(b, tree, code);
 	return NULL;
 }
 
@@ -178,7 +200,9 @@ int chos_view_begin(struct chos_view_build **out, enum chos_backend backend, con
 }
 
 /* Names the tree (NULL: abandoned) and lets go of b. With a tree, waits for the helper's
- * answer and returns it (nsfd, err); abandoned, there is none to wait for. */
+ * answer and returns it (nsfd, err), or -ESTALE when the helper built the expected tree and
+ * this is another (its namespace closed); abandoned, there is none to wait for, and whichever
+ * of the two sees the answer last closes its namespace. */
 static int end(struct chos_view_build *b, const char *tree, int *nsfd, struct chos_error *err)
 {
 	int r = 0;
@@ -193,7 +217,12 @@ static int end(struct chos_view_build *b, const char *tree, int *nsfd, struct ch
 	pthread_cond_signal(&b->named);
 	while (tree && !b->done)
 		pthread_cond_wait(&b->ended, &b->lock);
-	if (tree) {
+	if (b->done && (!tree || (b->built == b->expected && strcmp(tree, b->expected) != 0))) {
+		if (b->nsfd >= 0)
+			close(b->nsfd);
+		b->nsfd = -1;
+		r = tree ? -ESTALE : 0;
+	} else if (tree) {
 		r = b->code;
 		if (r < 0 && err)
 			*err = b->err;
@@ -210,6 +239,7 @@ int chos_view_finish(struct chos_view_build *b, struct chos_view *view, const ch
 		     struct chos_error *err)
 {
 	enum chos_backend backend = b->backend;
+	const char *root = b->root;
 	int nsfd, r;
 
 	if (snprintf(view->tree, sizeof(view->tree), "%s", tree) >= (int)sizeof(view->tree)) {
@@ -217,11 +247,23 @@ int chos_view_finish(struct chos_view_build *b, struct chos_view *view, const ch
 		return chos_fail(err, -ENAMETOOLONG, "view: tree path too long");
 	}
 	r = end(b, view->tree, &nsfd, err);
+	if (r == -ESTALE) /* the tree expected was not the one decided: build this one */
+		return chos_view_prepare(view, backend, root, tree, err);
 	if (r < 0)
 		return r;
 	view->mntns = nsfd;
 	view->backend = backend;
 	return 0;
+}
+
+void chos_view_expect(struct chos_view_build *b, const char *tree)
+{
+	pthread_mutex_lock(&b->lock);
+	if (!b->tree && !b->abandoned && !b->expected[0] &&
+	    snprintf(b->expected, sizeof(b->expected), "%s", tree) >= (int)sizeof(b->expected))
+		b->expected[0] = '\0'; /* too long to be a tree finish would accept */
+	pthread_cond_signal(&b->named);
+	pthread_mutex_unlock(&b->lock);
 }
 
 void chos_view_abandon(struct chos_view_build *b)

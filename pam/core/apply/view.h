@@ -43,6 +43,11 @@ int chos_view_begin(struct chos_view_build **build, enum chos_backend backend, c
 int chos_view_finish(struct chos_view_build *build, struct chos_view *view, const char *tree,
 		     struct chos_error *err);
 void chos_view_abandon(struct chos_view_build *build);
+/* The tree the caller expects to name (a step's request, before the policy decides): the
+ * helper builds it as soon as the namespace is ready. chos_view_finish with that tree takes
+ * this build; with another, it builds that one afresh, as chos_view_prepare. At most once,
+ * before finish or abandon. */
+void chos_view_expect(struct chos_view_build *build, const char *tree);
 /* The backend a build was begun for. */
 enum chos_backend chos_view_build_backend(const struct chos_view_build *build);
 /* Enters the prepared view (see above); HOME may be NULL ("/"). Returns 0 or -errno. */
