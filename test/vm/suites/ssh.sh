@@ -122,7 +122,7 @@ lands_in_image() {  # SUFFIX FSTYPE
   chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" | grep image || return 1
   chos setup --check --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" || return 1
   grep -qx /chos/.chos-images/tiny /proc/chos/valid || return 1
-  [[ $(findmnt -n -o FSTYPE,OPTIONS /chos/chos/.chos-images/tiny) == "$fstype ro,nosuid,nodev"* ]] || return 1
+  [[ $(findmnt -rn -o FSTYPE,OPTIONS /chos/chos/.chos-images/tiny) == "$fstype ro,nosuid,nodev"* ]] || return 1
   out=$(as_ssh bob 'cat /etc/os-release; readlink /proc/chos/link; grep -c ^bob: /etc/passwd') || return 1
   echo "$out"
   [[ $out == *'PRETTY_NAME="chos tiny (busybox)"'* && $out == *$'\n/chos/.chos-images/tiny\n1' ]]
