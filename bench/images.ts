@@ -1,10 +1,11 @@
-// `npm run bench:images` (root): an OS image against the same tree as a directory, both on this
-// machine's disk. The trixie test tree is packed by `chos image build`; a catalogue lists it
-// twice, `dir` (the directory) and `img` (the image, which `chos setup` mounts), and each round
-// drops the page, dentry and inode caches before every command, then times, inside a session
-// (`chos run ENV`), `find /usr | wc -l` and `ls -lR /usr`. Rounds alternate the two trees so
-// drift hits both alike. Prints medians, the image/directory ratio, and the sizes. Everything
-// runs in a private mount namespace: setup's mounts and the loop device die with it. The
+// `npm run bench:images` (root): the OS images of each kind against the same tree as a
+// directory, all on this machine's disk. The trixie test tree is packed by `chos image build`
+// into a squashfs and an erofs image; a catalogue lists it three times, `dir` (the directory),
+// `sqfs` and `erofs` (the images, which `chos setup` mounts), and each round drops the page,
+// dentry and inode caches before every command, then times, inside a session (`chos run ENV`),
+// `find /usr | wc -l` and `ls -lR /usr`. Rounds rotate the order of the trees so drift hits
+// each alike. Prints medians, each image's ratio to the directory, and the sizes. Everything
+// runs in a private mount namespace: setup's mounts and the loop devices die with it. The
 // figures are printed, never asserted.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -14,7 +15,12 @@ import { buildPolicy, q, REPO } from "../test/chos/lib/fixture";
 const ROUNDS = 5;
 const CHOS = path.join(REPO, "dist/native/chos");
 const WORKLOADS = { find: "find /usr | wc -l", lsR: "ls -lR /usr >/dev/null" } as const;
-const TREES = ["dir", "img"] as const;
+const TREES = ["dir", "sqfs", "erofs"] as const;
+/** The images, by catalogue name: the file's suffix picks the kind, and what it is packed with. */
+const IMAGES = {
+  sqfs: { file: "trixie.sqfs", packing: "zstd" },
+  erofs: { file: "trixie.erofs", packing: "lz4hc" },
+} as const;
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,7 +41,7 @@ function script(site: { catalogue: string; policy: string; root: string }): stri
   const opts = ["--catalogue", site.catalogue, "--policy", site.policy, "--root", site.root].map(q).join(" ");
   const runs: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 ? [...TREES].reverse() : TREES;
+    const order = [...TREES.slice(round % TREES.length), ...TREES.slice(0, round % TREES.length)];
     for (const tree of order)
       for (const [name, cmd] of Object.entries(WORKLOADS))
         runs.push(
@@ -51,14 +57,17 @@ function main(): void {
   try {
     fs.chmodSync(dir, 0o755);
     const tree = trixieTree(dir);
-    const image = path.join(dir, "trixie.sqfs");
-    const t0 = process.hrtime.bigint();
-    const built = spawnSync(CHOS, ["image", "build", tree, "-o", image], { encoding: "utf8" });
-    if (built.status !== 0) throw new Error(`chos image build: ${built.stderr}`);
-    const buildSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const built = Object.entries(IMAGES).map(([name, { file, packing }]) => {
+      const image = path.join(dir, file);
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(CHOS, ["image", "build", tree, "-o", image], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`chos image build ${file}: ${r.stderr}`);
+      return { name, image, packing, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+    });
     buildPolicy(dir);
     const catalogue = path.join(dir, "catalogue");
-    fs.writeFileSync(catalogue, `%SHELLS\ndir:${tree}\nimg:${image}\ndefault:${tree}\n`, { mode: 0o644 });
+    const images = built.map((b) => `${b.name}:${b.image}\n`).join("");
+    fs.writeFileSync(catalogue, `%SHELLS\ndir:${tree}\n${images}default:${tree}\n`, { mode: 0o644 });
     const site = { catalogue, policy: path.join(dir, "policy.js"), root: path.join(dir, "root") };
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "--", "bash", "-c", script(site)], {
       encoding: "utf8",
@@ -74,23 +83,26 @@ function main(): void {
     const treeBytes = Number(
       execFileSync("du", ["-sb", "--one-file-system", tree], { encoding: "utf8" }).split("\t")[0],
     );
-    const imageBytes = fs.statSync(image).size;
-    console.log(`bench:images: ${tree} (trixie minbase) as a directory and as ${path.basename(image)}, cold caches`);
+    console.log(`bench:images: ${tree} (trixie minbase) as a directory, a squashfs and an erofs image, cold caches`);
     console.log(`rounds: ${ROUNDS}, each command after sync + drop_caches, inside chos run ENV (medians)`);
     console.log("");
-    console.log("| workload | directory ms | image ms | image / directory |");
-    console.log("|---|---|---|---|");
+    console.log("| workload | directory ms | squashfs ms | erofs ms | squashfs / directory | erofs / directory |");
+    console.log("|---|---|---|---|---|---|");
     for (const [name, cmd] of Object.entries(WORKLOADS)) {
-      const d = median(samples.get(`dir ${name}`) ?? []);
-      const i = median(samples.get(`img ${name}`) ?? []);
+      const [d, ...images] = TREES.map((t) => median(samples.get(`${t} ${name}`) ?? []));
+      const ratios = images.map((i) => (i / d).toFixed(2));
       console.log(
-        `| \`${cmd.replace(" >/dev/null", "")}\` | ${d.toFixed(0)} | ${i.toFixed(0)} | ${(i / d).toFixed(2)} |`,
+        `| \`${cmd.replace(" >/dev/null", "")}\` | ${[d, ...images].map((ms) => ms.toFixed(0)).join(" | ")} | ${ratios.join(" | ")} |`,
       );
     }
     console.log("");
-    console.log(
-      `size: tree ${(treeBytes / 2 ** 20).toFixed(1)} MiB (du -sb), image ${(imageBytes / 2 ** 20).toFixed(1)} MiB (zstd): ${(imageBytes / treeBytes).toFixed(2)} of the tree; built in ${buildSeconds.toFixed(1)} s`,
-    );
+    console.log(`size: tree ${(treeBytes / 2 ** 20).toFixed(1)} MiB (du -sb)`);
+    for (const b of built) {
+      const bytes = fs.statSync(b.image).size;
+      console.log(
+        `size: ${path.basename(b.image)} ${(bytes / 2 ** 20).toFixed(1)} MiB (${b.packing}): ${(bytes / treeBytes).toFixed(2)} of the tree; built in ${b.seconds.toFixed(1)} s`,
+      );
+    }
   } finally {
     execFileSync("rm", ["-rf", "--one-file-system", dir]);
   }

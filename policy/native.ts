@@ -103,8 +103,8 @@ export interface CatalogueEntry {
   readonly name: string;
   /** Absolute path of its tree, or of its image file when image is set. */
   readonly path: string;
-  /** Present and true for an OS image (a path ending in .sqfs), which `chos setup` mounts. */
-  readonly image?: true;
+  /** For an OS image, which `chos setup` mounts, its filesystem: a path ending in .sqfs is squashfs, in .erofs erofs. */
+  readonly image?: "squashfs" | "erofs";
   /** The image's pinned digest (sha256=HEX on its line), lowercase hex. */
   readonly sha256?: string;
 }

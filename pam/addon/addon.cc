@@ -404,7 +404,9 @@ Napi::Value ParseCatalogue(const Napi::CallbackInfo &info)
 		if (cat.value.envs[i].image) {
 			char hex[CHOS_SHA256_HEX + 1];
 			chos_sha256_hex(cat.value.envs[i].sha256, hex);
-			e.Set("image", Napi::Boolean::New(env, true));
+			e.Set("image",
+			      Napi::String::New(
+				      env, chos_image_format(cat.value.envs[i].image)->fstype));
 			if (cat.value.envs[i].pinned)
 				e.Set("sha256", Napi::String::New(env, hex));
 		}

@@ -29,7 +29,7 @@ static void usage(FILE *out)
 	      "       chos current               the environment you are in\n"
 	      "       chos run ENV -- CMD [ARG...] run a command in ENV\n"
 	      "       chos setup [--root DIR] [--check]   lay out the root (admin)\n"
-	      "       chos image build DIR -o FILE.sqfs   an OS image of a tree (admin)\n"
+	      "       chos image build DIR -o FILE.sqfs|.erofs an OS image of a tree (admin)\n"
 	      "       chos image check FILE [--sha256 HEX] verify an OS image\n"
 	      "Options of list, current, run, shell: --catalogue FILE --policy FILE --root DIR"
 	      " --debug\n",

@@ -18,7 +18,6 @@
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
 #include <errno.h>
-#include <linux/magic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +68,7 @@ static void set_layer(struct chos_session_result *res, enum chos_layer layer)
 static void set_host(struct chos_session_result *res, const char *reason)
 {
 	res->outcome = CHOS_OUTCOME_HOST;
-	res->image = false;
+	res->image = CHOS_IMAGE_NONE;
 	res->env[0] = res->path[0] = '\0';
 	set_layer(res, CHOS_LAYER_HOST);
 	snprintf(res->reason, sizeof(res->reason), "%s", reason);
@@ -106,7 +105,7 @@ static void fallback(const struct chos_session_options *opts, struct chos_sessio
 	switch (opts->on_error) {
 	case CHOS_ON_ERROR_DENY:
 		res->outcome = CHOS_OUTCOME_DENY;
-		res->image = false;
+		res->image = CHOS_IMAGE_NONE;
 		res->env[0] = res->path[0] = '\0';
 		set_layer(res, CHOS_LAYER_HOST);
 		snprintf(res->reason, sizeof(res->reason), "on_error=deny");
@@ -293,8 +292,9 @@ out:
  * decides. A tree that is missing or not a directory is left to the backend, which says so as
  * before (below directories that passed, only root can change that). Once the walk passes,
  * only root can change what the path names, so the backend that uses the path gets this tree.
- * An image's mount point must show a squashfs: an empty directory there (setup not run since
- * boot, or the image refused) is not the tree the admin listed. */
+ * An image's mount point must show the image's filesystem (squashfs, erofs: its kind's magic):
+ * an empty directory there (setup not run since boot, or the image refused) is not the tree the
+ * admin listed. */
 static int check_tree(struct chos_session_result *res)
 {
 	struct chos_error why = { 0 };
@@ -302,7 +302,8 @@ static int check_tree(struct chos_session_result *res)
 	struct statfs fs;
 
 	if (fd >= 0 && res->image &&
-	    !(chos_is_mount_root(fd) && fstatfs(fd, &fs) == 0 && fs.f_type == SQUASHFS_MAGIC)) {
+	    !(chos_is_mount_root(fd) && fstatfs(fd, &fs) == 0 &&
+	      (unsigned long)fs.f_type == chos_image_format(res->image)->magic)) {
 		close(fd);
 		return chos_fail(&res->error, -ENXIO,
 				 "image of \"%s\" is not mounted at %s: run `chos setup`", res->env,

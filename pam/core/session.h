@@ -70,7 +70,7 @@ struct chos_session_result {
 	enum chos_outcome outcome;	   /* ENV: in env's tree; HOST; DENY: refuse the session */
 	char env[CHOS_NAME_MAX + 1];	   /* ENV: the catalogue's name */
 	char path[4096];		   /* ENV: its tree (PATH_MAX); an image's mount point */
-	bool image;			   /* ENV: the tree is an image chos setup mounts */
+	enum chos_image_kind image;	   /* ENV: the tree is an image chos setup mounts */
 	char requested[CHOS_NAME_MAX + 1]; /* the user's valid request, "" when none */
 	char reason[CHOS_REASON_MAX + 1];
 	char layer[CHOS_LAYER_LABEL_MAX + 1]; /* as chos_decision_layer prints: group:NAME... */

@@ -68,12 +68,24 @@ describe("catalogue", () => {
     expect(parseError("%SHELLS\nbad\u001bname\n")).toBe('FILE: line 2: expected NAME:PATH, got "bad?name"');
   });
 
-  test("an entry ending in .sqfs is an image; sha256= pins its digest", () => {
+  test.each([
+    [".sqfs", "squashfs"],
+    [".erofs", "erofs"],
+  ])("an entry ending in %s is an image of %s; sha256= pins its digest", (suffix, filesystem) => {
     const hex = "0123456789abcdef".repeat(4);
-    expect(parse(`%SHELLS\na:/img/a.sqfs\nb:/img/b.sqfs  sha256=${hex.toUpperCase()} \nc:/os/c\n`)).toEqual([
-      { name: "a", path: "/img/a.sqfs", image: true },
-      { name: "b", path: "/img/b.sqfs", image: true, sha256: hex },
+    expect(parse(`%SHELLS\na:/img/a${suffix}\nb:/img/b${suffix}  sha256=${hex.toUpperCase()} \nc:/os/c\n`)).toEqual([
+      { name: "a", path: `/img/a${suffix}`, image: filesystem },
+      { name: "b", path: `/img/b${suffix}`, image: filesystem, sha256: hex },
       { name: "c", path: "/os/c" },
+    ]);
+  });
+
+  test("only the suffix makes an image: a name that merely contains one, or ends in another, is a directory", () => {
+    expect(parse("%SHELLS\na:/img/a.sqfs.d\nb:/img/b.erofs/\nc:/img/c.squashfs\nd:/img/.erofs\n")).toEqual([
+      { name: "a", path: "/img/a.sqfs.d" },
+      { name: "b", path: "/img/b.erofs/" },
+      { name: "c", path: "/img/c.squashfs" },
+      { name: "d", path: "/img/.erofs", image: "erofs" },
     ]);
   });
 
@@ -83,7 +95,7 @@ describe("catalogue", () => {
       'FILE: line 2: unknown option "tree" for "x" (a path ends at the first blank; the only option is sha256=HEX)',
     );
     expect(parseError(`%SHELLS\nx:/os/x sha256=${hex}\n`)).toBe(
-      'FILE: line 2: sha256= pins an image (a path ending in .sqfs), not the directory of "x"',
+      'FILE: line 2: sha256= pins an image (a path ending in .sqfs or .erofs), not the directory of "x"',
     );
     expect(parseError("%SHELLS\nx:/i/x.sqfs sha256=abc\n")).toBe(
       'FILE: line 2: the sha256 of "x" must be 64 hex digits',

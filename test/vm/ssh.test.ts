@@ -1,7 +1,7 @@
 // ssh logins with the kmod backend inside each of VM_KERNELS under QEMU: sshd on the VM's
 // loopback with pam_chos backend=kmod, the example policy (policy/examples/site) built here
-// with the real CLI, `chos setup` laying out /chos, then the tiny tree as an OS image (built
-// here by `chos image build`). Sequence: test/vm/suites/ssh.sh.
+// with the real CLI, `chos setup` laying out /chos, then the tiny tree as an OS image, squashfs
+// and then erofs (built here by `chos image build`). Sequence: test/vm/suites/ssh.sh.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,8 +10,8 @@ import { CHOS } from "../chos/lib/fixture";
 import { prepareTrees } from "../system/lib/trees";
 import { describeEachKernel, expectCheck as expectVmCheck, runVmWithExamplePolicy } from "./lib/vm";
 
-/** An OS image of the busybox test tree (static: it runs in the VM), made once for every kernel:
- * /mnt/chos/chos-vm-image/tiny.sqfs in the VM. */
+/** The OS images of the busybox test tree (static: it runs in the VM), one of each kind, made
+ * once for every kernel: /mnt/chos/chos-vm-image/tiny.sqfs and tiny.erofs in the VM. */
 let imageDir: string | undefined;
 function tinyImage(): string {
   if (!imageDir) {
@@ -19,8 +19,10 @@ function tinyImage(): string {
     const tiny = prepareTrees(path.join(imageDir, "trees")).tiny;
     const out = path.join(imageDir, "chos-vm-image");
     fs.mkdirSync(out);
-    const r = spawnSync(CHOS, ["image", "build", tiny, "-o", path.join(out, "tiny.sqfs")], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`chos image build: ${r.stderr}`);
+    for (const image of ["tiny.sqfs", "tiny.erofs"]) {
+      const r = spawnSync(CHOS, ["image", "build", tiny, "-o", path.join(out, image)], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`chos image build: ${r.stderr}`);
+    }
   }
   return path.join(imageDir, "chos-vm-image");
 }
@@ -47,6 +49,8 @@ describeEachKernel(
       expectCheck("ssh-switch-refused-by-policy"));
     test("an image entry: setup mounts it, binds it inside the root and lists it; bob's ssh login lands in it", () =>
       expectCheck("ssh-lands-in-image"));
+    test("an erofs image replacing it: setup mounts the new file in its place, and bob's ssh login lands in it", () =>
+      expectCheck("ssh-lands-in-erofs-image"));
     test("an image no longer listed stays mounted for kmod sessions, and setup says so", () =>
       expectCheck("unlisted-image-kept-for-kmod"));
     test("chos setup --check says the module is not loaded after rmmod", () =>

@@ -17,7 +17,7 @@
  *                                       vs the direct path: .chos-link -> /proc/chos/link 1.63x,
  *                                       .chos-link -> .chosfs/link 1.32x, .chosfs/link/usr 1.25x
  *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
- *   ROOT/.chos-images/NAME              the catalogue's image NAME (a squashfs file) mounted
+ *   ROOT/.chos-images/NAME              the catalogue's image NAME (squashfs, erofs) mounted
  *                                       read-only by `chos setup`: that entry's tree; kmod
  *                                       layout: also bound at ROOT/ROOT/.chos-images/NAME, the
  *                                       same path seen inside the root, where links resolve

@@ -9,6 +9,7 @@
 #include "common/trust.h"
 #include <errno.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +37,25 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-bool chos_env_path_is_image(const char *path, size_t len)
+/* Indexed by enum chos_image_kind. */
+static const struct chos_image_format formats[] = {
+	[CHOS_IMAGE_SQUASHFS] = { CHOS_SQUASHFS_SUFFIX, "squashfs", SQUASHFS_MAGIC },
+	[CHOS_IMAGE_EROFS] = { CHOS_EROFS_SUFFIX, "erofs", EROFS_SUPER_MAGIC_V1 },
+};
+
+const struct chos_image_format *chos_image_format(enum chos_image_kind kind)
 {
-	size_t n = sizeof(CHOS_IMAGE_SUFFIX) - 1;
-	return len > n && !memcmp(path + len - n, CHOS_IMAGE_SUFFIX, n);
+	return &formats[kind];
+}
+
+enum chos_image_kind chos_image_kind_of(const char *path, size_t len)
+{
+	for (size_t k = CHOS_IMAGE_NONE + 1; k < sizeof(formats) / sizeof(formats[0]); k++) {
+		size_t n = strlen(formats[k].suffix);
+		if (len > n && !memcmp(path + len - n, formats[k].suffix, n))
+			return (enum chos_image_kind)k;
+	}
+	return CHOS_IMAGE_NONE;
 }
 
 /* An entry as parsed, before it is added. */
@@ -74,7 +90,7 @@ static int add_env(struct chos_catalogue *cat, size_t *cap, unsigned *lines, uns
 	struct chos_env *e = &cat->envs[cat->count];
 	*e = (struct chos_env){ .name = strndup(in->name, in->name_len),
 				.path = strndup(in->path, in->path_len),
-				.image = chos_env_path_is_image(in->path, in->path_len),
+				.image = chos_image_kind_of(in->path, in->path_len),
 				.pinned = in->pinned };
 	memcpy(e->sha256, in->sha256, sizeof(e->sha256));
 	if (!e->name || !e->path) {
@@ -118,12 +134,12 @@ static int parse_options(struct entry *in, unsigned lineno, const char *s, size_
 					 "line %u: unknown option \"%s\" for \"%s\" (a path ends "
 					 "at the first blank; the only option is sha256=HEX)",
 					 lineno, q, nq);
-		if (!chos_env_path_is_image(in->path, in->path_len))
+		if (!chos_image_kind_of(in->path, in->path_len))
 			return chos_fail(
 				err, -EINVAL,
 				"line %u: sha256= pins an image (a path ending in %s), not "
 				"the directory of \"%s\"",
-				lineno, CHOS_IMAGE_SUFFIX, nq);
+				lineno, CHOS_IMAGE_SUFFIXES, nq);
 		if (in->pinned)
 			return chos_fail(err, -EINVAL, "line %u: \"%s\" has two sha256= options",
 					 lineno, nq);

@@ -5,16 +5,18 @@
  *
  * An image is mounted only when it passes, in this order: the trust rule for the file and every
  * directory above it (trust.h: only root can replace it after), the superblock check
- * (image.h: the kernel's squashfs parser sees nothing it rejects), and the pinned digest when
- * the catalogue has one (computed over every byte: squashfs checks none of its data). One that
- * fails is a problem line, is not mounted, and leaves the run's catalogue, so nothing is served
- * into it or listed for the kernel module, and sessions refuse it (session.c finds no squashfs
- * at its mount point).
+ * (image.h: the kernel's parser of the image's filesystem sees nothing it rejects), and the
+ * pinned digest when the catalogue has one (computed over every byte: neither squashfs nor erofs
+ * checks its data). One that fails is a problem line, is not mounted, and leaves the run's
+ * catalogue, so nothing is served into it or listed for the kernel module, and sessions refuse
+ * it (session.c finds no filesystem of its kind at its mount point).
  *
  * The mount: a loop device configured in one ioctl (LOOP_CONFIGURE) read-only with
  * LO_FLAGS_AUTOCLEAR, so the device is released when the last mount of it goes (no loop device
- * outlives its image's mounts); then a squashfs made detached (fsopen, fsmount) read-only,
- * nosuid, nodev and moved onto a handle of the mount point. Whether the mount already there is
+ * outlives its image's mounts); then the filesystem of the image's kind (squashfs, erofs: the
+ * catalogue's suffix says which) made detached (fsopen, fsmount) read-only, nosuid, nodev and
+ * moved onto a handle of the mount point. Neither is built into Debian's kernels: the first
+ * fsopen of one loads its module. Whether the mount already there is
  * this image is told by the loop device's backing file (device and inode): a file replaced on
  * disk (renamed over, as install and cp --remove-destination do) is a new inode, and is mounted
  * fresh. The old mount is detached, not unmounted: sessions in a namespace made earlier hold
@@ -126,14 +128,14 @@ static int loop_attach(int image, const char *file, int *n)
 	return e;
 }
 
-/* A detached squashfs mount of /dev/loopN: read-only, nosuid, nodev. */
-static int squashfs_mount(int n)
+/* A detached mount of /dev/loopN as fstype: read-only, nosuid, nodev. */
+static int image_fs_mount(int n, const char *fstype)
 {
 	char dev[32];
 	int fs, mnt = -1;
 
 	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	if ((fs = fsopen("squashfs", FSOPEN_CLOEXEC)) < 0)
+	if ((fs = fsopen(fstype, FSOPEN_CLOEXEC)) < 0)
 		return -errno;
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", dev, 0) == 0 &&
 	    fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) == 0 &&
@@ -175,8 +177,8 @@ static int mount_image(struct setup_run *r, const struct chos_env *env, int imag
 	*step = "setting up a loop device (" LOOP_CONTROL ")";
 	if (dev < 0)
 		return dev;
-	*step = "mounting its squashfs";
-	mnt = squashfs_mount(*loop);
+	*step = "mounting its filesystem";
+	mnt = image_fs_mount(*loop, chos_image_format(env->image)->fstype);
 	close(dev); /* the mount holds the device now; without one, autoclear releases it */
 	if (mnt < 0)
 		return mnt;
@@ -255,7 +257,7 @@ static int judge_image(struct setup_run *r, const struct chos_env *env, int fd,
 	struct chos_error err = { 0 };
 	char pin[CHOS_SHA256_HEX + 1];
 
-	if (chos_image_inspect(fd, env->path, &info, &err) < 0 ||
+	if (chos_image_inspect(fd, env->image, env->path, &info, &err) < 0 ||
 	    chos_image_digest(fd, env->path, digest, &err) < 0)
 		return setup_problem(r, err.code, "rebuild it with `chos image build`",
 				     "image %s of \"%s\" is refused, not mounted: %s", env->path,
@@ -427,7 +429,7 @@ void setup_images(struct setup_run *r, struct chos_catalogue *cat)
 		/* From here on the entry's tree is its mount point, like a directory's path. */
 		free(env->path);
 		env->path = path;
-		env->image = false;
+		env->image = CHOS_IMAGE_NONE;
 		i++;
 	}
 }

@@ -109,24 +109,26 @@ refused_mid_session() {
 }
 chos_vm_check ssh-switch-refused-by-policy refused_mid_session
 
-# tiny as an OS image (built on the host, /mnt/chos/chos-vm-image): chos setup mounts it at
-# /chos/.chos-images/tiny, binds it at the same path inside /chos (where the link resolves) and
-# lists that path in valid; bob's login then lands in the image's busybox tree.
-lands_in_image() {
-  local out sum
-  mkdir -p /os/images && install -m 0644 /mnt/chos/chos-vm-image/tiny.sqfs /os/images/ || return 1
-  sum=$(sha256sum /os/images/tiny.sqfs | cut -c1-64)
-  sed -i "s|^tiny:.*|tiny:/os/images/tiny.sqfs sha256=$sum|" "$conf/chos"
+# tiny as an OS image of each kind (built on the host, /mnt/chos/chos-vm-image/tiny.SUFFIX):
+# chos setup mounts it at /chos/.chos-images/tiny, binds it at the same path inside /chos (where
+# the link resolves) and lists that path in valid; bob's login then lands in the image's busybox
+# tree. The second kind replaces the first: setup mounts the new file over the old.
+lands_in_image() {  # SUFFIX FSTYPE
+  local suffix=$1 fstype=$2 out sum
+  mkdir -p /os/images && install -m 0644 "/mnt/chos/chos-vm-image/tiny$suffix" /os/images/ || return 1
+  sum=$(sha256sum "/os/images/tiny$suffix" | cut -c1-64)
+  sed -i "s|^tiny:.*|tiny:/os/images/tiny$suffix sha256=$sum|" "$conf/chos"
   usermod -s /bin/sh bob || return 1 # the busybox tree has no bash; setup serves the new passwd
   chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" | grep image || return 1
   chos setup --check --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" || return 1
   grep -qx /chos/.chos-images/tiny /proc/chos/valid || return 1
-  [[ $(findmnt -n -o FSTYPE,OPTIONS /chos/chos/.chos-images/tiny) == squashfs\ ro,nosuid,nodev* ]] || return 1
+  [[ $(findmnt -rn -o FSTYPE,OPTIONS /chos/chos/.chos-images/tiny) == "$fstype ro,nosuid,nodev"* ]] || return 1
   out=$(as_ssh bob 'cat /etc/os-release; readlink /proc/chos/link; grep -c ^bob: /etc/passwd') || return 1
   echo "$out"
   [[ $out == *'PRETTY_NAME="chos tiny (busybox)"'* && $out == *$'\n/chos/.chos-images/tiny\n1' ]]
 }
-chos_vm_check ssh-lands-in-image lands_in_image
+chos_vm_check ssh-lands-in-image lands_in_image .sqfs squashfs
+chos_vm_check ssh-lands-in-erofs-image lands_in_image .erofs erofs
 
 # tiny back to a directory: the image's mount is no longer listed, but a kmod session's link is
 # a path resolved at every walk, so setup keeps it (and its bind in /chos) and says so.
@@ -136,8 +138,8 @@ unlisted_image_kept() {
   out=$(chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig") || return 1
   echo "$out" | grep 'no longer listed'
   [[ $out == *'image mount /chos/.chos-images/tiny: "tiny" is no longer listed; kept'* ]] &&
-  [[ $(findmnt -n -o FSTYPE /chos/.chos-images/tiny) == squashfs ]] &&
-  [[ $(findmnt -n -o FSTYPE /chos/chos/.chos-images/tiny) == squashfs ]]
+  [[ $(findmnt -n -o FSTYPE /chos/.chos-images/tiny) == erofs ]] &&
+  [[ $(findmnt -n -o FSTYPE /chos/chos/.chos-images/tiny) == erofs ]]
 }
 chos_vm_check unlisted-image-kept-for-kmod unlisted_image_kept
 
