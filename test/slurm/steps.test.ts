@@ -198,8 +198,8 @@ describe("a policy fault follows on_error", () => {
     fs.rmSync(throwing, { force: true });
     fs.rmSync(looping, { force: true });
   });
-  const args = (policy: string, onError: string) => [
-    `catalogue=${site.catalogue}`,
+  const args = (policy: string, onError: string, catalogue = site.catalogue) => [
+    `catalogue=${catalogue}`,
     `policy=${policy}`,
     `root=${site.root}`,
     `job_views=${site.jobViews}`,
@@ -233,13 +233,7 @@ describe("a policy fault follows on_error", () => {
   test("a tree that cannot be entered (the view's helper fails) follows on_error=default", async () => {
     const broken = path.join(site.dir, "chos-broken");
     writeConfig(broken, `%SHELLS\ntrixie:${site.dir}/no-such-tree\ndefault:${site.trees.trixie}\n`);
-    cluster.setSpankArgs([
-      `catalogue=${broken}`,
-      `policy=${site.policy}`,
-      `root=${site.root}`,
-      `job_views=${site.jobViews}`,
-      "on_error=default",
-    ]);
+    cluster.setSpankArgs(args(site.policy, "default", broken));
     try {
       const mark = site.ns.syslogMark();
       const r = cluster.run("alice", ["srun", "sh", "-c", TREE]);
@@ -263,13 +257,7 @@ describe("a policy fault follows on_error", () => {
       broken,
       `%SHELLS\ntrixie:${site.dir}/no-such-tree\ntiny:${site.trees.tiny}\ndefault:${site.trees.tiny}\n`,
     );
-    cluster.setSpankArgs([
-      `catalogue=${broken}`,
-      `policy=${site.policy}`,
-      `root=${site.root}`,
-      `job_views=${site.jobViews}`,
-      "on_error=default",
-    ]);
+    cluster.setSpankArgs(args(site.policy, "default", broken));
     try {
       const mark = site.ns.syslogMark();
       const granted = cluster.run("alice", ["srun", "--chos=trixie", "sh", "-c", TREE]);
