@@ -222,10 +222,9 @@ static int build(const char *dir, const char *file)
 	struct chos_error err = { 0 };
 	uint8_t digest[CHOS_SHA256_BYTES];
 	struct build b = { .dir = dir, .epoch_given = sde != NULL };
-
-	b.n_served = served_paths(b.served);
 	int fd, status;
 
+	b.n_served = served_paths(b.served);
 	if (!kind)
 		return usage("FILE must end in " CHOS_IMAGE_SUFFIXES);
 	if (kind == CHOS_IMAGE_EROFS && geteuid() != 0) {

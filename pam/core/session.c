@@ -210,20 +210,23 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 	return 1;
 }
 
-/* Everything but the clock; decide() and open() time it. */
 /* A view begun before the decision (a Slurm step's) is told the tree of the request, when the
  * catalogue lists it: the usual step asks for the tree its job was submitted from, which the
- * policy grants, so the view is built while the policy decides (view.h). */
+ * policy grants, so the view is built while the policy decides (view.h). A login has no view:
+ * nothing to look up. */
 static void expect_request(const struct chos_session_options *opts, struct chos_view_build *build,
 			   const struct chos_catalogue *cat, const struct chos_context *ctx)
 {
-	const struct chos_env *e = ctx->requested ? chos_catalogue_find(cat, ctx->requested) : NULL;
 	char tree[sizeof(((struct chos_session_result *)0)->path)];
+	const struct chos_env *e;
 
-	if (build && e && chos_env_tree(e, root_of(opts), tree, sizeof(tree)) == 0)
+	if (!build || !ctx->requested || !(e = chos_catalogue_find(cat, ctx->requested)))
+		return;
+	if (chos_env_tree(e, root_of(opts), tree, sizeof(tree)) == 0)
 		chos_view_expect(build, tree);
 }
 
+/* Everything but the clock; decide() and open() time it. */
 static void decide(const struct chos_session_options *opts, struct chos_session_result *res,
 		   struct chos_catalogue *cat, int *uid0, char *home, size_t home_len,
 		   struct chos_job_pin *pin, struct chos_view_build *build)
