@@ -37,6 +37,8 @@ struct chos_path {
 	refcount_t ref;
 	struct rcu_head rcu;
 	struct list_head valid_node; /* on the valid list while listed (chos_valid_lock) */
+	struct list_head live_node;  /* on the live list until freed (paths.c: chos_live_lock) */
+	bool listed;		     /* on the valid list (set and cleared under chos_valid_lock) */
 	bool withdrawn;		     /* taken out of valid by -PATH: links to it show "/" */
 	size_t len;
 	char name[]; /* NUL-terminated */
@@ -67,6 +69,7 @@ int chos_valid_withdraw(const char *name, size_t len);
 void chos_valid_clear(void);
 struct seq_file;
 int chos_valid_show(struct seq_file *m, void *unused);
+int chos_held_show(struct seq_file *m, void *unused);
 
 /* tasks.c */
 int chos_tasks_init(void);

@@ -8,6 +8,7 @@
  *   valid      root only: write a path to list it, "-" to clear; read to list
  *   version    "chos <version>"
  *   stats      live entries, live link objects, forks that found no entry ready
+ *   held       root only: how many processes each live link object leads, and its path
  *
  * The module makes the mount point with proc_create_mount_point(); `chos setup` runs
  * `mount -t chosfs chosfs /proc/chos`. While mounted, the superblock pins the module.
@@ -125,21 +126,22 @@ static const struct file_operations chos_resetchos_fops = {
 	.llseek = noop_llseek,
 };
 
-/* ---- valid --------------------------------------------------------------------------------- */
+/* ---- valid, held --------------------------------------------------------------------------- */
 
 /*
- * The list decides which trees every user may enter: only the administrator reads or edits it.
- * Anyone else gets EPERM (a privileged operation), rather than the mode bits' EACCES.
+ * The list decides which trees every user may enter, and `held` says who uses which: only the
+ * administrator reads them or edits the list. Anyone else gets EPERM (a privileged operation),
+ * rather than the mode bits' EACCES.
  */
-static int chos_valid_permission(CHOS_PERMISSION_ARGS(inode, mask))
+static int chos_root_permission(CHOS_PERMISSION_ARGS(inode, mask))
 {
 	if ((mask & (MAY_READ | MAY_WRITE)) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	return chos_generic_permission(inode, mask);
 }
 
-static const struct inode_operations chos_valid_iops = {
-	.permission = chos_valid_permission,
+static const struct inode_operations chos_root_iops = {
+	.permission = chos_root_permission,
 };
 
 static int chos_valid_open(struct inode *inode, struct file *file)
@@ -182,6 +184,18 @@ static const struct file_operations chos_valid_fops = {
 	.open = chos_valid_open,
 	.read = seq_read,
 	.write = chos_valid_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int chos_held_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, chos_held_show, NULL);
+}
+
+static const struct file_operations chos_held_fops = {
+	.open = chos_held_open,
+	.read = seq_read,
 	.llseek = seq_lseek,
 	.release = single_release,
 };
@@ -241,9 +255,10 @@ static const struct chos_file {
 	{ "link", S_IFLNK | 0777, &chos_link_iops, NULL },
 	{ "setchos", S_IFREG | 0222, NULL, &chos_setchos_fops },
 	{ "resetchos", S_IFREG | 0222, NULL, &chos_resetchos_fops },
-	{ "valid", S_IFREG | 0600, &chos_valid_iops, &chos_valid_fops },
+	{ "valid", S_IFREG | 0600, &chos_root_iops, &chos_valid_fops },
 	{ "version", S_IFREG | 0444, NULL, &chos_version_fops },
 	{ "stats", S_IFREG | 0444, NULL, &chos_stats_fops },
+	{ "held", S_IFREG | 0400, &chos_root_iops, &chos_held_fops },
 };
 
 static const struct super_operations chos_super_ops = {

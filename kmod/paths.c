@@ -7,6 +7,10 @@
  * another. A path is listed only when it names a trusted tree (chos_tree_check), and is stored
  * as the kernel resolved it, so a link never depends on a later walk of a name someone else
  * could change.
+ *
+ * Every live object, listed or not, is also on the live list, which /proc/chos/held reads: a
+ * path no longer listed still leads the processes holding it into its tree, so `chos setup`
+ * asks there before it takes that tree's mount away (a replaced image's old one).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +29,13 @@
 static LIST_HEAD(chos_valid);	      /* struct chos_path.valid_node, in insertion order */
 static DEFINE_MUTEX(chos_valid_lock); /* serializes writers of chos_valid */
 static unsigned int chos_valid_count; /* entries on chos_valid (chos_valid_lock) */
+/*
+ * struct chos_path.live_node. Added to in process context (chos_path_new), removed from by the
+ * RCU callback that frees the object, which runs in softirq context: hence the _bh variants.
+ * The probes never take it: chos_path_put only queues that callback.
+ */
+static LIST_HEAD(chos_live);
+static DEFINE_SPINLOCK(chos_live_lock);
 
 /*
  * Checks one control-file write: an absolute path of at most CHOS_PATH_MAX bytes with no NUL or
@@ -50,11 +61,17 @@ static struct chos_path *chos_path_new(const char *name, size_t len)
 
 	if (!path)
 		return NULL;
+	/* Every field set here: the allocator may hand back a freed object's bytes. */
 	refcount_set(&path->ref, 1);
 	INIT_LIST_HEAD(&path->valid_node);
+	path->listed = false;
+	path->withdrawn = false;
 	path->len = len;
 	memcpy(path->name, name, len);
 	path->name[len] = '\0';
+	spin_lock_bh(&chos_live_lock);
+	list_add_tail(&path->live_node, &chos_live);
+	spin_unlock_bh(&chos_live_lock);
 	atomic_long_inc(&chos_stats.links);
 	return path;
 }
@@ -67,7 +84,12 @@ struct chos_path *chos_path_tryget(struct chos_path *path)
 
 static void chos_path_free_rcu(struct rcu_head *rcu)
 {
-	kfree(container_of(rcu, struct chos_path, rcu));
+	struct chos_path *path = container_of(rcu, struct chos_path, rcu);
+
+	spin_lock_bh(&chos_live_lock);
+	list_del(&path->live_node);
+	spin_unlock_bh(&chos_live_lock);
+	kfree(path);
 }
 
 /*
@@ -204,6 +226,7 @@ int chos_valid_add(const char *name, size_t len)
 		goto out_unlock;
 	}
 	list_add_tail_rcu(&path->valid_node, &chos_valid);
+	path->listed = true;
 	chos_valid_count++;
 	path = NULL; /* the list owns it now */
 out_unlock:
@@ -227,6 +250,7 @@ int chos_valid_withdraw(const char *name, size_t len)
 	list_for_each_entry(path, &chos_valid, valid_node) {
 		if (path->len == len && !memcmp(path->name, name, len)) {
 			list_del_rcu(&path->valid_node);
+			path->listed = false;
 			chos_valid_count--;
 			WRITE_ONCE(path->withdrawn, true);
 			atomic_long_inc(&chos_stats.withdrawn);
@@ -248,6 +272,7 @@ void chos_valid_clear(void)
 	mutex_lock(&chos_valid_lock);
 	list_for_each_entry_safe(path, next, &chos_valid, valid_node) {
 		list_del_rcu(&path->valid_node);
+		path->listed = false;
 		chos_path_put(path);
 	}
 	chos_valid_count = 0;
@@ -264,6 +289,32 @@ int chos_valid_show(struct seq_file *m, void *unused)
 		seq_write(m, path->name, path->len);
 		seq_putc(m, '\n');
 	}
+	mutex_unlock(&chos_valid_lock);
+	return 0;
+}
+
+/*
+ * Reading /proc/chos/held: for each live link object not withdrawn, in the order made, the
+ * number of processes whose link it is, a space and its path. A path no longer listed stays
+ * while a process holds it; one listed again by a later write is a second object, so a path
+ * may appear more than once: its holders are the sum. A count is a snapshot, which a fork or
+ * a walk in progress may raise for a moment (the walk's own reference); it can never be 0
+ * while a process holds the path. Unlisted objects nobody holds are being freed: not shown.
+ */
+int chos_held_show(struct seq_file *m, void *unused)
+{
+	struct chos_path *path;
+
+	mutex_lock(&chos_valid_lock); /* keeps each object's `listed` still */
+	spin_lock_bh(&chos_live_lock);
+	list_for_each_entry(path, &chos_live, live_node) {
+		unsigned int refs = refcount_read(&path->ref);
+
+		/* The valid list's own reference is not a process's. */
+		if (refs && !chos_path_withdrawn(path))
+			seq_printf(m, "%u %s\n", refs - path->listed, path->name);
+	}
+	spin_unlock_bh(&chos_live_lock);
 	mutex_unlock(&chos_valid_lock);
 	return 0;
 }

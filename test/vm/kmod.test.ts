@@ -14,7 +14,7 @@ describeEachKernel(
       expect(result().status).toBe(0);
     });
 
-    test("/proc/chos has the six files with their modes, version and zeroed stats", () => expectCheck("interface"));
+    test("/proc/chos has the seven files with their modes, version and zeroed stats", () => expectCheck("interface"));
     test("a shell switches its own link with echo and resolves files through it", () => expectCheck("shell-switch"));
     test("child, orphaned grandchild, vfork+exec, threads and io_uring workers inherit the link", () =>
       expectCheck("inherit"));
@@ -22,6 +22,10 @@ describeEachKernel(
     test("setchos in a child leaves the parent alone; in a thread it moves the process", () =>
       expectCheck("isolation"));
     test("valid lists trusted directories by their canonical path; -PATH withdraws one", () => expectCheck("valid"));
+    test("a link object made where a withdrawn one was freed is listed, not withdrawn", () =>
+      expectCheck("reused-link-object"));
+    test("held counts each link object's processes, listed or not; withdrawn ones are not shown; root only", () =>
+      expectCheck("held"));
     test("unlisted setchos is ENOENT, non-root valid is EPERM, malformed and oversized writes are EINVAL with no effect", () =>
       expectCheck("errors"));
     test("a reused pid never inherits a stale link", () => expectCheck("pid-reuse"));

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		}
 		closedir(dir);
 	}
-	CHECK(files == 6, "six files, found %d", files);
+	CHECK(files == 7, "seven files, found %d", files);
 	OK("walked every file in /proc/chos as uid %u", getuid());
 	return 0;
 }

@@ -3,12 +3,15 @@
 # asserts every name. The order matters only where said.
 . /mnt/chos/lib/vm.sh
 set -u
+# The allocator hands back a freed object's old bytes (as on kernels built without
+# INIT_ON_ALLOC_DEFAULT_ON, which Debian's enable): the module must initialise what it allocates.
+# chos-vm-append: init_on_alloc=0
 
 chos_vm_setup || { echo "setup failed"; exit 1; }
 
 interface() {
   [[ $(stat -c '%A %n' /proc/chos/* | sort -k2 | tr '\n' ' ') == \
-     "lrwxrwxrwx /proc/chos/link --w--w--w- /proc/chos/resetchos --w--w--w- /proc/chos/setchos -r--r--r-- /proc/chos/stats -rw------- /proc/chos/valid -r--r--r-- /proc/chos/version " ]] &&
+     "-r-------- /proc/chos/held lrwxrwxrwx /proc/chos/link --w--w--w- /proc/chos/resetchos --w--w--w- /proc/chos/setchos -r--r--r-- /proc/chos/stats -rw------- /proc/chos/valid -r--r--r-- /proc/chos/version " ]] &&
   [[ $(cat /proc/chos/version) == "chos $(modinfo -F version chos)" ]] &&
   [[ $(cat /proc/chos/stats) == $'entries 0\nlinks 2\nalloc_failures 0\nwithdrawn 0' ]] &&
   [[ $(readlink /proc/chos/link) == / ]] &&
@@ -29,6 +32,50 @@ chos_vm_check inherit inherit
 chos_vm_check concurrent concurrent
 chos_vm_check isolation isolation
 chos_vm_check valid valid
+
+# A link object made where a withdrawn one was freed is listed, not withdrawn, and the counts
+# stay right: nothing of the old object's bytes survives into the new one.
+reused_link_object() {
+  local i
+  echo -/srv/trees/b >/proc/chos/valid || return 1
+  # The object is freed after an RCU grace period; every new add is a fresh allocation.
+  for i in 1 2 3 4 5; do
+    sleep 0.2
+    echo /srv/trees/b >/proc/chos/valid && echo -/srv/trees/b >/proc/chos/valid || return 1
+  done
+  sleep 0.2
+  echo /srv/trees/b >/proc/chos/valid &&
+  [[ $(sh -c 'echo /srv/trees/b >/proc/chos/setchos && readlink /proc/chos/link') == /srv/trees/b ]] &&
+  grep -qx 'withdrawn 0' /proc/chos/stats || { cat /proc/chos/stats; return 1; }
+}
+chos_vm_check reused-link-object reused_link_object
+
+# held: how many processes each link object leads into its tree, listed or not (what chos setup
+# asks before it unmounts a replaced image's old mount); root only.
+held() {
+  local holder out i
+  echo - >/proc/chos/valid && echo /srv/trees/a >/proc/chos/valid && echo /srv/trees/b >/proc/chos/valid || return 1
+  [[ $(cat /proc/chos/held) == $'0 /srv/trees/a\n0 /srv/trees/b' ]] || { cat /proc/chos/held; return 1; }
+  sh -c 'echo /srv/trees/a >/proc/chos/setchos && exec sleep 60' &
+  holder=$!
+  for i in $(seq 100); do grep -qx '1 /srv/trees/a' /proc/chos/held && break; sleep 0.1; done
+  # Cleared and refilled as chos setup does: the holder keeps its object, no longer listed.
+  echo - >/proc/chos/valid && echo /srv/trees/b >/proc/chos/valid || { kill $holder; return 1; }
+  out=$(cat /proc/chos/held)
+  [[ $out == $'1 /srv/trees/a\n0 /srv/trees/b' ]] || { echo "$out"; kill $holder; return 1; }
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups cat /proc/chos/held 2>&1) &&
+    { echo "nobody read held: $out"; kill $holder; return 1; }
+  [[ $out == *"Operation not permitted"* ]] || { echo "$out"; kill $holder; return 1; }
+  kill $holder
+  wait $holder 2>/dev/null
+  for i in $(seq 100); do [[ $(cat /proc/chos/held) == '0 /srv/trees/b' ]] && break; sleep 0.1; done
+  [[ $(cat /proc/chos/held) == '0 /srv/trees/b' ]] || { cat /proc/chos/held; return 1; }
+  # A withdrawn path leads nowhere: not shown.
+  echo /srv/trees/a >/proc/chos/valid && echo -/srv/trees/a >/proc/chos/valid &&
+  [[ $(cat /proc/chos/held) == '0 /srv/trees/b' ]] &&
+  echo - >/proc/chos/valid && echo /srv/trees/a >/proc/chos/valid && echo /srv/trees/b >/proc/chos/valid
+}
+chos_vm_check held held
 chos_vm_check errors errors
 
 pid_reuse() {
