@@ -179,7 +179,6 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 	int r = chos_job_view_of_self(opts->job_views ? opts->job_views : CHOS_JOB_VIEWS_DEFAULT,
 				      ctx->uid, pin, &why);
 	const struct chos_env *e;
-	char tree[sizeof(res->path)];
 
 	if (r == -ENOENT) {
 		chos_log(opts->log, LOG_DEBUG, "user \"%s\": no job view: %s", ctx->user,
@@ -191,10 +190,10 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 		return -1;
 	}
 	/* Nobody lands in a tree the admin does not list: the job's must still be listed, at the
-	 * same tree, as it was when its step decided. */
+	 * same tree, as it was when its step decided (for an image, any generation of it: the job
+	 * keeps the one its step entered, as a session does when the image is replaced). */
 	e = chos_catalogue_find(cat, pin->env);
-	if (!e || chos_env_tree(e, root_of(opts), tree, sizeof(tree)) < 0 ||
-	    strcmp(tree, pin->view.tree)) {
+	if (!e || !chos_env_is_tree(e, root_of(opts), pin->view.tree)) {
 		chos_fail(&res->error, -ENOENT,
 			  "job %lu's view of \"%s\" (%s): not listed in the catalogue", pin->job,
 			  pin->env, pin->view.tree);

@@ -62,6 +62,8 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
   let service: string;
   const image = (name: string): string => path.join(dir, `${name}${suffix}`);
   const escaped = suffix.replace(".", "\\.");
+  /** Where setup mounts the image file of entry name: a generation of it, named by its digest. */
+  const generation = (name: string, file = image(name)): string => `${name}@${sha256(file).slice(0, 16)}`;
 
   /** The mounts of this kind of image in the test namespace, as "MOUNT_POINT OPTIONS SOURCE". */
   function imageMounts(): string[] {
@@ -142,7 +144,9 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
       const mounts = imageMounts();
       expect(mounts).toHaveLength(1);
       const [where, options, source] = mounts[0].split(" ");
-      expect(where).toBe(path.join(site.root, ".chos-images/tiny"));
+      expect(where).toBe(path.join(site.root, ".chos-images", generation("tiny")));
+      // The name leads to the generation sessions enter.
+      expect(fs.readlinkSync(path.join(site.root, ".chos-images/tiny"))).toBe(generation("tiny"));
       expect(options.split(",")).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev"]));
       const loop = path.basename(source);
       expect(fs.readFileSync(`/sys/block/${loop}/loop/autoclear`, "utf8").trim()).toBe("1");
@@ -155,7 +159,7 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
       expect(again.stdout).not.toMatch(/done: mounted image/);
       const check = site.setup("--check");
       expect(check.stdout).toContain(
-        `ok: image ${image("tiny")} of "tiny" (sha256 ${sha256(image("tiny"))}) is mounted at ${site.root}/.chos-images/tiny\n`,
+        `ok: image ${image("tiny")} of "tiny" (sha256 ${sha256(image("tiny"))}) is mounted at ${site.root}/.chos-images/${generation("tiny")}\n`,
       );
       expect(imageMounts()).toHaveLength(1);
       expect(loopsOf(image("tiny"))).toHaveLength(1);
@@ -189,12 +193,39 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
       expect(r.pretty).toBe(PRETTY.host);
       const log = await site.ns.syslogSince(mark, /user="erin"/);
       expect(log).toMatch(
-        /user="erin" env=\(host\) requested=corrupt .*failed=apply on_error=host error="image of \\"corrupt\\" is not mounted at .*\.chos-images\/corrupt: run `chos setup`/,
+        /user="erin" env=\(host\) requested=corrupt .*failed=apply on_error=host error="image of \\"corrupt\\" is not mounted at .*\.chos-images\/corrupt@: run `chos setup`/,
       );
     });
   });
 
   describe("sessions on an image", () => {
+    test.each([
+      ["outside the images", "../../../etc"],
+      ["through its own generation", "/."],
+      ["to no generation", "tiny@not-hex"],
+    ])(
+      "an image name leading %s is never followed: the login fails at apply, with its log line",
+      async (_what, target) => {
+        const name = path.join(site.root, ".chos-images/tiny");
+        const good = fs.readlinkSync(name);
+        fs.unlinkSync(name);
+        fs.symlinkSync(target.startsWith("/") ? `${good}${target}` : target, name);
+        try {
+          const mark = site.ns.syslogMark();
+          const r = pamtester(site, service, "bob");
+          expect(r.status).toBe(0);
+          expect(r.pretty).toBe(PRETTY.host);
+          const log = await site.ns.syslogSince(mark, /user="bob"/);
+          expect(log).toMatch(
+            /failed=apply .*error="image of \\"tiny\\" is not mounted at .*\.chos-images\/tiny@: run `chos setup`/,
+          );
+        } finally {
+          fs.unlinkSync(name);
+          fs.symlinkSync(good, name);
+        }
+      },
+    );
+
     test("pamtester: bob (chemistry gets tiny) lands in the image", () => {
       const r = pamtester(site, service, "bob");
       expect(r.status).toBe(0);
@@ -245,6 +276,7 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
       fs.writeFileSync(path.join(v2, "etc/chos-marker"), "v2\n", { mode: 0o644 });
       const next = path.join(dir, `tiny-next${suffix}`);
       build(v2, next);
+      const oldMount = path.join(site.root, ".chos-images", generation("tiny"));
       const old = site.ns.runAsync(
         chosRunArgv("tiny", "echo started; sleep 3; cat /etc/chos-marker 2>/dev/null || echo old image"),
       );
@@ -257,6 +289,11 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
       expect(r.stdout).toMatch(
         new RegExp(`done: mounted image .*tiny${escaped} of "tiny" \\(sha256 [0-9a-f]{64}, /dev/loop\\d+\\)`),
       );
+      // A new generation: the name leads to it, and the old one is detached (the running
+      // session holds its copy).
+      expect(r.stdout).toContain(`done: detached image mount ${oldMount}: no listed image leads to it\n`);
+      expect(fs.readlinkSync(path.join(site.root, ".chos-images/tiny"))).toBe(generation("tiny"));
+      expect(fs.existsSync(oldMount)).toBe(false);
       expect(chosRun("tiny", "cat /etc/chos-marker").stdout).toBe("v2\n");
       const before = await old;
       expect(before.stdout).toBe("started\nold image\n");
@@ -265,7 +302,8 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
 
     test("an image no longer listed is detached and its mount point removed; a session started before keeps it", async () => {
       const listed = fs.readFileSync(site.catalogue, "utf8");
-      const mountPoint = path.join(site.root, ".chos-images/spare");
+      const mountPoint = path.join(site.root, ".chos-images", generation("spare", image("tiny")));
+      const name = path.join(site.root, ".chos-images/spare");
       fs.writeFileSync(site.catalogue, `${listed}spare:${image("tiny")}\n`);
       try {
         expect(site.setup().stdout).toMatch(new RegExp(`done: mounted image .*tiny${escaped} of "spare"`));
@@ -274,7 +312,9 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
         await new Promise((r) => setTimeout(r, 1000));
         fs.writeFileSync(site.catalogue, listed);
         const r = site.setup();
-        expect(r.stdout).toContain(`done: detached image mount ${mountPoint}: "spare" is no longer listed\n`);
+        expect(r.stdout).toContain(`done: detached image mount ${mountPoint}: no listed image leads to it\n`);
+        expect(r.stdout).toContain(`done: removed ${name}: "spare" is no longer listed\n`);
+        expect(fs.existsSync(name)).toBe(false);
         expect(imageMounts().map((m) => m.split(" ")[0])).not.toContain(mountPoint);
         expect(fs.existsSync(mountPoint)).toBe(false);
         expect(site.setup("--check").stdout).not.toContain("spare");

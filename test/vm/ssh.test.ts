@@ -49,10 +49,12 @@ describeEachKernel(
       expectCheck("ssh-switch-refused-by-policy"));
     test("an image entry: setup mounts it, binds it inside the root and lists it; bob's ssh login lands in it", () =>
       expectCheck("ssh-lands-in-image"));
-    test("an erofs image replacing it: setup mounts the new file in its place, and bob's ssh login lands in it", () =>
+    test("the image replaced while a session runs: the session keeps the old generation, new logins get the new, the old goes after", () =>
+      expectCheck("ssh-replaced-image-kept-for-running-session"));
+    test("an erofs image in its place: setup mounts it, and bob's ssh login lands in it", () =>
       expectCheck("ssh-lands-in-erofs-image"));
-    test("an image no longer listed stays mounted for kmod sessions, and setup says so", () =>
-      expectCheck("unlisted-image-kept-for-kmod"));
+    test("an image no longer listed stays mounted while a kmod session uses it, and is detached after", () =>
+      expectCheck("unlisted-image-kept-while-used"));
     test("chos setup --check says the module is not loaded after rmmod", () =>
       expectCheck("setup-check-says-module-unloaded"));
   },

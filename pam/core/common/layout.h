@@ -17,10 +17,14 @@
  *                                       vs the direct path: .chos-link -> /proc/chos/link 1.63x,
  *                                       .chos-link -> .chosfs/link 1.32x, .chosfs/link/usr 1.25x
  *   ROOT/home, tmp, proc, dev, ...      bind mounts of the host's, made once by `chos setup`
- *   ROOT/.chos-images/NAME              the catalogue's image NAME (squashfs, erofs) mounted
- *                                       read-only by `chos setup`: that entry's tree; kmod
- *                                       layout: also bound at ROOT/ROOT/.chos-images/NAME, the
- *                                       same path seen inside the root, where links resolve
+ *   ROOT/.chos-images/NAME@GEN          the catalogue's image NAME (squashfs, erofs) mounted
+ *                                       read-only by `chos setup`, one mount per generation:
+ *                                       GEN is the file's digest (its first 16 hex digits). kmod
+ *                                       layout: also bound at ROOT/ROOT/.chos-images/NAME@GEN,
+ *                                       the same path seen inside the root, where links resolve
+ *   ROOT/.chos-images/NAME -> NAME@GEN  the generation sessions enter now: that entry's tree.
+ *                                       A replaced image is a new generation; the old one stays
+ *                                       while sessions use it (setup_image.c)
  *
  * The host's identity files (CHOS_HOST_FILES) are bound by `chos setup` over each tree's copy,
  * so users and names resolve the same in every tree, and read-only the site's chos
@@ -34,6 +38,9 @@
 #define CHOS_KMOD_LINK_TARGET CHOS_KMOD_MOUNT_NAME "/link"
 #define CHOS_KMOD_DIR "/proc/chos"
 #define CHOS_IMAGES_NAME ".chos-images"
+/* NAME@GEN: '@' is not in a catalogue name's alphabet, so no generation is ever a name. */
+#define CHOS_IMAGE_GENERATION_SEP '@'
+#define CHOS_IMAGE_GENERATION_HEX 16
 #define CHOS_SERVED_CATALOGUE "etc/chos"
 #define CHOS_SERVED_POLICY_DIR "etc/chos.d"
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How much of an offending line an error message quotes. */
 #define QUOTE_MAX 48
@@ -315,10 +316,68 @@ void chos_catalogue_free(struct chos_catalogue *cat)
 	cat->count = 0;
 }
 
+int chos_image_generation(const char *name, const char *hex, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%c%.*s", name, CHOS_IMAGE_GENERATION_SEP,
+			 CHOS_IMAGE_GENERATION_HEX, hex);
+	return n >= 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+bool chos_is_image_generation(const char *name, const char *s, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (len != n + 1 + CHOS_IMAGE_GENERATION_HEX || memcmp(s, name, n) ||
+	    s[n] != CHOS_IMAGE_GENERATION_SEP)
+		return false;
+	for (size_t i = n + 1; i < len; i++)
+		if (!s[i] || !strchr("0123456789abcdef", s[i]))
+			return false;
+	return true;
+}
+
+/* ROOT/CHOS_IMAGES_NAME/ in buf: its length, or -ENAMETOOLONG. */
+static int images_dir(const char *root, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s/", strcmp(root, "/") ? root : "", CHOS_IMAGES_NAME);
+	return n >= 0 && (size_t)n < size ? n : -ENAMETOOLONG;
+}
+
 int chos_env_tree(const struct chos_env *env, const char *root, char *buf, size_t size)
 {
-	int n = env->image ? snprintf(buf, size, "%s/%s/%s", strcmp(root, "/") ? root : "",
-				      CHOS_IMAGES_NAME, env->name)
-			   : snprintf(buf, size, "%s", env->path);
-	return n >= 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+	char gen[CHOS_NAME_MAX + 2 + CHOS_IMAGE_GENERATION_HEX];
+	int dir, n;
+	ssize_t len;
+
+	if (!env->image) {
+		n = snprintf(buf, size, "%s", env->path);
+		return n >= 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+	}
+	if ((dir = images_dir(root, buf, size)) < 0 ||
+	    (n = snprintf(buf + dir, size - dir, "%s", env->name)) < 0 || (size_t)n >= size - dir)
+		return -ENAMETOOLONG;
+	/* Only a generation of this image is followed. Anything else there (no symlink: setup has
+	 * not mounted it; one leading elsewhere) gives NAME@, which setup never makes: the session
+	 * finds no image and says so, and never enters what the symlink leads to. */
+	len = readlink(buf, gen, sizeof(gen));
+	if (len <= 0 || !chos_is_image_generation(env->name, gen, len))
+		len = snprintf(gen, sizeof(gen), "%s%c", env->name, CHOS_IMAGE_GENERATION_SEP);
+	if ((size_t)dir + len >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf + dir, gen, len);
+	buf[dir + len] = '\0';
+	return 0;
+}
+
+bool chos_env_is_tree(const struct chos_env *env, const char *root, const char *tree)
+{
+	char buf[PATH_MAX];
+	int dir;
+
+	if (chos_env_tree(env, root, buf, sizeof(buf)) == 0 && !strcmp(buf, tree))
+		return true;
+	if (!env->image || (dir = images_dir(root, buf, sizeof(buf))) < 0 ||
+	    strncmp(tree, buf, dir))
+		return false;
+	return chos_is_image_generation(env->name, tree + dir, strlen(tree + dir));
 }

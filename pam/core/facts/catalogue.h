@@ -68,9 +68,20 @@ const struct chos_env *chos_catalogue_find(const struct chos_catalogue *cat, con
 bool chos_catalogue_first_of_tree(const struct chos_catalogue *cat, size_t i);
 void chos_catalogue_free(struct chos_catalogue *cat);
 
-/* The directory a session enters for env: its path, or for an image its mount point,
- * ROOT/CHOS_IMAGES_NAME/NAME (layout.h). 0, or -ENAMETOOLONG when it does not fit in size. */
+/* The directory a session enters for env: its path, or for an image the mount point of its
+ * current generation, ROOT/CHOS_IMAGES_NAME/NAME@GEN, as the symlink ROOT/CHOS_IMAGES_NAME/NAME
+ * names it (layout.h). Without such a symlink (setup has not mounted the image, or it leads
+ * anywhere else), ROOT/CHOS_IMAGES_NAME/NAME@, which is never a mount point: no image is found
+ * there, and the session says so. 0, or -ENAMETOOLONG when it does not fit in size. */
 int chos_env_tree(const struct chos_env *env, const char *root, char *buf, size_t size);
+/* True when tree is env's, or for an image the mount point of any of its generations (a job's
+ * view made before the image was replaced). */
+bool chos_env_is_tree(const struct chos_env *env, const char *root, const char *tree);
+/* The generation of image name whose digest is hex (its first CHOS_IMAGE_GENERATION_HEX
+ * digits): NAME@GEN in buf. 0, or -ENAMETOOLONG. */
+int chos_image_generation(const char *name, const char *hex, char *buf, size_t size);
+/* True when s (len bytes) is a generation of image name, as chos_image_generation makes it. */
+bool chos_is_image_generation(const char *name, const char *s, size_t len);
 
 /* The kind of image a catalogue path (or a file `chos image` is given) names, by its suffix;
  * CHOS_IMAGE_NONE for any other path. */

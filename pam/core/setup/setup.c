@@ -601,8 +601,12 @@ int chos_setup_run(const struct chos_setup_options *opts, struct chos_error *fai
 		if (cat.count)
 			setup_kmod_valid(&r, &cat);
 	}
+	setup_drop_stale_images(&r);
 	ensure_policy(&r, policy);
 
+	for (size_t i = 0; i < r.image_count; i++)
+		free(r.images[i]);
+	free(r.images);
 	free(served);
 	free(pdir);
 	chos_bindmounts_free(&binds);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * `chos setup`'s image step (setup_internal.h): every image of the catalogue (catalogue.h)
- * mounted read-only at its mount point, ROOT/.chos-images/NAME (layout.h), before anything is
- * served, so the rest of the run treats that mount point as the entry's tree.
+ * mounted read-only at the mount point of its generation, ROOT/.chos-images/NAME@GEN (layout.h:
+ * GEN is the file's digest), and the name ROOT/.chos-images/NAME pointed at it, before anything
+ * is served, so the rest of the run treats that mount point as the entry's tree.
  *
  * An image is mounted only when it passes, in this order: the trust rule for the file and every
  * directory above it (trust.h: only root can replace it after), the superblock check
@@ -16,21 +17,19 @@
  * outlives its image's mounts); then the filesystem of the image's kind (squashfs, erofs: the
  * catalogue's suffix says which) made detached (fsopen, fsmount) read-only, nosuid, nodev and
  * moved onto a handle of the mount point. Neither is built into Debian's kernels: the first
- * fsopen of one loads its module. Whether the mount already there is
- * this image is told by the loop device's backing file (device and inode): a file replaced on
- * disk (renamed over, as install and cp --remove-destination do) is a new inode, and is mounted
- * fresh. The old mount is detached, not unmounted: sessions in a namespace made earlier hold
- * their copy of it, and its loop device, until they end. (With the kmod backend a session's
- * link is a path, resolved at every walk: it sees the new image.) An image rewritten in place
- * keeps its inode; its pinned digest is still checked at every run.
+ * fsopen of one loads its module. Whether the mount already there is this image is told by the
+ * loop device's backing file (device and inode): the same bytes in a new file (renamed over) are
+ * mounted fresh at the same generation. A file with new bytes is a new generation: mounted at a
+ * mount point of its own, and the name moved to it by a rename (point_current), so a session
+ * resolving the name (chos_env_tree) finds the old generation or the new, never neither.
  *
  * kmod: a session's link is resolved inside ROOT, so the mount point must show the image at the
- * same path there too: ROOT/ROOT/.chos-images/NAME is a bind of the image's mount (kept in step
- * with it), into which setup then serves the files as for any tree seen through ROOT. A ROOT
- * under one of the OS directories (ROOT/var is the tree's) cannot hold that bind: a problem.
+ * same path there too: ROOT/ROOT/.chos-images/NAME@GEN is a bind of the image's mount (kept in
+ * step with it), into which setup then serves the files as for any tree seen through ROOT. A
+ * ROOT under one of the OS directories (ROOT/var is the tree's) cannot hold that bind: a problem.
  *
- * An image the catalogue no longer lists leaves its mount behind: drop_stale_images says what
- * becomes of it on each backend. */
+ * Generations no listed name leads to any more (replaced or unlisted images) are taken away at
+ * the end of the run, each backend when its sessions allow: drop_generation says when. */
 #include "setup/setup_internal.h"
 #include "common/beneath.h"
 #include "common/layout.h"
@@ -147,7 +146,8 @@ static int image_fs_mount(int n, const char *fstype)
 	return mnt < 0 ? e : mnt;
 }
 
-/* The handle of ROOT/.chos-images/NAME, made (0755) when missing unless --check. */
+/* The handle of ROOT/.chos-images/GEN (a generation, NAME@GEN), made (0755) when missing unless
+ * --check. */
 static int open_mount_point(struct setup_run *r, const char *name, char *where)
 {
 	struct chos_beneath_fail fail;
@@ -168,8 +168,8 @@ static int open_mount_point(struct setup_run *r, const char *name, char *where)
 /* Mounts the image open at image onto the mount point, whose handle is *mp: what is mounted
  * there is detached first, and *mp opened again on the directory it covered (the old handle is
  * the detached mount's root). 0 or -errno. */
-static int mount_image(struct setup_run *r, const struct chos_env *env, int image, int *mp,
-		       int *loop, const char **step)
+static int mount_image(struct setup_run *r, const struct chos_env *env, const char *gen, int image,
+		       int *mp, int *loop, const char **step)
 {
 	char where[SETUP_PATH_MAX];
 	int dev = loop_attach(image, env->path, loop), mnt, e = 0;
@@ -186,7 +186,7 @@ static int mount_image(struct setup_run *r, const struct chos_env *env, int imag
 	if (chos_is_mount_root(*mp)) {
 		e = chos_detach_at(*mp);
 		close(*mp);
-		*mp = e < 0 ? -1 : open_mount_point(r, env->name, where);
+		*mp = e < 0 ? -1 : open_mount_point(r, gen, where);
 		if (*mp < 0 && e == 0)
 			e = *mp;
 	}
@@ -197,18 +197,27 @@ static int mount_image(struct setup_run *r, const struct chos_env *env, int imag
 	return e;
 }
 
-/* kmod: ROOT/ROOT/.chos-images/NAME shows the mount at mp (a bind of it, made or remade). */
-static int ensure_kmod_mirror(struct setup_run *r, const struct chos_env *env, int mp)
+/* ROOT/ROOT/.chos-images[/NAME] inside buf (the kmod mirror's path beneath ROOT), or "" when
+ * it does not fit (said). */
+static const char *mirror_path(struct setup_run *r, const char *name, char *buf, size_t size)
+{
+	if (snprintf(buf, size, "%s/%s%s%s", r->root + 1, CHOS_IMAGES_NAME, name ? "/" : "",
+		     name ? name : "") < (int)size)
+		return buf;
+	setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long", r->root);
+	return "";
+}
+
+/* kmod: ROOT/ROOT/.chos-images/GEN shows the mount at mp (a bind of it, made or remade). */
+static int ensure_kmod_mirror(struct setup_run *r, const char *gen, int mp)
 {
 	char where[SETUP_PATH_MAX];
 	struct chos_beneath_fail fail;
 	struct stat want, have;
 	int rootfd, fd, e;
 
-	if (snprintf(where, sizeof(where), "%s/%s/%s", r->root + 1, CHOS_IMAGES_NAME, env->name) >=
-	    (int)sizeof(where))
-		return setup_problem(r, -ENAMETOOLONG, "use a shorter --root", "%s: path too long",
-				     r->root);
+	if (!*mirror_path(r, gen, where, sizeof(where)))
+		return -ENAMETOOLONG;
 	if ((rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno; /* ensure_root says why */
 	fd = chos_beneath_open(rootfd, where, S_IFDIR, !r->o->check, &fail);
@@ -217,16 +226,16 @@ static int ensure_kmod_mirror(struct setup_run *r, const struct chos_env *env, i
 		return setup_problem(r, fd,
 				     fail.found ? "choose a --root outside the OS directories"
 						: "run `chos setup`",
-				     "image of \"%s\" for the kmod backend: %s/%s: %s", env->name,
-				     r->root, fail.path,
+				     "image %s for the kmod backend: %s/%s: %s", gen, r->root,
+				     fail.path,
 				     fail.found ? chos_beneath_kind(fail.found) : strerror(-fd));
 	if (fstat(mp, &want) == 0 && fstat(fd, &have) == 0 && chos_is_mount_root(fd) &&
 	    have.st_dev == want.st_dev && have.st_ino == want.st_ino)
 		return close(fd), 0;
 	if (r->o->check)
-		return close(fd), setup_problem(r, -ENOENT, "run `chos setup`",
-						"%s/%s does not show the image of \"%s\"", r->root,
-						where, env->name);
+		return close(fd),
+		       setup_problem(r, -ENOENT, "run `chos setup`",
+				     "%s/%s does not show the image %s", r->root, where, gen);
 	if (chos_is_mount_root(fd)) {
 		e = chos_detach_at(fd);
 		close(fd);
@@ -243,9 +252,9 @@ static int ensure_kmod_mirror(struct setup_run *r, const struct chos_env *env, i
 	close(fd);
 	if (e < 0)
 		return setup_problem(r, e, "check the kernel log (dmesg)",
-				     "bind %s/%s/%s on %s/%s: %s", r->root, CHOS_IMAGES_NAME,
-				     env->name, r->root, where, strerror(-e));
-	return setup_done(r, "bound the image of \"%s\" on %s/%s", env->name, r->root, where);
+				     "bind %s/%s/%s on %s/%s: %s", r->root, CHOS_IMAGES_NAME, gen,
+				     r->root, where, strerror(-e));
+	return setup_done(r, "bound the image %s on %s/%s", gen, r->root, where);
 }
 
 /* The checks before mounting; 0, or the problem's -errno (said). hex: the digest. */
@@ -274,10 +283,139 @@ static int judge_image(struct setup_run *r, const struct chos_env *env, int fd,
 	return 0;
 }
 
-/* One image: 0 when it is mounted (already, or now) at its mount point, else -errno, said. */
+/* ROOT/.chos-images, or ROOT/ROOT/.chos-images (kmod's mirror) when mirror: its handle, or -errno
+ * (missing: nothing was mounted there yet). */
+static int open_images(struct setup_run *r, bool mirror)
+{
+	char path[SETUP_PATH_MAX];
+	struct chos_beneath_fail fail;
+	int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (rootfd < 0)
+		return -errno; /* ensure_root says why */
+	fd = chos_beneath_open(rootfd,
+			       mirror ? mirror_path(r, NULL, path, sizeof(path)) : CHOS_IMAGES_NAME,
+			       S_IFDIR, 0, &fail);
+	close(rootfd);
+	return fd;
+}
+
+/* The mount at DIR/NAME detached (namespace sessions made earlier keep their copy, and its loop
+ * device, until they end) and the directory removed. 0, or -errno. */
+static int detach_and_remove(int dir, const char *name)
+{
+	int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (chos_is_mount_root(fd))
+		e = chos_detach_at(fd);
+	close(fd);
+	if (e == 0 && unlinkat(dir, name, AT_REMOVEDIR) < 0)
+		e = -errno;
+	return e;
+}
+
+/*
+ * A directory under ROOT/.chos-images that no listed image leads to: an old generation (its
+ * image replaced, or no longer listed), an empty mount point (its image refused), or the
+ * previous layout's ROOT/.chos-images/NAME. An empty one is removed (rmdir keeps anything
+ * else). A mount: the namespace backend detaches it, since sessions made earlier hold their
+ * copy. A kmod session's link is a path resolved at every walk, so there it goes, with its bind
+ * inside ROOT, only once /proc/chos/held shows no process whose link leads into it; by then
+ * valid no longer lists it either (setup_kmod_valid ran first), so no link can come back.
+ * 0 when it is gone, -EBUSY when kept (said), else the problem's -errno.
+ */
+static int drop_generation(struct setup_run *r, int images, const char *name)
+{
+	char where[SETUP_PATH_MAX];
+	int fd = openat(images, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e, mounted;
+	long held = 0;
+
+	snprintf(where, sizeof(where), "%s/%s/%s", r->root, CHOS_IMAGES_NAME, name);
+	if (fd < 0)
+		return 0; /* not a directory: not a mount point setup made */
+	mounted = chos_is_mount_root(fd);
+	close(fd);
+	if (!mounted) {
+		if (!r->o->check && unlinkat(images, name, AT_REMOVEDIR) == 0)
+			setup_done(r, "removed mount point %s: no image is mounted there", where);
+		return 0;
+	}
+	if (r->backend == CHOS_BACKEND_KMOD && (held = setup_kmod_held(r, where)) != 0)
+		return held < 0
+			       ? (int)held
+			       : (setup_note(
+					  r,
+					  "image mount %s: no listed image leads to it; kept while "
+					  "%ld processes' links lead into it",
+					  where, held),
+				  -EBUSY);
+	if (r->o->check)
+		return setup_problem(r, -ESTALE, "run `chos setup`",
+				     "image mount %s: no listed image leads to it", where);
+	if (r->backend == CHOS_BACKEND_KMOD && (fd = open_images(r, true)) >= 0) {
+		e = detach_and_remove(fd, name);
+		close(fd);
+		if (e < 0)
+			return setup_problem(r, e, "check the mounts on it",
+					     "image mount %s, its bind inside the root: %s", where,
+					     strerror(-e));
+	}
+	if ((e = detach_and_remove(images, name)) < 0)
+		return setup_problem(r, e, "check the mounts on it", "image mount %s: %s", where,
+				     strerror(-e));
+	return setup_done(r, "detached image mount %s: no listed image%s leads to it", where,
+			  r->backend == CHOS_BACKEND_KMOD ? ", and no process's link," : "");
+}
+
+/* ROOT/.chos-images/NAME -> GEN: the generation sessions enter from now on (chos_env_tree).
+ * Replaced by a rename, so a session finds the old generation or the new, never neither. */
+static int point_current(struct setup_run *r, const char *name, const char *gen)
+{
+	char have[SETUP_PATH_MAX], tmp[CHOS_NAME_MAX + 8];
+	int images = open_images(r, false), e = 0;
+	ssize_t n = images < 0 ? -1 : readlinkat(images, name, have, sizeof(have) - 1);
+
+	if (images < 0)
+		return images; /* open_mount_point made it: said there if it failed */
+	if (n >= 0 && (size_t)n == strlen(gen) && !memcmp(have, gen, n))
+		return close(images), 0;
+	if (r->o->check)
+		e = setup_problem(r, -ESTALE, "run `chos setup`",
+				  "%s/%s/%s does not lead to %s, the image's mount", r->root,
+				  CHOS_IMAGES_NAME, name, gen);
+	/* A directory there (EINVAL): the previous layout's mount point, or an empty one. */
+	else if (n < 0 && errno == EINVAL && drop_generation(r, images, name) < 0)
+		e = setup_problem(
+			r, -EBUSY, "run `chos setup` again once those sessions end",
+			"image of \"%s\": %s/%s/%s is still in use, so it cannot lead to %s", name,
+			r->root, CHOS_IMAGES_NAME, name, gen);
+	if (e) {
+		close(images);
+		return e;
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.new", name);
+	unlinkat(images, tmp, 0);
+	if (symlinkat(gen, images, tmp) < 0 || renameat(images, tmp, images, name) < 0) {
+		e = -errno;
+		unlinkat(images, tmp, 0);
+	}
+	close(images);
+	if (e < 0)
+		return setup_problem(r, e, "check " CHOS_IMAGES_NAME " under the root",
+				     "image of \"%s\": %s/%s/%s: %s", name, r->root,
+				     CHOS_IMAGES_NAME, name, strerror(-e));
+	return setup_done(r, "image of \"%s\": %s/%s/%s leads to %s", name, r->root,
+			  CHOS_IMAGES_NAME, name, gen);
+}
+
+/* One image: 0 when its generation is mounted (already, or now) at its mount point and is the
+ * one its name leads to, else -errno, said. */
 static int ensure_image(struct setup_run *r, const struct chos_env *env)
 {
 	char hex[CHOS_SHA256_HEX + 1], where[SETUP_PATH_MAX];
+	char gen[CHOS_NAME_MAX + 2 + CHOS_IMAGE_GENERATION_HEX];
 	struct chos_error err = { 0 };
 	struct stat st;
 	int fd = chos_open_trusted(env->path, 0, &err), mp, e, loop = -1;
@@ -289,7 +427,8 @@ static int ensure_image(struct setup_run *r, const struct chos_env *env)
 				     err.message);
 	if ((e = judge_image(r, env, fd, hex)) < 0 || (e = fstat(fd, &st) < 0 ? -errno : 0) < 0)
 		return close(fd), e;
-	if ((mp = open_mount_point(r, env->name, where)) < 0) {
+	chos_image_generation(env->name, hex, gen, sizeof(gen)); /* sized to fit */
+	if ((mp = open_mount_point(r, gen, where)) < 0) {
 		close(fd);
 		return mp != -ENOENT ? mp /* said */
 				     : setup_problem(r, mp, "run `chos setup`",
@@ -305,7 +444,7 @@ static int ensure_image(struct setup_run *r, const struct chos_env *env)
 				  chos_is_mount_root(mp) ? "replaced since it was mounted"
 							 : "not mounted",
 				  r->root, where);
-	else if ((e = mount_image(r, env, fd, &mp, &loop, &step)) < 0)
+	else if ((e = mount_image(r, env, gen, fd, &mp, &loop, &step)) < 0)
 		e = setup_problem(r, e, "check the kernel log (dmesg)",
 				  "image %s of \"%s\" at %s/%s: %s: %s", env->path, env->name,
 				  r->root, where, step, strerror(-e));
@@ -316,83 +455,62 @@ static int ensure_image(struct setup_run *r, const struct chos_env *env)
 		/* A fresh handle: the one mounted on shows the directory under the image. */
 		if (mp >= 0)
 			close(mp);
-		mp = open_mount_point(r, env->name, where);
-		e = mp < 0 ? mp : ensure_kmod_mirror(r, env, mp);
+		mp = open_mount_point(r, gen, where);
+		e = mp < 0 ? mp : ensure_kmod_mirror(r, gen, mp);
 	}
+	if (e == 0)
+		e = point_current(r, env->name, gen);
 	if (mp >= 0)
 		close(mp);
 	close(fd);
 	return e;
 }
 
-/* Listed as an image (asked before setup_images turns the entries into mount points). */
-static bool listed_image(const struct chos_catalogue *cat, const char *name)
+/* Listed as an image by the catalogue as loaded (refused ones included: their name still
+ * leads to the generation mounted before). */
+static bool listed_image(const struct setup_run *r, const char *name)
 {
-	const struct chos_env *e = chos_catalogue_find(cat, name);
-
-	return e && e->image;
+	for (size_t i = 0; i < r->image_count; i++)
+		if (!strcmp(r->images[i], name))
+			return true;
+	return false;
 }
 
-/* One name under ROOT/.chos-images that the catalogue no longer lists as an image. */
-static void drop_stale_image(struct setup_run *r, int images, const char *name)
+/* True when a listed image's name leads to the generation gen. */
+static bool current_generation(const struct setup_run *r, int images, const char *gen)
 {
-	char where[SETUP_PATH_MAX];
-	int fd = openat(images, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e;
+	char have[CHOS_NAME_MAX + 2 + CHOS_IMAGE_GENERATION_HEX];
 
-	snprintf(where, sizeof(where), "%s/%s/%s", r->root, CHOS_IMAGES_NAME, name);
-	if (fd < 0)
-		return; /* not a directory: not a mount point setup made */
-	if (!chos_is_mount_root(fd)) {
-		/* An empty mount point (its image was refused, then unlisted): rmdir keeps
-		 * anything else. */
-		close(fd);
-		if (!r->o->check && unlinkat(images, name, AT_REMOVEDIR) == 0)
-			setup_done(r, "removed mount point %s: \"%s\" is no longer listed", where,
-				   name);
-		return;
+	for (size_t i = 0; i < r->image_count; i++) {
+		ssize_t n = readlinkat(images, r->images[i], have, sizeof(have));
+		if (n > 0 && (size_t)n == strlen(gen) && !memcmp(have, gen, n))
+			return true;
 	}
-	if (r->backend == CHOS_BACKEND_KMOD) {
-		close(fd);
-		setup_note(r,
-			   "image mount %s: \"%s\" is no longer listed; kept, since kmod sessions "
-			   "resolve their link through it: `umount -l` it (and %s%s) once none "
-			   "runs",
-			   where, name, r->root, where);
-		return;
-	}
+	return false;
+}
+
+/* A symlink no listed image has (its entry removed or now a directory, or a rename left
+ * half-done): removed, so chos_env_tree never follows it. */
+static void drop_stale_name(struct setup_run *r, int images, const char *name)
+{
 	if (r->o->check) {
-		close(fd);
 		setup_problem(r, -ESTALE, "run `chos setup`",
-			      "image mount %s: \"%s\" is no longer listed", where, name);
+			      "%s/%s/%s: \"%s\" is no longer listed", r->root, CHOS_IMAGES_NAME,
+			      name, name);
 		return;
 	}
-	e = chos_detach_at(fd);
-	close(fd);
-	if (e == 0 && unlinkat(images, name, AT_REMOVEDIR) < 0)
-		e = -errno;
-	if (e < 0)
-		setup_problem(r, e, "check the mounts on it", "image mount %s: %s", where,
-			      strerror(-e));
-	else
-		setup_done(r, "detached image mount %s: \"%s\" is no longer listed", where, name);
+	if (unlinkat(images, name, 0) == 0)
+		setup_done(r, "removed %s/%s/%s: \"%s\" is no longer listed", r->root,
+			   CHOS_IMAGES_NAME, name, name);
 }
 
-/* Mounts of images the catalogue no longer lists (the entry removed, or a directory now). The
- * namespace backend: detached, as a replaced image's is (sessions made earlier keep their copy,
- * and its loop device until they end), and the mount point removed. kmod: a session's link is
- * a path resolved at every walk, so detaching would take the tree from running sessions: kept,
- * and said. */
-static void drop_stale_images(struct setup_run *r, const struct chos_catalogue *cat)
+void setup_drop_stale_images(struct setup_run *r)
 {
-	struct chos_beneath_fail fail;
-	int rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC), images, list;
+	int images = open_images(r, false), list;
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 
-	if (rootfd < 0)
-		return; /* ensure_root says why */
-	images = chos_beneath_open(rootfd, CHOS_IMAGES_NAME, S_IFDIR, 0, &fail);
-	close(rootfd);
 	if (images < 0)
 		return; /* no image mounted yet; a wrong kind there is open_mount_point's to say */
 	list = openat(images, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -402,17 +520,27 @@ static void drop_stale_images(struct setup_run *r, const struct chos_catalogue *
 		close(images);
 		return;
 	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    !listed_image(cat, de->d_name))
-			drop_stale_image(r, images, de->d_name);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(images, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode) && !listed_image(r, de->d_name))
+			drop_stale_name(r, images, de->d_name);
+		else if (S_ISDIR(st.st_mode) && !current_generation(r, images, de->d_name))
+			drop_generation(r, images, de->d_name);
+	}
 	closedir(d);
 	close(images);
 }
 
 void setup_images(struct setup_run *r, struct chos_catalogue *cat)
 {
-	drop_stale_images(r, cat);
+	/* Copies: refused entries leave cat below, and setup_drop_stale_images runs last. */
+	if ((r->images = calloc(cat->count ? cat->count : 1, sizeof(*r->images))))
+		for (size_t i = 0; i < cat->count; i++)
+			if (cat->envs[i].image &&
+			    (r->images[r->image_count] = strdup(cat->envs[i].name)))
+				r->image_count++;
 	for (size_t i = 0; i < cat->count;) {
 		struct chos_env *env = &cat->envs[i];
 		char tree[SETUP_PATH_MAX], *path;

@@ -13,6 +13,8 @@ struct setup_run {
 	const char *root;
 	enum chos_backend backend; /* resolved: never AUTO */
 	int problems;
+	char **images; /* the names the catalogue lists as images (setup_images), owned */
+	size_t image_count;
 };
 
 /* "problem: WHAT; fix: FIX", counted. Returns code, the -errno that goes with WHAT, so a step
@@ -32,6 +34,10 @@ void setup_drop_entry(struct chos_catalogue *cat, size_t i);
  * superblock and its pinned digest pass; the entry's path becomes that mount point, a tree like
  * any other for the rest of the run. A refused image is reported and dropped from cat. */
 void setup_images(struct setup_run *r, struct chos_catalogue *cat);
+/* Last in the run (after setup_kmod_valid): what under ROOT/.chos-images no listed image leads
+ * to any more, a replaced image's old generation or an unlisted image's, is taken away once no
+ * session can use it (setup_image.c says when that is for each backend). */
+void setup_drop_stale_images(struct setup_run *r);
 
 /* `modprobe -q MODULE` (setup_kmod.c); returns its exit status, or -errno when it could not run. */
 int setup_modprobe(const char *module);
@@ -46,6 +52,9 @@ int setup_kmod_try_load(struct setup_run *r);
 /* ROOT/.chosfs (made here) and ROOT/proc/chos (ROOT/proc a bind of the host's) show chosfs too:
  * sessions resolve the link through the first and switch trees through the second. */
 int setup_kmod_in_root(struct setup_run *r);
+/* How many processes' links lead into the tree at path, by /proc/chos/held (summed over its
+ * link objects; 0 when it shows none), or the problem's -errno (said). */
+long setup_kmod_held(struct setup_run *r, const char *path);
 /* Lists exactly the catalogue's paths in /proc/chos/valid (setchos accepts only those). */
 int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat);
 

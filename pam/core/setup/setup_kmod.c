@@ -12,6 +12,8 @@
  *               single instance, and rmmod needs every one of them unmounted
  *   4. valid    exactly the catalogue's trusted paths (setup_trust.c drops the others),
  *               rewritten only when the list differs
+ *   5. held     asked by setup_image.c before an old image generation is unmounted: whether a
+ *               process's link still leads into it
  * Each looks first, so a second run changes nothing. */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,10 @@
 #include "setup/setup_internal.h"
 
 #define KMOD_VALID CHOS_KMOD_DIR "/valid"
+#define KMOD_HELD CHOS_KMOD_DIR "/held"
+/* held has a line per live link object: the listed ones and what sessions kept of earlier
+ * lists. More than this means something else is wrong; reading stops there, said. */
+#define HELD_MAX_BYTES (16u << 20)
 /* /sbin is a link to usr/sbin on merged-/usr Debian and the real place elsewhere. */
 #define MODPROBE "/sbin/modprobe"
 
@@ -254,4 +260,61 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 			       : setup_problem(r, -EINVAL, "run `chos setup`",
 					       "%s lists paths the catalogue does not", KMOD_VALID);
 	return rewrite_valid(r, cat, distinct);
+}
+
+/* The whole of /proc/chos/held, NUL-terminated, in *out: 0, or -errno. */
+static int read_held(char **out)
+{
+	size_t size = 64 << 10, len = 0;
+	char *buf = malloc(size + 1), *grown;
+	int fd = open(KMOD_HELD, O_RDONLY | O_CLOEXEC), e = 0;
+	ssize_t n;
+
+	if (fd < 0 || !buf)
+		e = fd < 0 ? -errno : -ENOMEM;
+	while (e == 0 && (n = read(fd, buf + len, size - len)) != 0) {
+		if (n < 0)
+			e = -errno;
+		else if ((len += n) < size)
+			continue;
+		else if (size >= HELD_MAX_BYTES)
+			e = -EFBIG;
+		else if (!(grown = realloc(buf, 2 * size + 1)))
+			e = -ENOMEM;
+		else
+			buf = grown, size *= 2;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (e < 0) {
+		free(buf);
+		return e;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+long setup_kmod_held(struct setup_run *r, const char *path)
+{
+	size_t want = strlen(path);
+	long sum = 0;
+	char *list, *line, *next;
+	int e = mounted() ? read_held(&list) : -ENOENT;
+
+	if (e < 0)
+		return setup_problem(r, e, "check the module (dmesg); kept until then",
+				     "reading %s: %s", KMOD_HELD, strerror(-e));
+	for (line = list; *line; line = next) {
+		char *end;
+		long holders = strtol(line, &end, 10);
+
+		next = strchrnul(line, '\n');
+		if (*end == ' ' && (size_t)(next - end - 1) == want && !memcmp(end + 1, path, want))
+			sum += holders;
+		if (*next)
+			next++;
+	}
+	free(list);
+	return sum;
 }

@@ -110,38 +110,88 @@ refused_mid_session() {
 chos_vm_check ssh-switch-refused-by-policy refused_mid_session
 
 # tiny as an OS image of each kind (built on the host, /mnt/chos/chos-vm-image/tiny.SUFFIX):
-# chos setup mounts it at /chos/.chos-images/tiny, binds it at the same path inside /chos (where
-# the link resolves) and lists that path in valid; bob's login then lands in the image's busybox
-# tree. The second kind replaces the first: setup mounts the new file over the old.
+# chos setup mounts it at /chos/.chos-images/tiny@GEN (GEN: its digest's first 16 hex digits),
+# binds it at the same path inside /chos (where the link resolves), lists that path in valid and
+# points /chos/.chos-images/tiny at it; bob's login then lands in the image's busybox tree.
 lands_in_image() {  # SUFFIX FSTYPE
-  local suffix=$1 fstype=$2 out sum
+  local suffix=$1 fstype=$2 out sum gen
   mkdir -p /os/images && install -m 0644 "/mnt/chos/chos-vm-image/tiny$suffix" /os/images/ || return 1
   sum=$(sha256sum "/os/images/tiny$suffix" | cut -c1-64)
+  gen=tiny@${sum:0:16}
   sed -i "s|^tiny:.*|tiny:/os/images/tiny$suffix sha256=$sum|" "$conf/chos"
   usermod -s /bin/sh bob || return 1 # the busybox tree has no bash; setup serves the new passwd
   chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" | grep image || return 1
   chos setup --check --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig" || return 1
-  grep -qx /chos/.chos-images/tiny /proc/chos/valid || return 1
-  [[ $(findmnt -rn -o FSTYPE,OPTIONS /chos/chos/.chos-images/tiny) == "$fstype ro,nosuid,nodev"* ]] || return 1
+  grep -qx "/chos/.chos-images/$gen" /proc/chos/valid || return 1
+  [[ $(readlink /chos/.chos-images/tiny) == "$gen" ]] || return 1
+  [[ $(findmnt -rn -o FSTYPE,OPTIONS "/chos/chos/.chos-images/$gen") == "$fstype ro,nosuid,nodev"* ]] || return 1
   out=$(as_ssh bob 'cat /etc/os-release; readlink /proc/chos/link; grep -c ^bob: /etc/passwd') || return 1
   echo "$out"
-  [[ $out == *'PRETTY_NAME="chos tiny (busybox)"'* && $out == *$'\n/chos/.chos-images/tiny\n1' ]]
+  [[ $out == *'PRETTY_NAME="chos tiny (busybox)"'* && $out == *$'\n'"/chos/.chos-images/$gen"$'\n1' ]]
 }
 chos_vm_check ssh-lands-in-image lands_in_image .sqfs squashfs
+
+# A session that prints its /usr's filesystem type (statfs f_type: squashfs 73717368, erofs
+# e0f5e1e2), waits for /tmp/chos-go, and prints it again; its output goes to FILE. Returns once
+# the first line is there.
+session_on_image() {  # FILE
+  rm -f /tmp/chos-go "$1"
+  as_ssh bob 'stat -f -c %t /usr/; while [ ! -e /tmp/chos-go ]; do sleep 0.2; done; stat -f -c %t /usr/' >"$1" 2>&1 &
+  local i
+  for i in $(seq 150); do [[ -s $1 ]] && return 0; sleep 0.2; done
+  echo "the session did not start: $(cat "$1")"; return 1
+}
+
+# The image replaced (the catalogue pins the erofs file instead) while bob's session runs on the
+# squashfs one: setup mounts the new generation and keeps the old while a process's link leads
+# into it (/proc/chos/held); new logins land in the new one, the running session stays on the
+# old; once it ends, the next run takes the old generation away, inside /chos too.
+replaced_image_kept() {
+  local sum old new out
+  sum=$(sha256sum /os/images/tiny.sqfs | cut -c1-64); old=tiny@${sum:0:16}
+  session_on_image /tmp/chos-old-session || return 1
+  install -m 0644 /mnt/chos/chos-vm-image/tiny.erofs /os/images/ || return 1
+  sum=$(sha256sum /os/images/tiny.erofs | cut -c1-64); new=tiny@${sum:0:16}
+  sed -i "s|^tiny:.*|tiny:/os/images/tiny.erofs sha256=$sum|" "$conf/chos"
+  out=$(chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig")
+  echo "$out" | grep image
+  touch /tmp/chos-go # whatever happens below, the session ends
+  [[ $out =~ "image mount /chos/.chos-images/$old: no listed image leads to it; kept while "[1-9][0-9]*" processes' links lead into it" ]] ||
+    return 1
+  [[ $(readlink /chos/.chos-images/tiny) == "$new" ]] &&
+  [[ $(findmnt -n -o FSTYPE "/chos/chos/.chos-images/$old") == squashfs ]] || return 1
+  [[ $(as_ssh bob 'stat -f -c %t /usr/') == e0f5e1e2 ]] || return 1
+  wait
+  [[ $(cat /tmp/chos-old-session) == $'73717368\n73717368' ]] || { cat /tmp/chos-old-session; return 1; }
+  out=$(chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig") || return 1
+  echo "$out" | grep image
+  [[ $out == *"done: detached image mount /chos/.chos-images/$old: no listed image, and no process's link, leads to it"* ]] &&
+  [[ ! -e /chos/.chos-images/$old && ! -e /chos/chos/.chos-images/$old ]] &&
+  ! grep -q "$old" /proc/chos/held
+}
+chos_vm_check ssh-replaced-image-kept-for-running-session replaced_image_kept
 chos_vm_check ssh-lands-in-erofs-image lands_in_image .erofs erofs
 
-# tiny back to a directory: the image's mount is no longer listed, but a kmod session's link is
-# a path resolved at every walk, so setup keeps it (and its bind in /chos) and says so.
+# tiny back to a directory while bob's session runs on the image: setup removes the name, keeps
+# the mount while the session's links lead into it, and detaches it at the first run after.
 unlisted_image_kept() {
-  local out
+  local sum gen out
+  sum=$(sha256sum /os/images/tiny.erofs | cut -c1-64); gen=tiny@${sum:0:16}
+  session_on_image /tmp/chos-unlisted-session || return 1
   sed -i 's|^tiny:.*|tiny:/os/tiny|' "$conf/chos"
+  out=$(chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig")
+  echo "$out" | grep -e 'no longer listed' -e 'leads to it'
+  touch /tmp/chos-go
+  [[ $out == *'done: removed /chos/.chos-images/tiny: "tiny" is no longer listed'* ]] &&
+  [[ $out == *"image mount /chos/.chos-images/$gen: no listed image leads to it; kept while"* ]] &&
+  [[ $(findmnt -n -o FSTYPE "/chos/chos/.chos-images/$gen") == erofs ]] || return 1
+  wait
+  [[ $(cat /tmp/chos-unlisted-session) == $'e0f5e1e2\ne0f5e1e2' ]] || { cat /tmp/chos-unlisted-session; return 1; }
   out=$(chos setup --backend kmod "${opts[@]}" --sysconfig "$conf/sysconfig") || return 1
-  echo "$out" | grep 'no longer listed'
-  [[ $out == *'image mount /chos/.chos-images/tiny: "tiny" is no longer listed; kept'* ]] &&
-  [[ $(findmnt -n -o FSTYPE /chos/.chos-images/tiny) == erofs ]] &&
-  [[ $(findmnt -n -o FSTYPE /chos/chos/.chos-images/tiny) == erofs ]]
+  [[ $out == *"done: detached image mount /chos/.chos-images/$gen"* ]] &&
+  [[ -z $(findmnt -rn -o TARGET | grep .chos-images) ]]
 }
-chos_vm_check unlisted-image-kept-for-kmod unlisted_image_kept
+chos_vm_check unlisted-image-kept-while-used unlisted_image_kept
 
 # With no session left, unmount every chosfs (the /chos binds carry copies) and unload.
 check_says_unloaded() {
