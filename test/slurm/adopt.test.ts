@@ -6,9 +6,10 @@
 // that is not the user's, not root's, not a record, names another descriptor, or a tree no
 // longer listed, is refused
 // with its line and on_error (host) decides; root stays on the host.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { TestSite, TREES_TIMEOUT_MS } from "../system/lib/site";
+import { buildImage, TestSite, TREES_TIMEOUT_MS } from "../system/lib/site";
 import { TestSshd } from "../system/lib/sshd";
 import { PRETTY } from "../system/lib/trees";
 import { acquireTestUsers } from "../system/lib/users";
@@ -111,6 +112,36 @@ describe("ssh into a node with a running job", () => {
     cluster.run("root", ["scancel", String(job)]);
     await until(() => fs.readdirSync(views).length === 0, `job ${job}'s pin to go`);
     expect(sshd.ssh("alice", [WHERE]).status).toBe(255);
+  });
+
+  test("a job on an OS image keeps its generation when the image is replaced: alice's ssh lands in the job's view", async () => {
+    // Under /var/lib, root's 0755: the image and the directories above it pass the trust rule.
+    const dir = fs.mkdtempSync("/var/lib/chos-adopt-");
+    fs.chmodSync(dir, 0o755);
+    const file = path.join(dir, "tiny.sqfs");
+    const listed = fs.readFileSync(site.catalogue, "utf8");
+    try {
+      buildImage(site.trees.tiny, file);
+      fs.writeFileSync(site.catalogue, listed.replace(/^tiny:.*$/m, `tiny:${file}`));
+      expect(site.setup().status).toBe(0);
+      const { id: job, ns } = await runningJob("alice", NODE, ["--chos=tiny"]);
+      // Other bytes renamed over the file: a new generation, which new sessions get.
+      const v2 = path.join(dir, "v2");
+      expect(spawnSync("cp", ["-a", site.trees.tiny, v2]).status).toBe(0);
+      fs.writeFileSync(path.join(v2, "etc/chos-marker"), "v2\n", { mode: 0o644 });
+      buildImage(v2, path.join(dir, "next.sqfs"));
+      fs.renameSync(path.join(dir, "next.sqfs"), file);
+      expect(site.setup().stdout).toMatch(/done: image of "tiny": .* leads to tiny@[0-9a-f]{16}\n/);
+      const mark = site.ns.syslogMark();
+      const r = sshd.ssh("alice", [`${WHERE}; cat /etc/chos-marker 2>/dev/null || echo old image`]);
+      expect(r.stdout.trim()).toBe(`tiny|${PRETTY.tiny}|${ns}\nold image`);
+      const [line] = await sessionLines(mark);
+      expect(line).toMatch(new RegExp(`reason="adopted into job ${job}: its view" layer=job `));
+    } finally {
+      fs.writeFileSync(site.catalogue, listed);
+      site.setup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("root is ignored by pam_slurm_adopt and stays on the host", () => {

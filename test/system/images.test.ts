@@ -1,19 +1,20 @@
 // OS images as catalogue trees (pam/core/setup/setup_image.c, session.c), for each kind: `tiny` is
 // a squashfs (.sqfs) or erofs (.erofs) image of the busybox tree, pinned by its digest, which
-// `chos setup` loop-mounts read-only at ROOT/.chos-images/tiny inside the test namespace.
+// `chos setup` loop-mounts read-only at ROOT/.chos-images/tiny@GEN (the name a symlink to it)
+// inside the test namespace.
 // pamtester sessions, ssh logins, Slurm steps, `chos run` and the served identity files work on it
 // as on a directory; setup is idempotent and --check reports the image; a replaced image is
 // mounted fresh while a running session keeps the old one, and one no longer listed is detached;
 // untrusted, truncated, corrupt and wrongly pinned images are refused with their problem line,
 // nothing mounted for them, and a session asking for one fails as on_error says; 100 sessions
 // leave no mount or loop device behind.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SlurmCluster } from "../slurm/lib/cluster";
 import { pamtester, removeService, writeService } from "./lib/pam";
-import { CHOS, exampleCatalogue, TestSite, TREES_TIMEOUT_MS } from "./lib/site";
+import { buildImage, CHOS, exampleCatalogue, TestSite, TREES_TIMEOUT_MS } from "./lib/site";
 import { TestSshd } from "./lib/sshd";
 import { PRETTY, prepareTrees } from "./lib/trees";
 import { acquireTestUsers } from "./lib/users";
@@ -22,11 +23,6 @@ let releaseUsers: () => void;
 
 function sha256(file: string): string {
   return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
-
-function build(tree: string, out: string): void {
-  const r = spawnSync(CHOS, ["image", "build", tree, "-o", out], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`chos image build ${tree}: ${r.stderr}`);
 }
 
 /** Loop devices backed by file (losetup -j), one line each. */
@@ -107,7 +103,7 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
     dir = fs.mkdtempSync("/var/lib/chos-images-");
     fs.chmodSync(dir, 0o755);
     const trees = prepareTrees(path.join(dir, "trees"));
-    build(trees.tiny, image("tiny"));
+    buildImage(trees.tiny, image("tiny"));
     // The refused ones: group-writable, cut short, a broken superblock, a pin of other bytes.
     fs.copyFileSync(image("tiny"), image("open"));
     fs.chmodSync(image("open"), 0o664);
@@ -275,7 +271,7 @@ describe.each(kinds)("$filesystem images ($suffix)", ({ suffix, filesystem, brea
       execFileSync("cp", ["-a", prepareTrees(path.join(dir, "trees")).tiny, v2]);
       fs.writeFileSync(path.join(v2, "etc/chos-marker"), "v2\n", { mode: 0o644 });
       const next = path.join(dir, `tiny-next${suffix}`);
-      build(v2, next);
+      buildImage(v2, next);
       const oldMount = path.join(site.root, ".chos-images", generation("tiny"));
       const old = site.ns.runAsync(
         chosRunArgv("tiny", "echo started; sleep 3; cat /etc/chos-marker 2>/dev/null || echo old image"),

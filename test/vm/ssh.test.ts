@@ -2,11 +2,10 @@
 // loopback with pam_chos backend=kmod, the example policy (policy/examples/site) built here
 // with the real CLI, `chos setup` laying out /chos, then the tiny tree as an OS image, squashfs
 // and then erofs (built here by `chos image build`). Sequence: test/vm/suites/ssh.sh.
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CHOS } from "../chos/lib/fixture";
+import { buildImage } from "../system/lib/site";
 import { prepareTrees } from "../system/lib/trees";
 import { describeEachKernel, expectCheck as expectVmCheck, runVmWithExamplePolicy } from "./lib/vm";
 
@@ -19,10 +18,7 @@ function tinyImage(): string {
     const tiny = prepareTrees(path.join(imageDir, "trees")).tiny;
     const out = path.join(imageDir, "chos-vm-image");
     fs.mkdirSync(out);
-    for (const image of ["tiny.sqfs", "tiny.erofs"]) {
-      const r = spawnSync(CHOS, ["image", "build", tiny, "-o", path.join(out, image)], { encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`chos image build: ${r.stderr}`);
-    }
+    for (const image of ["tiny.sqfs", "tiny.erofs"]) buildImage(tiny, path.join(out, image));
   }
   return path.join(imageDir, "chos-vm-image");
 }

@@ -1,7 +1,7 @@
 // A complete chos site for one test suite, in a temp dir, inside its own TestNamespace:
 // catalogue (the seed's format), policy bundle, /etc/sysconfig/chos-style bind list, and ROOT
 // laid out by the real `chos setup`. Config files are root-owned 0644, as the trust rule wants.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type RunResult, TestNamespace } from "./namespace";
@@ -12,6 +12,12 @@ export { REPO };
 export const NATIVE = path.join(REPO, "dist/native");
 export const PAM_CHOS = path.join(NATIVE, "pam_chos.so");
 export const CHOS = path.join(NATIVE, "chos");
+
+/** `chos image build TREE -o OUT`: an OS image of tree (its kind by out's suffix). */
+export function buildImage(tree: string, out: string): void {
+  const r = spawnSync(CHOS, ["image", "build", tree, "-o", out], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`chos image build ${tree}: ${r.stderr}`);
+}
 const POLICY_CLI = path.join(REPO, "dist/chos-policy.js");
 /** A suite's beforeAll may build the trees on a fresh machine (debootstrap: a minute or more). */
 export const TREES_TIMEOUT_MS = 600_000;
