@@ -34,24 +34,6 @@ const char *chos_stage_name(enum chos_stage stage)
 	return names[stage];
 }
 
-static const char *const on_error_names[] = { "host", "default", "deny" };
-
-const char *chos_on_error_name(enum chos_on_error on_error)
-{
-	return on_error_names[on_error];
-}
-
-int chos_on_error_parse(const char *name, enum chos_on_error *out)
-{
-	for (size_t i = 0; i < sizeof(on_error_names) / sizeof(on_error_names[0]); i++) {
-		if (!strcmp(name, on_error_names[i])) {
-			*out = (enum chos_on_error)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static long long now_us(void)
 {
 	struct timespec ts;

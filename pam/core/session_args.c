@@ -1,8 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * pam_chos's arguments (session_args.h). */
+ * pam_chos's arguments (session_args.h), and on_error's names. Nothing here reaches the rest of
+ * the session (session.c), so spank_chos.so's front (pam/spank) parses with it alone. */
 #include "session_args.h"
 #include <errno.h>
 #include <string.h>
+
+static const char *const on_error_names[] = { "host", "default", "deny" };
+
+const char *chos_on_error_name(enum chos_on_error on_error)
+{
+	return on_error_names[on_error];
+}
+
+int chos_on_error_parse(const char *name, enum chos_on_error *out)
+{
+	for (size_t i = 0; i < sizeof(on_error_names) / sizeof(on_error_names[0]); i++) {
+		if (!strcmp(name, on_error_names[i])) {
+			*out = (enum chos_on_error)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 /* Value of "key=value" when arg starts with key=, else NULL. */
 static const char *value_of(const char *arg, const char *key)

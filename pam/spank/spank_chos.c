@@ -30,33 +30,10 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "apply/jobview.h"
-#include "session_args.h"
+#include "spank_args.h"
 #include "step_facts.h"
 
 SPANK_PLUGIN(chos, 1);
-
-/* --chos's value as slurmstepd hands it to the callback: longer than a name and its NUL is
- * cut at CHOS_NAME_MAX + 1 bytes, which the core's name check then refuses, as at login. */
-static char option_value[CHOS_NAME_MAX + 2];
-static int option_given;
-
-static int take_option(int val, const char *optarg, int remote)
-{
-	(void)val;
-	if (remote && optarg) {
-		snprintf(option_value, sizeof(option_value), "%s", optarg);
-		option_given = 1;
-	}
-	return 0;
-}
-
-static struct spank_option chos_option = {
-	.name = "chos",
-	.arginfo = "ENV",
-	.usage = "Run in the OS environment ENV, if the site's policy allows it (chos list)",
-	.has_arg = 1,
-	.cb = take_option,
-};
 
 /* The step's state from init_post_opt to the tasks: slurmstepd runs one step per process. */
 static struct chos_view step_view = { .mntns = -1 };
@@ -68,17 +45,6 @@ static char step_reason[CHOS_REASON_MAX + 1];
 static char pin_dir[STEP_PATH_MAX];
 static unsigned long pin_job;
 
-/* The core's lines (rejected requests, console.log, debug) go where the outcome line goes. */
-static void log_line(void *userdata, int priority, const char *line)
-{
-	(void)userdata;
-	syslog(LOG_AUTHPRIV | priority, "spank_chos: %s", line);
-	if (priority <= LOG_WARNING)
-		slurm_error("spank_chos: %s", line);
-	else
-		slurm_info("spank_chos: %s", line);
-}
-
 /* Refuses the step: every task says why on the job's stderr and fails before it execs. */
 static void refuse_step(const char *reason)
 {
@@ -86,34 +52,17 @@ static void refuse_step(const char *reason)
 	snprintf(step_reason, sizeof(step_reason), "%s", reason);
 }
 
-static int parse(int ac, char **av, struct chos_session_args *a)
-{
-	struct chos_error err = { 0 };
-	char line[CHOS_ERROR_MAX + 64]; /* the message and the words around it */
-
-	if (chos_session_parse_args(ac, (const char *const *)av, a, &err) < 0) {
-		snprintf(line, sizeof(line), "%s: step refused; see plugstack.conf", err.message);
-		log_line(NULL, LOG_ERR, line);
-		return -1;
-	}
-	return 0;
-}
-
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
-	struct chos_session_args a;
 	spank_context_t where = spank_context();
+	int r;
 
 	if (where != S_CTX_LOCAL && where != S_CTX_ALLOCATOR && where != S_CTX_REMOTE)
 		return 0;
-	if (spank_option_register(sp, &chos_option) != ESPANK_SUCCESS) {
-		slurm_error("spank_chos: could not register --chos");
-		return -1;
-	}
-	/* A typo must not weaken the set-up: srun, sbatch and salloc refuse to submit, and a
-	 * step that still gets here (a node's plugstack differs) runs no task. */
-	if (parse(ac, av, &a) == 0)
-		return 0;
+	/* srun, sbatch and salloc refuse to submit on a typo; a step that still gets here (a
+	 * node's plugstack differs) runs no task. */
+	if ((r = chos_spank_init(sp, ac, av)) <= 0)
+		return r;
 	if (where != S_CTX_REMOTE)
 		return -1;
 	refuse_step("spank_chos's arguments are wrong (see the node's log)");
@@ -156,8 +105,7 @@ static void export_env(spank_t sp, const struct chos_session_result *res,
 static int open_step(struct chos_session_args *a, const struct step_facts *f,
 		     const struct chos_log *log, struct chos_session_result *res)
 {
-	if (option_given)
-		a->session.request.option = option_value;
+	a->session.request.option = chos_spank_option();
 	a->session.request.process_env = f->has_chos_env ? f->chos_env : NULL;
 	a->session.request.skip_file = 1;
 	a->session.request.log = log;
@@ -195,13 +143,13 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	struct chos_session_args a;
 	struct chos_error err = { 0 };
-	struct chos_log log = { .fn = log_line };
+	struct chos_log log = { .fn = chos_spank_log };
 	struct chos_session_result res;
 	struct step_facts f;
 
 	if (spank_context() != S_CTX_REMOTE || step_facts_is_extern(sp) || step_denied)
 		return 0;
-	if (parse(ac, av, &a) < 0)
+	if (chos_spank_parse(ac, av, &a) < 0)
 		return -1;
 	log.debug = a.debug;
 	a.session.log = &log;
@@ -212,7 +160,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 		/* A fault like a policy's (a node whose NSS lost the user): on_error decides. */
 		chos_session_fail_facts(&a.session, f.uid == 0, &err, &res);
 	} else if (open_step(&a, &f, &log, &res) < 0) {
-		log_line(NULL, LOG_ERR, "step refused: the core refused the session's options");
+		chos_spank_log(NULL, LOG_ERR,
+			       "step refused: the core refused the session's options");
 		refuse_step("spank_chos could not open the session (see the node's log)");
 		return 0;
 	}
@@ -242,7 +191,7 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 		return 0;
 	if (chos_view_enter(&step_view, step_home, &err) < 0) {
 		/* Past the decision: the task must not run on a view nobody chose. */
-		log_line(NULL, LOG_ERR, err.message);
+		chos_spank_log(NULL, LOG_ERR, err.message);
 		return -1;
 	}
 	return 0;
@@ -255,7 +204,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	(void)sp, (void)ac, (void)av;
 	/* The record first: it names this process's descriptor of the view. */
 	if (pin_job && chos_job_view_unpin(pin_dir, pin_job, &err) < 0)
-		log_line(NULL, LOG_ERR, err.message);
+		chos_spank_log(NULL, LOG_ERR, err.message);
 	chos_view_close(&step_view);
 	return 0;
 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { rawBundle, type TestSite, writeConfig } from "../system/lib/site";
 import { PRETTY } from "../system/lib/trees";
-import { runBatch, type SlurmCluster } from "./lib/cluster";
+import { runBatch, type SlurmCluster, SPANK_CHOS } from "./lib/cluster";
 import { slurmSuite } from "./lib/suite";
 
 let site: TestSite;
@@ -318,6 +318,33 @@ describe("a policy fault follows on_error", () => {
     expect(r.stdout).toBe(` ${PRETTY.host}\n`);
     const [line] = await stepLines(mark, 1);
     expect(line).toContain("failed=policy fault=timeout on_error=host");
+  });
+
+  // spank_chos.so is the front srun loads; slurmstepd loads spank_chos_step.so beside it, as
+  // root, only once it passes the trust rule.
+  test.each([
+    ["missing", (step: string) => fs.rmSync(step), /spank_chos_step\.so: .*No such file/],
+    ["writable by its group", (step: string) => fs.chmodSync(step, 0o664), /writable by group/],
+  ])("a step plugin %s: srun submits, and every task fails with the reason, logged", async (_what, breakIt, reason) => {
+    // Under /var/lib, root's 0755: the copies pass the trust rule until broken.
+    const dir = fs.mkdtempSync("/var/lib/chos-spank-");
+    fs.chmodSync(dir, 0o755);
+    for (const f of ["spank_chos.so", "spank_chos_step.so"])
+      fs.copyFileSync(path.join(path.dirname(SPANK_CHOS), f), path.join(dir, f));
+    breakIt(path.join(dir, "spank_chos_step.so"));
+    cluster.setSpankArgs(site.moduleArgs(), path.join(dir, "spank_chos.so"));
+    try {
+      const mark = site.ns.syslogMark();
+      const r = cluster.run("alice", ["srun", "sh", "-c", "echo ran"]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(
+        new RegExp(`chos: step refused: spank_chos could not load its step plugin: .*${reason.source}`),
+      );
+      expect(await site.ns.syslogSince(mark, reason)).toMatch(new RegExp(`spank_chos: .*${reason.source}`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a plugstack typo: srun and sbatch refuse to submit, saying which argument", () => {

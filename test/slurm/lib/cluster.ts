@@ -102,9 +102,10 @@ export class SlurmCluster {
     return cluster;
   }
 
-  /** Rewrites plugstack.conf: every srun, sbatch and slurmstepd reads it anew. */
-  setSpankArgs(args: readonly string[] | null): void {
-    writeConfig(this.plugstack, args === null ? "" : `required ${SPANK_CHOS} ${args.join(" ")}\n`);
+  /** Rewrites plugstack.conf: every srun, sbatch and slurmstepd reads it anew. plugin: the
+   *  front's path (its step plugin beside it). */
+  setSpankArgs(args: readonly string[] | null, plugin = SPANK_CHOS): void {
+    writeConfig(this.plugstack, args === null ? "" : `required ${plugin} ${args.join(" ")}\n`);
   }
 
   private async configure(spankArgs: readonly string[] | null): Promise<void> {

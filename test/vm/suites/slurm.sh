@@ -73,7 +73,8 @@ PartitionName=batch Nodes=chosvm Default=YES MaxTime=INFINITE State=UP OverSubsc
 EOT
   # Where the chos package puts it; the trees here share the VM's /usr, so a batch script's
   # srun finds it too (a site installs it in each tree that runs Slurm commands).
-  install -m 0644 /mnt/chos/dist/native/spank_chos.so /usr/lib/x86_64-linux-gnu/slurm-wlm/ || return 1
+  install -m 0644 /mnt/chos/dist/native/spank_chos.so /mnt/chos/dist/native/spank_chos_step.so \
+    /usr/lib/x86_64-linux-gnu/slurm-wlm/ || return 1
   echo "required /usr/lib/x86_64-linux-gnu/slurm-wlm/spank_chos.so catalogue=$conf/chos policy=$conf/policy.js root=/chos backend=kmod" \
     >"$conf/slurm/plugstack.conf"
   if slurmctld && slurmd; then
