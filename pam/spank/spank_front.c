@@ -42,7 +42,8 @@ static int step_path(char *out, size_t size)
 	char self[4096];
 	Dl_info info;
 
-	if (!dladdr((void *)&slurm_spank_init, &info) || !info.dli_fname ||
+	/* A static object's address: an exported name could be another plugin's (interposed). */
+	if (!dladdr((void *)&step, &info) || !info.dli_fname ||
 	    snprintf(self, sizeof(self), "%s", info.dli_fname) >= (int)sizeof(self) ||
 	    snprintf(out, size, "%s/%s", dirname(self), STEP_PLUGIN) >= (int)size) {
 		snprintf(step_failure, sizeof(step_failure), "cannot tell where %s is",
