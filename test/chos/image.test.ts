@@ -200,6 +200,18 @@ describe.each(kinds)("$filesystem ($suffix)", (kind) => {
       expect(pinned.status).toBe(0);
     });
 
+    test("the fuzz_image seeds of this kind (pam/fuzz/corpus/image) are good images", () => {
+      const corpus = path.join(__dirname, "..", "..", "pam", "fuzz", "corpus", "image");
+      const seeds = fs.readdirSync(corpus).filter((f) => f.endsWith(kind.suffix));
+      expect(seeds.length).toBeGreaterThan(0);
+      for (const seed of seeds) {
+        const file = path.join(dir, `seed-${seed}`);
+        fs.copyFileSync(path.join(corpus, seed), file);
+        const r = chos("image", "check", file);
+        expect([seed, r.status, r.stdout.split("\n")[1]]).toEqual([seed, 0, `${file}: good`]);
+      }
+    });
+
     test("a wrong pinned digest is refused", () => {
       const r = chos("image", "check", image, "--sha256", "0".repeat(64));
       expect(r.status).toBe(1);
