@@ -20,8 +20,9 @@
  *   metadata is never compressed, so lookups do not pay for it), with no UUID (an all-zero
  *   one: a random one would change every build) and times fixed (image_stage.c). mkfs.erofs
  *   takes no stand-ins, so it reads the tree through an overlay that has them (image_stage.c),
- *   which needs root. mkfs.erofs sorts each directory's entries itself, and leaves out names
- *   that begin with "lost+found".
+ *   which needs root, with the mounts below the tree bound over it (image_submounts.c): both
+ *   kinds pack what mksquashfs reads through. mkfs.erofs sorts each directory's entries
+ *   itself, and leaves out names that begin with "lost+found".
  *
  * check judges the file with the trust rule, its superblock (chos_image_inspect), and then the
  * filesystem's own checker: unsquashfs lists the whole tree, decompressing every metadata block;

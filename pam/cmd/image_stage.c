@@ -3,8 +3,10 @@
  * stand-ins on its command line (-p); mkfs.erofs 1.5 (Debian 12's erofs-utils) reads one
  * directory and can only leave paths out, so the tree is shown to it through an overlay whose
  * upper layer, in memory, holds the changes: each served path removed (whiteouts: the tree is
- * never written) and its stand-in made. All of it in a mount namespace of this process alone,
- * which ends with mkfs.erofs, taking the overlay and the tmpfs with it.
+ * never written) and its stand-in made. An overlay does not show what is mounted below its lower
+ * directory, which mksquashfs packs, so those mounts are bound over it (image_submounts.c). All
+ * of it in a mount namespace of this process alone, which ends with mkfs.erofs, taking the
+ * overlay, the binds and the tmpfs with it.
  *
  * An overlay shows its upper layer's attributes for every directory there, so the root (the
  * upper directory itself) is given the tree's owner, mode and extended attributes first, and the
@@ -31,7 +33,7 @@
 /* An extended attribute's name list or value: the kernel caps both at 64 KiB. */
 #define XATTR_MAX 65536
 
-static int say(const char *what, const char *path, int e)
+int image_stage_fail(const char *what, const char *path, int e)
 {
 	fprintf(stderr, "chos image: staging the tree for mkfs.erofs: %s %s: %s\n", what, path,
 		strerror(-e));
@@ -79,7 +81,8 @@ static int copy_root(int tree, int upper)
 	for (char *name = names; name < names + len; name += strlen(name) + 1)
 		if ((n = fgetxattr(root, name, value, sizeof(value))) < 0 ||
 		    fsetxattr(upper, name, value, (size_t)n, 0) < 0)
-			return close(root), say("copying the tree's attribute", name, -errno);
+			return close(root),
+			       image_stage_fail("copying the tree's attribute", name, -errno);
 	close(root);
 	return fchown(upper, st.st_uid, st.st_gid) < 0 || fchmod(upper, st.st_mode & 07777) < 0
 		       ? -errno
@@ -93,7 +96,7 @@ static int stand_in(int tree, const char *path, bool directory, unsigned long wh
 	int fd, e;
 
 	if ((e = remove_all(tree, path)) < 0)
-		return say("removing", path, e);
+		return image_stage_fail("removing", path, e);
 	if (directory)
 		fd = mkdirat(tree, path, 0755) < 0
 			     ? -1
@@ -102,7 +105,7 @@ static int stand_in(int tree, const char *path, bool directory, unsigned long wh
 		fd = openat(tree, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 || fchown(fd, 0, 0) < 0 || fchmod(fd, directory ? 0755 : 0644) < 0 ||
 	    futimens(fd, times) < 0)
-		e = say("making the stand-in", path, -errno);
+		e = image_stage_fail("making the stand-in", path, -errno);
 	if (fd >= 0)
 		close(fd);
 	return e;
@@ -158,9 +161,9 @@ static int list_touched(const struct image_stage *stage, struct touched *t)
 	snprintf(t->dir[t->n++], sizeof(t->dir[0]), ".");
 	for (size_t i = 0; i < t->n; i++) {
 		if (fstatat(stage->tree, t->dir[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return say("the tree has no directory", t->dir[i], -errno);
+			return image_stage_fail("the tree has no directory", t->dir[i], -errno);
 		if (!S_ISDIR(st.st_mode))
-			return say("the tree has no directory", t->dir[i], -ENOTDIR);
+			return image_stage_fail("the tree has no directory", t->dir[i], -ENOTDIR);
 		t->mtime[i] = st.st_mtim;
 	}
 	return 0;
@@ -180,7 +183,7 @@ static int make_stand_ins(int tree, const struct image_stage *stage)
 	for (size_t i = 0; i < t.n; i++) {
 		const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, t.mtime[i] };
 		if (utimensat(tree, t.dir[i], times, AT_SYMLINK_NOFOLLOW) < 0)
-			return say("restoring the time of", t.dir[i], -errno);
+			return image_stage_fail("restoring the time of", t.dir[i], -errno);
 	}
 	return 0;
 }
@@ -197,7 +200,7 @@ static int fix_build_time(int tree, const struct image_stage *stage)
 		return unsetenv("SOURCE_DATE_EPOCH") < 0 ? -errno : 0;
 	if ((dir = openat(tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (e = newest_time(dir, &newest)) < 0)
-		return say("reading the times of", "the tree", dir < 0 ? -errno : e);
+		return image_stage_fail("reading the times of", "the tree", dir < 0 ? -errno : e);
 	snprintf(value, sizeof(value), "%lld", newest + 1);
 	return setenv("SOURCE_DATE_EPOCH", value, 1) < 0 ? -errno : 0;
 }
@@ -210,34 +213,38 @@ int image_stage_erofs(const struct image_stage *stage)
 
 	/* Private, so neither the tmpfs nor the overlay is seen outside this process. */
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return say("making a private mount namespace for", stage->dir, -errno);
+		return image_stage_fail("making a private mount namespace for", stage->dir, -errno);
 	if (mount("chos-image-build", stage->dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
-		return say("mounting a tmpfs on", stage->dir, -errno);
+		return image_stage_fail("mounting a tmpfs on", stage->dir, -errno);
 	if ((dir = open(stage->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fchdir(dir) < 0 ||
 	    mkdir("upper", 0700) < 0 || mkdir("work", 0700) < 0 ||
 	    mkdir(IMAGE_STAGE_TREE, 0700) < 0)
-		return say("making the overlay's directories in", stage->dir, -errno);
+		return image_stage_fail("making the overlay's directories in", stage->dir, -errno);
 	if ((upper = open("upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return say("opening", "upper", -errno);
+		return image_stage_fail("opening", "upper", -errno);
 	e = copy_root(stage->tree, upper);
 	close(upper);
 	if (e < 0)
-		return say("copying the tree's root onto", "upper", e);
+		return image_stage_fail("copying the tree's root onto", "upper", e);
 	/* The lower layer must be a mount of this namespace (overlayfs clones it): the tree's
 	 * path opened again here, which must be the directory the trust rule judged. */
 	if ((lower = open(stage->path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return say("opening", stage->path, -errno);
+		return image_stage_fail("opening", stage->path, -errno);
 	if (fstat(lower, &again) < 0 || fstat(stage->tree, &judged) < 0 ||
 	    again.st_dev != judged.st_dev || again.st_ino != judged.st_ino)
-		return say("opening", stage->path, -ESTALE);
+		return image_stage_fail("opening", stage->path, -ESTALE);
 	snprintf(options, sizeof(options), "lowerdir=/proc/self/fd/%d,upperdir=upper,workdir=work",
 		 lower);
 	if (mount("chos-image-build", IMAGE_STAGE_TREE, "overlay", MS_NOSUID | MS_NODEV, options) <
 	    0)
-		return say("mounting an overlay of the tree on", IMAGE_STAGE_TREE, -errno);
+		return image_stage_fail("mounting an overlay of the tree on", IMAGE_STAGE_TREE,
+					-errno);
 	if ((tree = open(IMAGE_STAGE_TREE, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return say("opening", IMAGE_STAGE_TREE, -errno);
+		return image_stage_fail("opening", IMAGE_STAGE_TREE, -errno);
+	/* The stand-ins first: a mount laid over the overlay is the tree's own, never written. */
 	e = make_stand_ins(tree, stage);
+	if (e == 0)
+		e = image_stage_submounts(stage, lower, tree);
 	if (e == 0)
 		e = fix_build_time(tree, stage);
 	close(tree);

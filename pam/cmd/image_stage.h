@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * How `chos image build` shows mkfs.erofs the tree with the served paths replaced by stand-ins
- * (image.c says why they are): image_stage.c. */
+ * (image.c says why they are): image_stage.c, and the mounts below the tree image_submounts.c. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,5 +22,13 @@ struct image_stage {
 #define IMAGE_STAGE_TREE "tree"
 
 /* Run in the child that then executes mkfs.erofs, as root: a private mount namespace in which
- * stage->dir/tree shows the tree with the stand-ins. 0, or -errno having said why on stderr. */
+ * stage->dir/tree shows the tree with the stand-ins, and the filesystems mounted below the tree
+ * as they are. 0, or -errno having said why on stderr. */
 int image_stage_erofs(const struct image_stage *stage);
+
+/* Binds onto the overlay open at staged the mounts below the tree, which lower opened in this
+ * mount namespace (image_submounts.c): 0, or -errno having said why on stderr. */
+int image_stage_submounts(const struct image_stage *stage, int lower, int staged);
+
+/* Says on stderr that staging failed at what and path with e (-errno), and returns e. */
+int image_stage_fail(const char *what, const char *path, int e);

@@ -1,8 +1,9 @@
 // `chos image build` and `chos image check` (pam/cmd/image.c, pam/core/setup/image*.c) on the
 // busybox test tree, as root, for each kind of image: a reproducible squashfs (zstd) or erofs
-// (lz4) whose served files are empty stand-ins, which the kernel mounts; and every refusal with its
-// message: an untrusted tree or image, a truncated file, a corrupt superblock (field by field),
-// checksum, table, inode or metadata block, trailing bytes, a wrong pinned digest, misuse.
+// (lz4) whose served files are empty stand-ins, with what is mounted below the tree, which the
+// kernel mounts; and every refusal with its message: an untrusted tree or image, a truncated
+// file, a corrupt superblock (field by field), checksum, table, inode or metadata block,
+// trailing bytes, a wrong pinned digest, misuse, an erofs tree whose etc is a mount.
 // Images live under /run (0755, root's): /tmp's mode 1777 fails the trust rule.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -168,6 +169,32 @@ describe.each(kinds)("$filesystem ($suffix)", (kind) => {
       expect(r.status).toBe(0);
     });
 
+    test("packs what is mounted below the tree, as mksquashfs reads it; a mount on a served path stays covered", () => {
+      const copy = path.join(dir, `submounts${kind.suffix}.d`);
+      const out = named("submounts");
+      const script = [
+        `cp -a ${tiny} ${copy} && mkdir -p ${copy}/opt/data && touch ${copy}/opt/motd ${copy}/etc/hosts`,
+        `printf 'bound\\n' > ${dir}/motd-${kind.filesystem} && echo 127.0.0.1 bound > ${dir}/hosts-${kind.filesystem}`,
+        `mount -t tmpfs -o mode=0755 data ${copy}/opt/data && echo hello > ${copy}/opt/data/hello`,
+        `mkdir ${copy}/opt/data/inner && mount -t tmpfs -o mode=0755 inner ${copy}/opt/data/inner`,
+        `echo inside > ${copy}/opt/data/inner/file`,
+        `mkdir '${copy}/opt/a b' && mount -t tmpfs -o mode=0755 spaced '${copy}/opt/a b' && touch '${copy}/opt/a b/c'`,
+        `mount --bind ${dir}/motd-${kind.filesystem} ${copy}/opt/motd`,
+        `mount --bind ${dir}/hosts-${kind.filesystem} ${copy}/etc/hosts`,
+        `${CHOS} image build ${copy} -o ${out}`,
+      ].join(" && ");
+      const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-ec", script], {
+        encoding: "utf8",
+      });
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+      const entries = listing(out);
+      expect(entries.get("opt/data/hello")).toMatch(/^-rw-r--r-- root\/root 6 /);
+      expect(entries.get("opt/data/inner/file")).toMatch(/^-rw-r--r-- root\/root 7 /);
+      expect(entries.get("opt/motd")).toMatch(/^-rw-r--r-- root\/root 6 /);
+      expect(entries.get("opt/a b/c")).toMatch(/^-rw-r--r-- root\/root 0 /);
+      expect(entries.get("etc/hosts")).toBe("-rw-r--r-- root/root 0 1970-01-01 00:00");
+    });
+
     test("refuses a tree that fails the trust rule, and writes nothing", () => {
       const open = path.join(dir, `open-tree${kind.suffix}.d`);
       fs.mkdirSync(path.join(open, "etc"), { recursive: true });
@@ -198,6 +225,18 @@ describe.each(kinds)("$filesystem ($suffix)", (kind) => {
       const pinned = chos("image", "check", image, "--sha256", sha256(image).toUpperCase());
       expect(pinned.stdout).toContain(`${image}: good, sha256 as pinned\n`);
       expect(pinned.status).toBe(0);
+    });
+
+    test("the fuzz_image seeds of this kind (pam/fuzz/corpus/image) are good images", () => {
+      const corpus = path.join(__dirname, "..", "..", "pam", "fuzz", "corpus", "image");
+      const seeds = fs.readdirSync(corpus).filter((f) => f.endsWith(kind.suffix));
+      expect(seeds.length).toBeGreaterThan(0);
+      for (const seed of seeds) {
+        const file = path.join(dir, `seed-${seed}`);
+        fs.copyFileSync(path.join(corpus, seed), file);
+        const r = chos("image", "check", file);
+        expect([seed, r.status, r.stdout.split("\n")[1]]).toEqual([seed, 0, `${file}: good`]);
+      }
     });
 
     test("a wrong pinned digest is refused", () => {
@@ -347,6 +386,24 @@ describe.each(kinds)("$filesystem ($suffix)", (kind) => {
         expect(r.stderr).toContain(
           `chos image: ${file}: its metadata or data does not decompress (fsck.erofs status 1): corrupt image\n`,
         );
+      });
+
+      test("refuses a tree whose etc is a mount of its own: the stand-ins would have to be made in it", () => {
+        const copy = path.join(dir, "etc-mount.erofs.d");
+        const out = named("etc-mount");
+        const script = [
+          `cp -a ${tiny} ${copy} && mount -t tmpfs -o mode=0755 etc ${copy}/etc && cp -a ${tiny}/etc/. ${copy}/etc/`,
+          `exec ${CHOS} image build ${copy} -o ${out}`,
+        ].join(" && ");
+        const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-ec", script], {
+          encoding: "utf8",
+        });
+        expect([r.status, r.stderr]).toEqual([
+          1,
+          "chos image: staging the tree for mkfs.erofs: etc is a mount of its own, so the stand-in for etc/passwd would have to be made in it (copy it into the tree, or build a squashfs)\n" +
+            "chos image: mkfs.erofs failed (status 127)\n",
+        ]);
+        expect(fs.readdirSync(dir).filter((f) => f.startsWith("etc-mount.erofs."))).toEqual(["etc-mount.erofs.d"]);
       });
 
       test("only root builds one: mkfs.erofs reads the tree through an overlay", () => {

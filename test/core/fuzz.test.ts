@@ -65,6 +65,10 @@ describe("fuzz targets", () => {
     });
   });
 
+  test(`fuzz_image runs ${SECONDS} s: the image readers refuse only as image.h says, and accept only sound superblocks`, () => {
+    runFuzzer("image", path.join(ROOT, "pam", "fuzz", "corpus", "image"));
+  });
+
   test(`fuzz_policy runs ${SECONDS} s of whole evaluations without a crash or a leak`, () => {
     runFuzzer("policy", path.join(ROOT, "pam", "fuzz", "corpus", "policy"));
   });

@@ -8,7 +8,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const REPO = path.resolve(__dirname, "../..");
-const FUZZERS = ["fuzz_arena", "fuzz_bytecode", "fuzz_catalogue", "fuzz_context", "fuzz_decision", "fuzz_policy"];
+const FUZZERS = [
+  "fuzz_arena",
+  "fuzz_bytecode",
+  "fuzz_catalogue",
+  "fuzz_context",
+  "fuzz_decision",
+  "fuzz_image",
+  "fuzz_policy",
+];
 
 /** The fuzz targets a configure with these -D options defines. */
 function fuzzTargets(...defines: string[]): string[] {
