@@ -139,25 +139,11 @@ static int gather(const struct chos_session_options *opts, struct chos_context *
 	return 0;
 }
 
-/* The user's request, only for a session that may be switched: set now from the options and
- * the environment, or, for ~/.chos, once end_request has waited for its reader (request.h). */
-static int begin_request(const struct chos_session_options *opts, struct chos_context *ctx,
-			 struct chos_session_result *res, struct chos_request_pending **pending)
+/* The user's request; only read for a session that may be switched. */
+static int gather_request(const struct chos_session_options *opts, struct chos_context *ctx,
+			  struct chos_session_result *res)
 {
-	if (chos_request_begin(ctx, &opts->request, pending) < 0)
-		return chos_fail(&res->error, -ENOMEM, "out of memory");
-	if (ctx->requested)
-		snprintf(res->requested, sizeof(res->requested), "%s", ctx->requested);
-	return 0;
-}
-
-static int end_request(const struct chos_session_options *opts, struct chos_context *ctx,
-		       struct chos_session_result *res, struct chos_request_pending **pending)
-{
-	int r = chos_request_end(ctx, &opts->request, *pending);
-
-	*pending = NULL;
-	if (r < 0)
+	if (chos_request_fill(ctx, &opts->request) < 0)
 		return chos_fail(&res->error, -ENOMEM, "out of memory");
 	if (ctx->requested)
 		snprintf(res->requested, sizeof(res->requested), "%s", ctx->requested);
@@ -232,9 +218,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		.bundle_path = opts->policy ? opts->policy : CHOS_POLICY_DEFAULT,
 		.log = opts->log,
 	};
-	struct chos_request_pending *pending = NULL;
-	struct chos_policy *own = NULL;
-	int have_cat = 0, r;
+	int have_cat = 0;
 
 	if (gather(opts, &ctx, res) < 0) {
 		res->failed = CHOS_STAGE_FACTS;
@@ -246,7 +230,7 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		set_host(res, "root stays on the host (allow_root is not set)");
 		goto out;
 	}
-	if (begin_request(opts, &ctx, res, &pending) < 0) {
+	if (gather_request(opts, &ctx, res) < 0) {
 		res->failed = CHOS_STAGE_FACTS;
 		goto fail;
 	}
@@ -264,17 +248,8 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 		goto fail;
 	}
 	expect_request(opts, build, cat, &ctx);
-	/* The policy loads while ~/.chos is read. Its deadline counts the CPU time of this thread
-	 * (policy_runtime.c), so waiting for the reader spends none of it. */
-	r = opts->loaded ? 0 : chos_policy_open(&popts, &own, &d);
-	if (end_request(opts, &ctx, res, &pending) < 0) {
-		chos_policy_close(own);
-		res->failed = CHOS_STAGE_FACTS;
-		goto fail;
-	}
-	if (r == 0)
-		r = chos_policy_evaluate(own ? own : opts->loaded, cat, &ctx, &d);
-	chos_policy_close(own);
+	int r = opts->loaded ? chos_policy_evaluate(opts->loaded, cat, &ctx, &d)
+			     : chos_policy_decide(&popts, cat, &ctx, &d);
 	if (r < 0 || d.fault != CHOS_FAULT_NONE) {
 		res->failed = CHOS_STAGE_POLICY;
 		res->fault = d.fault != CHOS_FAULT_NONE ? d.fault : CHOS_FAULT_LOAD;
@@ -291,10 +266,6 @@ static void decide(const struct chos_session_options *opts, struct chos_session_
 fail:
 	fallback(opts, res, have_cat ? cat : NULL, *uid0);
 out:
-	/* Every way out waits for the reader it started: it is reaped, and res says what was
-	 * asked, as the log line does. */
-	if (pending)
-		end_request(opts, &ctx, res, &pending);
 	chos_context_free(&ctx);
 }
 

@@ -86,11 +86,9 @@ enum reader_step {
 	READ_DONE,
 };
 
-/* Shared with the child: it reads the first part and writes the second. Everything it reads
- * lives here, in the child's own mapping, but the groups (the caller's context, which
- * chos_request_begin's caller leaves alone until chos_request_end). */
+/* Shared with the child: it reads the first part and writes the second. */
 struct reader {
-	char path[4096]; /* PATH_MAX; a longer home is refused */
+	const char *path;
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;
@@ -231,52 +229,41 @@ static int exits_within(int pidfd, long long ms)
 	}
 }
 
-/* A reader on its way (chos_request_begin to chos_request_end). */
-struct chos_request_pending {
-	struct reader *r;
-	int pidfd;
-	int dumpable; /* ours before the reader's credential change made our memory non-dumpable */
-	long long started_ms;
-};
-
-/* Starts the child: 0, or -errno when it could not be started. */
-static int start_reader(struct chos_request_pending *p)
+/* Runs the child and waits for it within the budget: 0 with *end set, or -errno when it could
+ * not be started. */
+static int run_reader(struct reader *r, enum reader_end *end)
 {
 	sigset_t all, saved;
+	siginfo_t info;
+	int dumpable, pidfd = -1;
 	pid_t pid;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	p->dumpable = prctl(PR_GET_DUMPABLE);
-	p->started_ms = now_ms();
+	dumpable = prctl(PR_GET_DUMPABLE);
 	/* Exit signal 0: no SIGCHLD; CLONE_PIDFD: a descriptor to poll and reap it by. */
-	pid = clone(reader_child, p->r, CLONE_VM | CLONE_PIDFD, p->r, &p->pidfd);
+	pid = clone(reader_child, r, CLONE_VM | CLONE_PIDFD, r, &pidfd);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	return pid < 0 ? -errno : 0;
-}
-
-/* Waits for the child within the budget, counted from its start: how it ended. */
-static enum reader_end wait_reader(struct chos_request_pending *p)
-{
-	enum reader_end end = READER_EXITED;
-	siginfo_t info;
-
-	if (!exits_within(p->pidfd, p->started_ms + CHOS_REQUEST_TIMEOUT_MS - now_ms())) {
-		end = READER_KILLED;
-		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-		if (!exits_within(p->pidfd, CHOS_REQUEST_KILL_WAIT_MS)) {
-			close(p->pidfd);
-			return READER_ABANDONED;
+	if (pid < 0)
+		return -errno;
+	*end = READER_EXITED;
+	if (!exits_within(pidfd, CHOS_REQUEST_TIMEOUT_MS)) {
+		*end = READER_KILLED;
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		if (!exits_within(pidfd, CHOS_REQUEST_KILL_WAIT_MS)) {
+			close(pidfd);
+			*end = READER_ABANDONED;
+			return 0;
 		}
 	}
-	while (waitid(P_PIDFD, (id_t)p->pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+	while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
 		;
-	close(p->pidfd);
+	close(pidfd);
 	/* The reader's credential change made our shared memory non-dumpable; nobody else holds
 	 * it now. */
-	if ((p->dumpable == 0 || p->dumpable == 1) && prctl(PR_GET_DUMPABLE) != p->dumpable)
-		prctl(PR_SET_DUMPABLE, p->dumpable);
-	return end;
+	if ((dumpable == 0 || dumpable == 1) && prctl(PR_GET_DUMPABLE) != dumpable)
+		prctl(PR_SET_DUMPABLE, dumpable);
+	return 0;
 }
 
 /* No request at all: no file, or an empty first line. Logged as a debug line, not a warning. */
@@ -345,61 +332,45 @@ static int describe_failure(const struct chos_context *ctx, const struct reader 
 	}
 }
 
-/* Starts reading path with the user's file access: 0 with *out set, or -errno with why. */
-static int begin_read(const struct chos_context *ctx, const char *path,
-		      struct chos_request_pending **out, struct chos_error *why)
+/* Reads the first line of path with the user's file access, into name. Returns 0; -ENOENT or
+ * -ENODATA when there is no request (is_no_request); or -errno when the file is refused or
+ * cannot be read. why says which, for every return but 0. */
+static int read_as_user(const struct chos_context *ctx, const char *path, char *name,
+			size_t name_size, struct chos_error *why)
 {
-	struct chos_request_pending *p;
-	int err;
+	enum reader_end end = READER_EXITED;
+	struct reader *r;
+	int err, ret;
 
 	if (!ctx->gids || ctx->gid_count == 0)
 		return chos_fail(why, -EINVAL, "cannot list the groups of \"%s\"", ctx->user);
-	if (!(p = calloc(1, sizeof(*p))))
-		return chos_fail(why, -ENOMEM, "out of memory");
-	if (!(p->r = reader_map())) {
-		free(p);
+	r = reader_map();
+	if (!r)
 		return chos_fail(why, -errno, "cannot map the reader: %s", strerror(errno));
-	}
-	*p->r = (struct reader){
-		.uid = ctx->uid, .gid = ctx->gid, .groups = ctx->gids, .ngroups = ctx->gid_count
-	};
-	snprintf(p->r->path, sizeof(p->r->path), "%s", path); /* the caller checked its length */
-	if ((err = start_reader(p)) < 0) {
-		reader_unmap(p->r);
-		free(p);
-		return chos_fail(why, err, "cannot start the reader: %s", strerror(-err));
-	}
-	*out = p;
-	return 0;
-}
-
-/* Waits for the reader, then its answer: the first line in name and 0; -ENOENT or -ENODATA
- * when there is no request (is_no_request); or -errno when the file is refused or cannot be
- * read. why says which, for every return but 0. */
-static int end_read(const struct chos_context *ctx, struct chos_request_pending *p, char *name,
-		    size_t name_size, struct chos_error *why)
-{
-	enum reader_end end = wait_reader(p);
-	struct reader *r = p->r;
-	int ret;
-
-	if (end != READER_EXITED)
+	*r = (struct reader){ .path = path,
+			      .uid = ctx->uid,
+			      .gid = ctx->gid,
+			      .groups = ctx->gids,
+			      .ngroups = ctx->gid_count };
+	err = run_reader(r, &end);
+	if (err < 0)
+		ret = chos_fail(why, err, "cannot start the reader: %s", strerror(-err));
+	else if (end != READER_EXITED)
 		ret = chos_fail(why, -ETIMEDOUT,
-				"%.400s: not read within %d ms; the reader was killed%s", r->path,
+				"%.400s: not read within %d ms; the reader was killed%s", path,
 				CHOS_REQUEST_TIMEOUT_MS,
 				end == READER_ABANDONED ? " but has not exited (left behind)" : "");
 	else if (r->step == READ_DONE)
 		ret = first_line(r, name, name_size, why);
 	else if (r->step == READ_OPEN && (r->err == ENOENT || r->err == ENOTDIR))
-		ret = chos_fail(why, -ENOENT, "%.400s: does not exist", r->path);
+		ret = chos_fail(why, -ENOENT, "%.400s: does not exist", path);
 	else if (r->step == READ_OPEN)
-		ret = chos_fail(why, -r->err, "%.400s: %s", r->path,
+		ret = chos_fail(why, -r->err, "%.400s: %s", path,
 				r->err == ELOOP ? "is a symbolic link" : strerror(r->err));
 	else
 		ret = describe_failure(ctx, r, why);
-	if (end != READER_ABANDONED)
+	if (err < 0 || end != READER_ABANDONED)
 		reader_unmap(r);
-	free(p);
 	return ret;
 }
 
@@ -425,26 +396,14 @@ static int accept_name(struct chos_context *ctx, const char *value, enum chos_re
 	return 0;
 }
 
-/* How a file read went, logged: a debug line for no request, a warning for a refused file. */
-static void log_unread(const struct chos_context *ctx, int r, const struct chos_error *why,
-		       const struct chos_log *log)
+int chos_request_fill(struct chos_context *ctx, const struct chos_request_options *opts)
 {
-	if (is_no_request(r))
-		chos_log(log, LOG_DEBUG, "user \"%s\": no request: %s", ctx->user, why->message);
-	else
-		chos_log(log, LOG_WARNING, "user \"%s\": request file ignored: %s", ctx->user,
-			 why->message);
-}
-
-int chos_request_begin(struct chos_context *ctx, const struct chos_request_options *opts,
-		       struct chos_request_pending **pending)
-{
-	char path[sizeof(((struct reader *)0)->path)];
+	char path[4096]; /* PATH_MAX; a longer home is refused */
+	char name[CHOS_NAME_MAX + 1];
 	const char *conf = opts->user_conf ? opts->user_conf : CHOS_USER_CONF_DEFAULT;
 	struct chos_error why = { 0 };
 	int r;
 
-	*pending = NULL;
 	free(ctx->requested);
 	ctx->requested = NULL;
 	ctx->requested_from = CHOS_REQUEST_NONE;
@@ -464,31 +423,14 @@ int chos_request_begin(struct chos_context *ctx, const struct chos_request_optio
 			 ctx->user, ctx->home ? ctx->home : "", conf);
 		return 0;
 	}
-	if ((r = begin_read(ctx, path, pending, &why)) < 0)
-		log_unread(ctx, r, &why, opts->log);
-	return 0;
-}
-
-int chos_request_end(struct chos_context *ctx, const struct chos_request_options *opts,
-		     struct chos_request_pending *pending)
-{
-	char name[CHOS_NAME_MAX + 1], path[sizeof(((struct reader *)0)->path)];
-	struct chos_error why = { 0 };
-	int r;
-
-	if (!pending)
-		return 0;
-	snprintf(path, sizeof(path), "%s", pending->r->path); /* end_read lets go of the reader */
-	if ((r = end_read(ctx, pending, name, sizeof(name), &why)) == 0)
+	r = read_as_user(ctx, path, name, sizeof(name), &why);
+	if (r == 0)
 		return accept_name(ctx, name, CHOS_REQUEST_FILE, path, opts->log);
-	log_unread(ctx, r, &why, opts->log);
+	if (is_no_request(r))
+		chos_log(opts->log, LOG_DEBUG, "user \"%s\": no request: %s", ctx->user,
+			 why.message);
+	else
+		chos_log(opts->log, LOG_WARNING, "user \"%s\": request file ignored: %s", ctx->user,
+			 why.message);
 	return 0;
-}
-
-int chos_request_fill(struct chos_context *ctx, const struct chos_request_options *opts)
-{
-	struct chos_request_pending *pending;
-	int r = chos_request_begin(ctx, opts, &pending);
-
-	return r < 0 ? r : chos_request_end(ctx, opts, pending);
 }

@@ -40,19 +40,6 @@ struct chos_request_options {
 /* True when name is usable as user_conf_file=: relative, no "." or ".." component. */
 int chos_request_conf_valid(const char *name);
 
-/* Sets ctx->requested and ctx->requested_from (user, uid, gid, groups and home must be
- * filled). Returns 0 (a rejected request is logged and leaves requested NULL) or -ENOMEM.
- * chos_request_begin + chos_request_end: one code path. */
+/* Sets ctx->requested and ctx->requested_from (user, uid, gid and home must be filled).
+ * Returns 0 (a rejected request is logged and leaves requested NULL) or -ENOMEM. */
 int chos_request_fill(struct chos_context *ctx, const struct chos_request_options *opts);
-
-/* The same in two halves, so that the caller works while ~/.chos is read (a login loads its
- * policy meanwhile): begin sets the request from the options and environment at once, or
- * starts the file's reader and sets *pending; end waits for that reader within its budget
- * (counted from begin) and sets the request from the file. Between them the caller leaves ctx
- * alone (the reader reads its groups), and must call end whatever happens: it reaps the
- * reader. pending NULL: nothing to wait for. Both return 0 or -ENOMEM, as chos_request_fill. */
-struct chos_request_pending;
-int chos_request_begin(struct chos_context *ctx, const struct chos_request_options *opts,
-		       struct chos_request_pending **pending);
-int chos_request_end(struct chos_context *ctx, const struct chos_request_options *opts,
-		     struct chos_request_pending *pending);
