@@ -136,8 +136,10 @@ struct build {
 };
 
 /* Appends "-p DEFINITION" for every served path's stand-in (an empty root-owned file, or
- * directory, stamped with the build time), then "-e PATH..." last: mksquashfs takes the rest
- * of its command line as the paths to leave out. */
+ * directory, stamped with the build time), then "-wildcards -e PATH..." last: mksquashfs takes
+ * the rest of its command line as the paths to leave out. -wildcards makes it match them as
+ * paths from the tree's top: a plain -e leaves out files by their inode, and so every other
+ * name hard-linked to a served file too. The served paths hold no wildcard character. */
 static int add_stand_ins(char **argv, int argc, char defs[IMAGE_MAX_SERVED][96],
 			 const struct build *b)
 {
@@ -151,6 +153,7 @@ static int add_stand_ins(char **argv, int argc, char defs[IMAGE_MAX_SERVED][96],
 		argv[argc++] = "-p";
 		argv[argc++] = defs[i];
 	}
+	argv[argc++] = "-wildcards";
 	argv[argc++] = "-e";
 	for (size_t i = 0; i < b->n_served; i++)
 		argv[argc++] = (char *)b->served[i];

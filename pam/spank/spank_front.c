@@ -61,8 +61,7 @@ static int load_step(void)
 	void *handle = NULL;
 	int fd = -1;
 
-	if (step_path(path, sizeof(path)) == 0 &&
-	    (fd = chos_open_trusted(path, 0, &err)) < 0)
+	if (step_path(path, sizeof(path)) == 0 && (fd = chos_open_trusted(path, 0, &err)) < 0)
 		snprintf(step_failure, sizeof(step_failure), "%s", err.message);
 	if (fd >= 0) {
 		/* The file judged is the file loaded: by its descriptor, not its name again. */
@@ -71,12 +70,14 @@ static int load_step(void)
 			snprintf(step_failure, sizeof(step_failure), "%.400s: %s", path, dlerror());
 		close(fd);
 	}
-	if (handle && (!(step.init = (step_callback *)dlsym(handle, "slurm_spank_init")) ||
-		       !(step.init_post_opt = (step_callback *)dlsym(handle, "slurm_spank_init_post_opt")) ||
-		       !(step.task_init_privileged =
-				 (step_callback *)dlsym(handle, "slurm_spank_task_init_privileged")) ||
-		       !(step.exit = (step_callback *)dlsym(handle, "slurm_spank_exit")))) {
-		snprintf(step_failure, sizeof(step_failure), "%.400s: not chos's step plugin", path);
+	if (handle &&
+	    (!(step.init = (step_callback *)dlsym(handle, "slurm_spank_init")) ||
+	     !(step.init_post_opt = (step_callback *)dlsym(handle, "slurm_spank_init_post_opt")) ||
+	     !(step.task_init_privileged =
+		       (step_callback *)dlsym(handle, "slurm_spank_task_init_privileged")) ||
+	     !(step.exit = (step_callback *)dlsym(handle, "slurm_spank_exit")))) {
+		snprintf(step_failure, sizeof(step_failure), "%.400s: not chos's step plugin",
+			 path);
 		step.init = NULL; /* the handle stays: nothing of it runs */
 	}
 	if (step.init)
@@ -108,7 +109,8 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 	if (spank_context() != S_CTX_REMOTE)
 		return 0;
 	/* fd 2 is the task's stderr here: srun's terminal, sbatch's output file. */
-	dprintf(STDERR_FILENO, "chos: step refused: spank_chos could not load its step plugin: %s\n",
+	dprintf(STDERR_FILENO,
+		"chos: step refused: spank_chos could not load its step plugin: %s\n",
 		step_failure);
 	return -1;
 }

@@ -195,6 +195,18 @@ describe.each(kinds)("$filesystem ($suffix)", (kind) => {
       expect(entries.get("etc/hosts")).toBe("-rw-r--r-- root/root 0 1970-01-01 00:00");
     });
 
+    test("a file hard-linked to a served path is packed under its own name; only the served path is left out", () => {
+      const copy = path.join(dir, `hardlink${kind.suffix}.d`);
+      const out = named("hardlink");
+      expect(spawnSync("cp", ["-a", tiny, copy]).status).toBe(0);
+      fs.writeFileSync(path.join(copy, "etc/hosts"), "127.0.0.1 linked\n", { mode: 0o644 });
+      fs.linkSync(path.join(copy, "etc/hosts"), path.join(copy, "etc/hosts.keep"));
+      expect(chos("image", "build", copy, "-o", out).status).toBe(0);
+      const entries = listing(out);
+      expect(entries.get("etc/hosts.keep")).toMatch(/^-rw-r--r-- root\/root 17 /);
+      expect(entries.get("etc/hosts")).toMatch(/^-rw-r--r-- root\/root 0 /);
+    });
+
     test("refuses a tree that fails the trust rule, and writes nothing", () => {
       const open = path.join(dir, `open-tree${kind.suffix}.d`);
       fs.mkdirSync(path.join(open, "etc"), { recursive: true });
