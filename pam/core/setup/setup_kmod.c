@@ -33,7 +33,7 @@
 #define KMOD_VALID CHOS_KMOD_DIR "/valid"
 #define KMOD_HELD CHOS_KMOD_DIR "/held"
 /* held has a line per live link object: the listed ones and what sessions kept of earlier
- * lists. More than this means something else is wrong; reading stops there, said. */
+ * lists. More than this means something else is wrong: a problem, and nothing unmounted. */
 #define HELD_MAX_BYTES (16u << 20)
 /* /sbin is a link to usr/sbin on merged-/usr Debian and the real place elsewhere. */
 #define MODPROBE "/sbin/modprobe"
@@ -181,6 +181,33 @@ int setup_kmod_in_root(struct setup_run *r)
 /* The module lists at most 256 paths of PATH_MAX: this holds any list it can serve. */
 #define VALID_MAX_BYTES (256u * SETUP_PATH_MAX)
 
+/* The whole of a chosfs file (valid, held), NUL-terminated, in *out (to free): 0, or -errno;
+ * -EFBIG when it fills max bytes. */
+static int read_control(const char *path, size_t max, char **out)
+{
+	char *buf = malloc(max + 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0 || !buf)
+		e = fd < 0 ? -errno : -ENOMEM;
+	while (e == 0 && (n = read(fd, buf + len, max - len)) != 0)
+		if (n < 0)
+			e = -errno;
+		else if ((len += n) == max)
+			e = -EFBIG;
+	if (fd >= 0)
+		close(fd);
+	if (e < 0) {
+		free(buf);
+		return e;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
 /* True when path is one line of list (a NUL-terminated copy of /proc/chos/valid). */
 static int listed(const char *list, const char *path)
 {
@@ -222,22 +249,13 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 {
 	size_t distinct = 0, missing = 0, lines;
 	char *list;
-	ssize_t n;
-	int fd;
+	int e;
 
 	if (!mounted())
 		return -ENOENT; /* setup_kmod_ready said why */
-	if (!(list = calloc(1, VALID_MAX_BYTES + 1)))
-		return setup_problem(r, -ENOMEM, "retry", "out of memory");
-	fd = open(KMOD_VALID, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, list, VALID_MAX_BYTES);
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		free(list);
-		return setup_problem(r, -errno, "run as root; check the module (dmesg)",
-				     "reading %s: %s", KMOD_VALID, strerror(errno));
-	}
+	if ((e = read_control(KMOD_VALID, VALID_MAX_BYTES, &list)) < 0)
+		return setup_problem(r, e, "run as root; check the module (dmesg)",
+				     "reading %s: %s", KMOD_VALID, strerror(-e));
 	for (size_t i = 0; i < cat->count; i++) {
 		if (!chos_catalogue_first_of_tree(cat, i))
 			continue;
@@ -262,45 +280,12 @@ int setup_kmod_valid(struct setup_run *r, const struct chos_catalogue *cat)
 	return rewrite_valid(r, cat, distinct);
 }
 
-/* The whole of /proc/chos/held, NUL-terminated, in *out: 0, or -errno. */
-static int read_held(char **out)
-{
-	size_t size = 64 << 10, len = 0;
-	char *buf = malloc(size + 1), *grown;
-	int fd = open(KMOD_HELD, O_RDONLY | O_CLOEXEC), e = 0;
-	ssize_t n;
-
-	if (fd < 0 || !buf)
-		e = fd < 0 ? -errno : -ENOMEM;
-	while (e == 0 && (n = read(fd, buf + len, size - len)) != 0) {
-		if (n < 0)
-			e = -errno;
-		else if ((len += n) < size)
-			continue;
-		else if (size >= HELD_MAX_BYTES)
-			e = -EFBIG;
-		else if (!(grown = realloc(buf, 2 * size + 1)))
-			e = -ENOMEM;
-		else
-			buf = grown, size *= 2;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (e < 0) {
-		free(buf);
-		return e;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
-
 long setup_kmod_held(struct setup_run *r, const char *path)
 {
 	size_t want = strlen(path);
 	long sum = 0;
 	char *list, *line, *next;
-	int e = mounted() ? read_held(&list) : -ENOENT;
+	int e = mounted() ? read_control(KMOD_HELD, HELD_MAX_BYTES, &list) : -ENOENT;
 
 	if (e < 0)
 		return setup_problem(r, e, "check the module (dmesg); kept until then",
