@@ -8,7 +8,7 @@
  *
  * Why not a fork: a forked copy of slurmstepd cost about 1 ms a step (the fork's page tables,
  * then copy-on-write faults in the caller and the copy's exit), more than the view itself. The
- * thread runs with every signal blocked, so none of the caller's handlers runs on it.
+ * thread is chos_helper_start's: every signal blocked, on another CPU than the caller's.
  * Never /proc/PID of the helper from the caller: slurmstepd may run in a PID namespace whose
  * pids are not the ones /proc shows; /proc/thread-self is always the thread that opens it.
  *
@@ -32,11 +32,11 @@
 #include "apply/kmod_backend.h"
 #include "apply/namespace.h"
 #include "apply/pivot.h"
+#include "common/helper.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +58,7 @@ struct chos_view_build {
 	int code; /* the first failed half's, 0 when both worked */
 	int nsfd; /* the view's namespace when both halves worked, else -1 */
 	struct chos_error err;
+	pthread_t thread; /* the helper's, to unpin before waiting for it (helper.h) */
 };
 
 void chos_view_init(struct chos_view *view)
@@ -165,8 +166,6 @@ int chos_view_begin(struct chos_view_build **out, enum chos_backend backend, con
 		    struct chos_error *err)
 {
 	struct chos_view_build *b;
-	pthread_attr_t detached;
-	sigset_t all, saved;
 	int r;
 
 	*out = NULL;
@@ -182,15 +181,7 @@ int chos_view_begin(struct chos_view_build **out, enum chos_backend backend, con
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->named, NULL);
 	pthread_cond_init(&b->ended, NULL);
-	pthread_attr_init(&detached);
-	pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
-	/* The thread inherits the mask: all blocked while it lives, the caller's back after. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	pthread_t thread;
-	r = pthread_create(&thread, &detached, helper, b);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	pthread_attr_destroy(&detached);
+	r = chos_helper_start(helper, b, &b->thread);
 	if (r != 0) {
 		free_build(b);
 		return chos_fail(err, -r, "view: cannot start the helper thread: %s", strerror(r));
@@ -215,6 +206,8 @@ static int end(struct chos_view_build *b, const char *tree, int *nsfd, struct ch
 	else
 		b->abandoned = true;
 	pthread_cond_signal(&b->named);
+	if (tree && !b->done)
+		chos_helper_unpin(b->thread);
 	while (tree && !b->done)
 		pthread_cond_wait(&b->ended, &b->lock);
 	if (b->done && (!tree || (b->built == b->expected && strcmp(tree, b->expected) != 0))) {
