@@ -24,6 +24,14 @@ test("exports only pam_sm_* symbols", () => {
   ]);
 });
 
+test.each(["pam_chos.so", "spank_chos_step.so"])(
+  "%s stays mapped once loaded (NODELETE): a session's helper thread may outlive its dlclose",
+  (object) => {
+    const out = execFileSync("readelf", ["-d", path.join(path.dirname(PAM_CHOS), object)], { encoding: "utf8" });
+    expect(out).toMatch(/\(FLAGS_1\)\s+Flags:.*\bNODELETE\b/);
+  },
+);
+
 test("loads with every symbol resolved (ldd -r), against libpam", () => {
   const out = execFileSync("ldd", ["-r", PAM_CHOS], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   expect(out).not.toMatch(/undefined symbol|not found/);

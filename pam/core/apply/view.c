@@ -287,6 +287,13 @@ int chos_view_enter(const struct chos_view *view, const char *home, struct chos_
 
 	if (view->mntns < 0)
 		return chos_fail(err, -EBADF, "view: none prepared");
+	/* setns(CLONE_NEWNS) refuses filesystem information (root, cwd) shared with another
+	 * thread (EINVAL): a caller's own, or a helper of its session still ending (an ssh adopted
+	 * into a job drops the policy its helper was loading). The calling thread takes its own
+	 * first, as unshare(CLONE_NEWNS) does; alone, it has it already and nothing changes. */
+	if (unshare(CLONE_FS) < 0)
+		return chos_fail(err, -errno, "%s backend: unshare(CLONE_FS) for the view: %s",
+				 chos_backend_name(view->backend), strerror(errno));
 	if (view->backend == CHOS_BACKEND_KMOD && (r = chos_kmod_set(view->tree, err)) < 0)
 		return r;
 	/* setns(CLONE_NEWNS) also sets root and cwd to the namespace's root: the pivoted ROOT. */

@@ -9,8 +9,8 @@
  *                      unshare(CLONE_NEWNS) moves only the thread that calls it (its root and
  *                      working directory are unshared with it), so the caller's other threads
  *                      (slurmstepd's) keep their mounts, root and working directory.
- *   chos_view_enter    moves the calling process (single-threaded: a task before exec) into
- *                      that namespace with setns, which also makes its root and working
+ *   chos_view_enter    moves the calling thread (a task before exec, a login adopted into a
+ *                      job) into that namespace with setns, which also makes its root and working
  *                      directory the view's root; then chdir to the home. With the kmod backend
  *                      it first sets the caller's link to TREE (the link is per process).
  *

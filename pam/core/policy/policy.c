@@ -105,6 +105,18 @@ int chos_policy_open(const struct chos_policy_options *opts, struct chos_policy 
 	return 0;
 }
 
+void chos_policy_leave(struct chos_policy *p)
+{
+	chos_sandbox_leave(&p->sb);
+}
+
+void chos_policy_enter(struct chos_policy *p, const struct chos_log *log, const char *path)
+{
+	chos_sandbox_enter(&p->sb);
+	p->sb.log = log;
+	p->bundle.path = path;
+}
+
 /* The limit faults: after them the runtime's state is not to be trusted. */
 static bool limit_fault(enum chos_fault fault)
 {

@@ -118,6 +118,19 @@ int chos_policy_open(const struct chos_policy_options *opts, struct chos_policy 
 int chos_policy_evaluate(struct chos_policy *policy, const struct chos_catalogue *cat,
 			 const struct chos_context *ctx, struct chos_decision *out);
 void chos_policy_close(struct chos_policy *policy);
+/* chos_policy_open on a helper thread (policy_opening.c), for a caller with other work to do
+ * meanwhile (a login's facts). chos_policy_open_begin starts it (0, or -errno when no helper
+ * could start: open it in the caller then); then exactly one of chos_policy_open_end, which
+ * waits for it and returns what chos_policy_open would have (the policy is the caller's from
+ * then on, to evaluate and close, with its deadline's budget as the load left it), or
+ * chos_policy_open_abandon. OPTS is copied with its bundle path, so an abandoned opening needs
+ * nothing of the caller's; a policy taken borrows OPTS's bundle path and log until closed. */
+struct chos_policy_opening;
+int chos_policy_open_begin(const struct chos_policy_options *opts,
+			   struct chos_policy_opening **out);
+int chos_policy_open_end(struct chos_policy_opening *opening, struct chos_policy **out,
+			 struct chos_decision *fault);
+void chos_policy_open_abandon(struct chos_policy_opening *opening);
 
 /* Compiles each unit of the bundle at bundle_path to QuickJS bytecode and writes BUNDLE +
  * CHOS_BYTECODE_SUFFIX (atomically, mode 0644): the pack of policy_pack.h, binding each unit's

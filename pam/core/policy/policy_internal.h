@@ -42,6 +42,7 @@ struct chos_sandbox {
 	unsigned timeout_ms;
 	struct timespec deadline; /* CLOCK_THREAD_CPUTIME_ID, from sandbox open: loading spends it
 				     too, but only running code is interrupted (policy_load.c) */
+	struct timespec left;	  /* what chos_sandbox_leave kept of it */
 	bool expired;		  /* the deadline passed: every later poll interrupts too */
 	unsigned console_lines;
 };
@@ -61,6 +62,15 @@ void chos_sandbox_close(struct chos_sandbox *sb);
 /* A fresh budget for one more evaluation in the same runtime: the deadline from now, the
  * memory limit without a fault's headroom, the console line count back to zero. */
 void chos_sandbox_rearm(struct chos_sandbox *sb);
+/* The sandbox moving to another thread (policy_opening.c): leave on the thread that ran it so
+ * far keeps what is left of the deadline; enter on the one that runs it from now on sets the
+ * deadline that much ahead of its own CPU clock and its stack as the runtime's. */
+void chos_sandbox_leave(struct chos_sandbox *sb);
+void chos_sandbox_enter(struct chos_sandbox *sb);
+/* policy.c: the same for a whole policy; enter also makes LOG its sink and PATH its bundle's
+ * path from now on (the caller's, borrowed as chos_policy_open borrows them). */
+void chos_policy_leave(struct chos_policy *p);
+void chos_policy_enter(struct chos_policy *p, const struct chos_log *log, const char *path);
 
 /* policy_load.c: a context of rt that can compile (eval machinery) but never runs anything, and
  * compiling in it: the bytecode of text (len bytes, NUL after them) named `name` for positions,

@@ -204,6 +204,33 @@ void chos_sandbox_rearm(struct chos_sandbox *sb)
 		JS_SetMemoryLimit(sb->rt, sb->memory_bytes);
 }
 
+void chos_sandbox_leave(struct chos_sandbox *sb)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+	sb->left.tv_sec = sb->deadline.tv_sec - now.tv_sec;
+	sb->left.tv_nsec = sb->deadline.tv_nsec - now.tv_nsec;
+	if (sb->left.tv_nsec < 0) {
+		sb->left.tv_sec--;
+		sb->left.tv_nsec += 1000000000L;
+	}
+	if (sb->left.tv_sec < 0)
+		sb->left.tv_sec = sb->left.tv_nsec = 0; /* spent: the next poll interrupts */
+}
+
+void chos_sandbox_enter(struct chos_sandbox *sb)
+{
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sb->deadline);
+	sb->deadline.tv_sec += sb->left.tv_sec;
+	sb->deadline.tv_nsec += sb->left.tv_nsec;
+	if (sb->deadline.tv_nsec >= 1000000000L) {
+		sb->deadline.tv_sec++;
+		sb->deadline.tv_nsec -= 1000000000L;
+	}
+	JS_UpdateStackTop(sb->rt);
+}
+
 /* Every block of the runtime is the arena's: releasing it is the whole of freeing them. */
 void chos_sandbox_close(struct chos_sandbox *sb)
 {
