@@ -4,7 +4,8 @@
  * point is less finding a crash in QuickJS than proving the sandbox's own bookkeeping: every
  * JSValue freed exactly once on every path (a leak survives JS_FreeRuntime and LSan reports
  * it), every outcome either a decision or a fault with a message. Limits are small so that
- * loops and hogs cost milliseconds. */
+ * loops and hogs cost milliseconds. Each input also runs as a login runs it, loaded on a helper
+ * thread and decided on this one (policy_opening.c), and the two must agree. */
 #include "login_fixture.h"
 #include "policy/policy.h"
 #include "common/trust.h"
@@ -27,6 +28,28 @@ static void remove_dir(void)
 {
 	unlink(bundle);
 	rmdir(dir);
+}
+
+static int limit(enum chos_fault fault)
+{
+	return fault == CHOS_FAULT_TIMEOUT || fault == CHOS_FAULT_MEMORY ||
+	       fault == CHOS_FAULT_STACK;
+}
+
+/* The same evaluation as a login's session makes it. */
+static int as_a_login(const struct chos_policy_options *opts, struct chos_decision *d)
+{
+	struct chos_policy_opening *opening;
+	struct chos_policy *policy;
+	int r;
+
+	if (chos_policy_open_begin(opts, &opening) < 0)
+		abort();
+	if ((r = chos_policy_open_end(opening, &policy, d)) < 0)
+		return r;
+	r = chos_policy_evaluate(policy, &fuzz_catalogue, &fuzz_login, d);
+	chos_policy_close(policy);
+	return r;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -62,6 +85,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((r < 0) != (d.fault != CHOS_FAULT_NONE) || (r < 0 && !d.fault_message[0]))
 		abort();
 	if (r == 0 && d.outcome == CHOS_OUTCOME_ENV && !chos_catalogue_find(&fuzz_catalogue, d.env))
+		abort();
+	struct chos_decision l;
+	int lr = as_a_login(&opts, &l);
+	/* Limits are met by time and allocation, which vary from run to run: an input near one may
+	 * meet it in one run and not in the other. Everything else must come out the same. */
+	if (!limit(d.fault) && !limit(l.fault) &&
+	    (lr != r || l.fault != d.fault || l.outcome != d.outcome || strcmp(l.env, d.env) != 0))
 		abort();
 	return 0;
 }
