@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * One session (session.h). decide() gathers the facts, loads the catalogue and asks the policy;
- * every failure on the way goes through fallback(), the single place on_error is applied.
+ * One session (session.h). decide() gathers the facts, loads the catalogue and asks the policy,
+ * whose load (policy_opening.c) runs on a helper thread meanwhile when the session builds no
+ * view; every failure on the way goes through fallback(), the single place on_error is applied.
  * chos_session_open then checks the chosen tree against the trust rule and enters it with the
  * backend chos_backend_for_root picks (backend.h); when that fails, on_error decides again and
  * its `default` is tried once. With opts->view (a Slurm step) the same apply step builds the
