@@ -30,12 +30,6 @@ static void remove_dir(void)
 	rmdir(dir);
 }
 
-static int limit(enum chos_fault fault)
-{
-	return fault == CHOS_FAULT_TIMEOUT || fault == CHOS_FAULT_MEMORY ||
-	       fault == CHOS_FAULT_STACK;
-}
-
 /* The same evaluation as a login's session makes it. */
 static int as_a_login(const struct chos_policy_options *opts, struct chos_decision *d)
 {
@@ -90,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int lr = as_a_login(&opts, &l);
 	/* Limits are met by time and allocation, which vary from run to run: an input near one may
 	 * meet it in one run and not in the other. Everything else must come out the same. */
-	if (!limit(d.fault) && !limit(l.fault) &&
+	if (!chos_fault_is_limit(d.fault) && !chos_fault_is_limit(l.fault) &&
 	    (lr != r || l.fault != d.fault || l.outcome != d.outcome || strcmp(l.env, d.env) != 0))
 		abort();
 	return 0;

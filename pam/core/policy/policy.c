@@ -117,8 +117,7 @@ void chos_policy_enter(struct chos_policy *p, const struct chos_log *log, const 
 	p->bundle.path = path;
 }
 
-/* The limit faults: after them the runtime's state is not to be trusted. */
-static bool limit_fault(enum chos_fault fault)
+bool chos_fault_is_limit(enum chos_fault fault)
 {
 	return fault == CHOS_FAULT_TIMEOUT || fault == CHOS_FAULT_MEMORY ||
 	       fault == CHOS_FAULT_STACK;
@@ -174,7 +173,7 @@ int chos_policy_evaluate(struct chos_policy *p, const struct chos_catalogue *cat
 		r = call_decide(p, cat, json, out);
 	r = named(r, out);
 	free(json);
-	if (limit_fault(out->fault))
+	if (chos_fault_is_limit(out->fault))
 		p->broken = out->fault;
 	return r;
 }

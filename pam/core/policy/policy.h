@@ -31,6 +31,7 @@
  * unlisted name, or cannot be loaded, including a missing bundle) is reported in the decision,
  * never turned into a choice here: the caller applies its on_error setting. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,6 +119,9 @@ int chos_policy_open(const struct chos_policy_options *opts, struct chos_policy 
 int chos_policy_evaluate(struct chos_policy *policy, const struct chos_catalogue *cat,
 			 const struct chos_context *ctx, struct chos_decision *out);
 void chos_policy_close(struct chos_policy *policy);
+/* TIMEOUT, MEMORY or STACK: a limit stopped the policy, after which its runtime's state is not
+ * to be trusted. */
+bool chos_fault_is_limit(enum chos_fault fault);
 /* chos_policy_open on a helper thread (policy_opening.c), for a caller with other work to do
  * meanwhile (a login's facts). chos_policy_open_begin starts it (0, or -errno when no helper
  * could start: open it in the caller then); then exactly one of chos_policy_open_end, which
