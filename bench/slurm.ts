@@ -192,7 +192,7 @@ async function measure(site: TestSite, cluster: SlurmCluster): Promise<void> {
   );
   console.log(`${"without spank_chos".padEnd(22)}${f(median(wall.without))}`);
   row("with spank_chos", "with", "(goal: <= 1.05)");
-  row("with, no $CHOS", "unrequested", "(no request: the tree's half waits for the policy)");
+  row("with, no $CHOS", "unrequested", "(no request: ROOT entered meanwhile, the tree attached after the policy)");
   row("step plugin named", "whole", "(spank_chos_step.so in plugstack: srun loads 4.4 MB)");
   console.log("");
   console.log(`tasks per step, with spank_chos, ${tasks.wall[1].length} steps each`);

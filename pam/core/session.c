@@ -194,18 +194,22 @@ static int adopted(const struct chos_session_options *opts, const struct chos_co
 
 /* A view begun before the decision (a Slurm step's) is told the tree of the request, when the
  * catalogue lists it: the usual step asks for the tree its job was submitted from, which the
- * policy grants, so the view is built while the policy decides (view.h). A login has no view:
- * nothing to look up. */
+ * policy grants, so the view is built while the policy decides (view.h). Without one, it is told
+ * that none is expected, and makes all of ROOT's half meanwhile. A login has no view: nothing
+ * to look up. */
 static void expect_request(const struct chos_session_options *opts, struct chos_view_build *build,
 			   const struct chos_catalogue *cat, const struct chos_context *ctx)
 {
 	char tree[sizeof(((struct chos_session_result *)0)->path)];
 	const struct chos_env *e;
 
-	if (!build || !ctx->requested || !(e = chos_catalogue_find(cat, ctx->requested)))
+	if (!build)
 		return;
-	if (chos_env_tree(e, root_of(opts), tree, sizeof(tree)) == 0)
+	if (ctx->requested && (e = chos_catalogue_find(cat, ctx->requested)) &&
+	    chos_env_tree(e, root_of(opts), tree, sizeof(tree)) == 0)
 		chos_view_expect(build, tree);
+	else
+		chos_view_expect_none(build);
 }
 
 /* The policy's decision: opened on a helper thread beside the facts (OPENING), else here. */

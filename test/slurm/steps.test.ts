@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { rawBundle, type TestSite, writeConfig } from "../system/lib/site";
 import { PRETTY } from "../system/lib/trees";
-import { runBatch, type SlurmCluster, SPANK_CHOS } from "./lib/cluster";
+import { runBatch, type SlurmCluster, SPANK_CHOS, until } from "./lib/cluster";
 import { slurmSuite } from "./lib/suite";
 
 let site: TestSite;
@@ -357,5 +357,37 @@ describe("a policy fault follows on_error", () => {
     const b = cluster.run("alice", ["sbatch", "--wrap", "echo ran"]);
     expect(b.status).not.toBe(0);
     expect(b.stderr).toContain(message);
+  });
+});
+
+// The tree in a step's view is a slave of the host's mounts: what the host mounts in it later
+// (an automounted dataset) reaches a running step, and what is mounted in the view stays there.
+// Both ways a view is made (view.h): the requested tree built while the policy decides, and the
+// tree decided with none requested, copied on the host and attached to a view whose ROOT was
+// entered meanwhile.
+describe("a running step's view and the host's mounts", () => {
+  test.each([
+    ["the tree requested", ["--chos=trixie"]],
+    ["the tree decided with no request", []],
+  ])("%s: the host's new mount reaches the step, the step's stays in its view", async (_, request) => {
+    const step = cluster.runAsync("alice", ["srun", ...request, "sleep", "300"]);
+    const hostMount = path.join(site.trees.trixie, "mnt");
+    let pid = "";
+    try {
+      await until(() => {
+        pid = site.ns.run(["pgrep", "-u", "alice", "-x", "sleep"]).stdout.trim().split("\n")[0];
+        return pid !== "";
+      }, "the step's task");
+      const inView = (cmd: string[]) => site.ns.run(["nsenter", "-t", pid, "-m", ...cmd]);
+      expect(site.ns.run(["mount", "-t", "tmpfs", "chos-from-host", hostMount]).status).toBe(0);
+      expect(inView(["cat", "/proc/self/mountinfo"]).stdout).toMatch(/ \/\.chos-link\/mnt .* chos-from-host /);
+      expect(inView(["mount", "-t", "tmpfs", "chos-from-view", "/.chos-link/opt"]).status).toBe(0);
+      expect(inView(["cat", "/proc/self/mountinfo"]).stdout).toContain("chos-from-view");
+      expect(site.ns.mountinfo()).not.toContain("chos-from-view");
+    } finally {
+      site.ns.run(["umount", hostMount]);
+      cluster.run("root", ["scancel", "-u", "alice"]);
+      await step;
+    }
   });
 });

@@ -48,6 +48,11 @@ void chos_view_abandon(struct chos_view_build *build);
  * this build; with another, it builds that one afresh, as chos_view_prepare. At most once,
  * before finish or abandon. */
 void chos_view_expect(struct chos_view_build *build, const char *tree);
+/* No tree is expected (a step with no request): the helper makes the rest of ROOT's half while
+ * the policy decides (ROOT entered, the link empty); finish then copies the tree named on the
+ * caller's view and the helper attaches it, in place of the tree's whole half. At most once,
+ * instead of chos_view_expect. */
+void chos_view_expect_none(struct chos_view_build *build);
 /* The backend a build was begun for. */
 enum chos_backend chos_view_build_backend(const struct chos_view_build *build);
 /* Enters the prepared view (see above); HOME may be NULL ("/"). Returns 0 or -errno. */

@@ -143,13 +143,14 @@ const char *chos_beneath_kind(mode_t found)
 	}
 }
 
-int chos_bind_at(int srcdir, const char *src, int target, unsigned flags)
+int chos_bind_copy(int srcdir, const char *src, unsigned flags)
 {
 	unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 			      (flags & CHOS_BIND_RECURSIVE ? AT_RECURSIVE : 0) |
 			      (src[0] ? 0 : AT_EMPTY_PATH);
 	struct mount_attr ro = { .attr_set =
 					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	struct mount_attr slave = { .propagation = MS_SLAVE };
 	int mnt, r = 0;
 
 	do
@@ -157,14 +158,36 @@ int chos_bind_at(int srcdir, const char *src, int target, unsigned flags)
 	while (mnt < 0 && errno == EINTR);
 	if (mnt < 0)
 		return -errno;
-	/* Still detached: no one sees it before it is read-only. */
+	/* Still detached: no one sees it before it is read-only, or a slave (all of it). */
 	if ((flags & CHOS_BIND_READ_ONLY) &&
 	    mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
 		r = -errno;
-	while (r == 0 && move_mount(mnt, "", target, "",
-				    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (r == 0 && (flags & CHOS_BIND_SLAVE) &&
+	    mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(mnt);
+		return r;
+	}
+	return mnt;
+}
+
+int chos_bind_attach(int copy, int target)
+{
+	while (move_mount(copy, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	       0)
 		if (errno != EINTR)
-			r = -errno;
+			return -errno;
+	return 0;
+}
+
+int chos_bind_at(int srcdir, const char *src, int target, unsigned flags)
+{
+	int mnt = chos_bind_copy(srcdir, src, flags), r;
+
+	if (mnt < 0)
+		return mnt;
+	r = chos_bind_attach(mnt, target);
 	close(mnt);
 	return r;
 }

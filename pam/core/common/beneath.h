@@ -36,10 +36,18 @@ const char *chos_beneath_kind(mode_t found);
 
 #define CHOS_BIND_RECURSIVE 1u /* submounts come along (mount --rbind) */
 #define CHOS_BIND_READ_ONLY 2u /* read-only, nosuid, nodev before it is attached */
+/* A slave of the source's mounts, all of it (mount --make-rslave): what is mounted in the copy
+ * does not reach the source, while the source's later mounts reach the copy. */
+#define CHOS_BIND_SLAVE 4u
 
 /* Binds SRC (resolved from SRCDIR as usual: a host path, or "" for SRCDIR itself) onto the
  * handle TARGET. Returns 0 or -errno. */
 int chos_bind_at(int srcdir, const char *src, int target, unsigned flags);
+/* chos_bind_at in two steps, for a caller that attaches the copy in another mount namespace
+ * than the one it copied from (view.c): the copy of SRC, detached (an O_CLOEXEC descriptor,
+ * or -errno), then attached onto the handle TARGET (0 or -errno). */
+int chos_bind_copy(int srcdir, const char *src, unsigned flags);
+int chos_bind_attach(int copy, int target);
 
 /* Detaches (MNT_DETACH) the mount whose root the handle FD is. Returns 0 or -errno. */
 int chos_detach_at(int fd);
