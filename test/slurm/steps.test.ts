@@ -372,10 +372,11 @@ describe("a running step's view and the host's mounts", () => {
   ])("%s: the host's new mount reaches the step, the step's stays in its view", async (_, request) => {
     const step = cluster.runAsync("alice", ["srun", ...request, "sleep", "300"]);
     const hostMount = path.join(site.trees.trixie, "mnt");
+    const task = () => site.ns.run(["pgrep", "-u", "alice", "-x", "sleep"]).stdout.trim().split("\n")[0];
     let pid = "";
     try {
       await until(() => {
-        pid = site.ns.run(["pgrep", "-u", "alice", "-x", "sleep"]).stdout.trim().split("\n")[0];
+        pid = task();
         return pid !== "";
       }, "the step's task");
       const inView = (cmd: string[]) => site.ns.run(["nsenter", "-t", pid, "-m", ...cmd]);
@@ -388,6 +389,8 @@ describe("a running step's view and the host's mounts", () => {
       site.ns.run(["umount", hostMount]);
       cluster.run("root", ["scancel", "-u", "alice"]);
       await step;
+      // Its task ends after srun returns: the next case must not find it.
+      await until(() => task() === "", "the end of the step's task");
     }
   });
 });
