@@ -49,28 +49,70 @@ static int mount_retry(const char *src, const char *dst, unsigned long flags)
 	return r < 0 ? -errno : 0;
 }
 
+static void link_path(char *buf, size_t size, const char *root)
+{
+	snprintf(buf, size, "%s/%s", root, CHOS_LINK_NAME);
+}
+
+int chos_pivot_open_link(const char *backend, int rootfd, const char *root, struct chos_error *err)
+{
+	char link[4096]; /* PATH_MAX, for the message: namespace.c refused a longer ROOT */
+	struct chos_beneath_fail fail;
+	int linkfd = chos_beneath_open(rootfd, CHOS_LINK_NAME, S_IFDIR, 0, &fail);
+
+	if (linkfd >= 0)
+		return linkfd;
+	link_path(link, sizeof(link), root);
+	return chos_step_failed(err, backend, linkfd, "open the link", link);
+}
+
+/* A failed copy or attach of the tree, said as one step: its bind on the link. */
+static int bind_failed(const char *backend, const char *root, int code, struct chos_error *err)
+{
+	char link[4096]; /* PATH_MAX, as above */
+
+	link_path(link, sizeof(link), root);
+	return chos_step_failed(err, backend, code, "bind tree on the link", link);
+}
+
+int chos_pivot_copy_tree(const char *backend, const char *root, const char *tree, unsigned flags,
+			 struct chos_error *err)
+{
+	/* O_DIRECTORY: the directory checked is the one bound, whatever is renamed meanwhile. */
+	int treefd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int copy = treefd < 0 ? -errno : chos_bind_copy(treefd, "", CHOS_BIND_RECURSIVE | flags);
+
+	if (treefd >= 0)
+		close(treefd);
+	return copy >= 0 ? copy : bind_failed(backend, root, copy, err);
+}
+
+int chos_pivot_attach_tree(const char *backend, const char *root, int copy, int linkfd,
+			   struct chos_error *err)
+{
+	int r = chos_bind_attach(copy, linkfd);
+
+	return r < 0 ? bind_failed(backend, root, r, err) : 0;
+}
+
 /* Step 4: the tree's handle bound recursively onto the link's. */
 static int bind_tree(const char *backend, const char *root, const char *tree,
 		     struct chos_error *err)
 {
-	char link[4096]; /* PATH_MAX, for the message: namespace.c refused a longer ROOT */
-	struct chos_beneath_fail fail;
-	int rootfd, linkfd, treefd, r;
+	int rootfd, linkfd, copy, r;
 
-	snprintf(link, sizeof(link), "%s/%s", root, CHOS_LINK_NAME);
 	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return chos_step_failed(err, backend, -errno, "open", root);
-	linkfd = chos_beneath_open(rootfd, CHOS_LINK_NAME, S_IFDIR, 0, &fail);
+	linkfd = chos_pivot_open_link(backend, rootfd, root, err);
 	close(rootfd);
 	if (linkfd < 0)
-		return chos_step_failed(err, backend, linkfd, "open the link", link);
-	/* O_DIRECTORY: the directory checked is the one bound, whatever is renamed meanwhile. */
-	treefd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	r = treefd < 0 ? -errno : chos_bind_at(treefd, "", linkfd, CHOS_BIND_RECURSIVE);
-	if (treefd >= 0)
-		close(treefd);
+		return linkfd;
+	copy = chos_pivot_copy_tree(backend, root, tree, 0, err);
+	r = copy < 0 ? copy : chos_pivot_attach_tree(backend, root, copy, linkfd, err);
+	if (copy >= 0)
+		close(copy);
 	close(linkfd);
-	return r < 0 ? chos_step_failed(err, backend, r, "bind tree on the link", link) : 0;
+	return r;
 }
 
 int chos_pivot_unshare(const char *backend, const char *root, struct chos_error *err)

@@ -22,3 +22,13 @@ int chos_pivot_enter(const char *backend, const char *root, const char *tree, co
 int chos_pivot_unshare(const char *backend, const char *root, struct chos_error *err);
 int chos_pivot_into(const char *backend, const char *root, const char *tree, const char *home,
 		    struct chos_error *err);
+/* The tree's bind of step 4 in its parts, for a view whose tree is copied on one view and
+ * attached in another (view.c): ROOT/.chos-link's handle beneath ROOTFD (ROOT's, or "/" once
+ * pivoted into it); TREE's recursive copy, detached, with FLAGS more (beneath.h: CHOS_BIND_SLAVE);
+ * that copy attached on the link. ROOT names the link in messages. Each returns an fd or 0, else
+ * -errno with err saying what step 4 says. */
+int chos_pivot_open_link(const char *backend, int rootfd, const char *root, struct chos_error *err);
+int chos_pivot_copy_tree(const char *backend, const char *root, const char *tree, unsigned flags,
+			 struct chos_error *err);
+int chos_pivot_attach_tree(const char *backend, const char *root, int copy, int linkfd,
+			   struct chos_error *err);

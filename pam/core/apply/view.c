@@ -41,7 +41,6 @@
 #include "apply/pivot.h"
 #include "common/beneath.h"
 #include "common/helper.h"
-#include "common/layout.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -49,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* A view being built: what the caller and the helper thread tell each other. */
@@ -166,12 +164,6 @@ static int open_view(struct chos_view_build *b)
 					strerror(errno));
 }
 
-/* "ROOT/.chos-link", for the messages of the tree's bind. */
-static void link_path(char *buf, size_t size, const char *root)
-{
-	snprintf(buf, size, "%s/%s", root, CHOS_LINK_NAME);
-}
-
 /* The rooted second half, for a tree decided after the first half is done: ROOT entered with
  * nothing on the link meanwhile, then (namespace backend) the caller's copy of the tree, made
  * on the host's view at finish, attached on the link's handle beneath the new root. */
@@ -179,28 +171,25 @@ static int build_rooted(struct chos_view_build *b)
 {
 	const char *name =
 		b->backend == CHOS_BACKEND_NAMESPACE ? CHOS_NAMESPACE_BACKEND : CHOS_KMOD_BACKEND;
-	char link[4096]; /* PATH_MAX: the checks of the first half refused a longer ROOT */
-	struct chos_beneath_fail fail;
 	int r = chos_pivot_into(name, b->root, NULL, NULL, &b->err), rootfd, linkfd, copy;
 
 	if (r < 0 || b->backend != CHOS_BACKEND_NAMESPACE)
 		return r;
-	link_path(link, sizeof(link), b->root);
 	if ((rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return chos_step_failed(&b->err, name, -errno, "open", b->root);
-	linkfd = chos_beneath_open(rootfd, CHOS_LINK_NAME, S_IFDIR, 0, &fail);
+	linkfd = chos_pivot_open_link(name, rootfd, b->root, &b->err);
 	close(rootfd);
 	if (linkfd < 0)
-		return chos_step_failed(&b->err, name, linkfd, "open the link", link);
+		return linkfd;
 	pthread_mutex_lock(&b->lock);
 	while (!b->posted && !b->abandoned)
 		pthread_cond_wait(&b->named, &b->lock);
 	copy = b->posted ? b->copy : -1;
 	pthread_mutex_unlock(&b->lock);
 	/* No copy: the tree failed its checks, which the caller answers with (finish_rooted). */
-	r = copy < 0 ? 0 : chos_bind_attach(copy, linkfd);
+	r = copy < 0 ? 0 : chos_pivot_attach_tree(name, b->root, copy, linkfd, &b->err);
 	close(linkfd);
-	return r < 0 ? chos_step_failed(&b->err, name, r, "bind tree on the link", link) : 0;
+	return r;
 }
 
 static void *helper(void *arg)
@@ -297,23 +286,17 @@ static int end(struct chos_view_build *b, const char *tree, int *nsfd, struct ch
 static int copy_tree(enum chos_backend backend, const char *root, const char *tree, int *copy,
 		     struct chos_error *err)
 {
-	char link[4096]; /* PATH_MAX, as build_rooted's */
-	int r, fd;
+	int r;
 
 	*copy = -1;
 	if (backend == CHOS_BACKEND_KMOD)
 		return chos_kmod_check_visible(root, tree, err);
-	if ((r = chos_namespace_check_tree(tree, err)) < 0)
+	if ((r = chos_namespace_check_tree(tree, err)) < 0 ||
+	    (r = chos_pivot_copy_tree(CHOS_NAMESPACE_BACKEND, root, tree, CHOS_BIND_SLAVE, err)) <
+		    0)
 		return r;
-	/* O_DIRECTORY: the directory checked is the one copied, whatever is renamed meanwhile. */
-	fd = open(tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	r = fd < 0 ? -errno : chos_bind_copy(fd, "", CHOS_BIND_RECURSIVE | CHOS_BIND_SLAVE);
-	if (fd >= 0)
-		close(fd);
-	if (r >= 0)
-		return *copy = r, 0;
-	link_path(link, sizeof(link), root);
-	return chos_step_failed(err, CHOS_NAMESPACE_BACKEND, r, "bind tree on the link", link);
+	*copy = r;
+	return 0;
 }
 
 /* Finish for the rooted half: the tree's copy posted to the helper, then its answer. Errors in

@@ -44,8 +44,8 @@ const char *chos_beneath_kind(mode_t found);
  * handle TARGET. Returns 0 or -errno. */
 int chos_bind_at(int srcdir, const char *src, int target, unsigned flags);
 /* chos_bind_at in two steps, for a caller that attaches the copy in another mount namespace
- * than the one it copied from (view.c): the copy of SRC, detached (an O_CLOEXEC descriptor,
- * or -errno), then attached onto the handle TARGET (0 or -errno). */
+ * than the one it copied from (pivot.c, for view.c): the copy of SRC, detached (an O_CLOEXEC
+ * descriptor, or -errno), then attached onto the handle TARGET (0 or -errno). */
 int chos_bind_copy(int srcdir, const char *src, unsigned flags);
 int chos_bind_attach(int copy, int target);
 
